@@ -1,0 +1,213 @@
+//! The command line: clap definitions and the environment variables behind them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::player::Player;
+
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "chess-import/",
+    env!("CARGO_PKG_VERSION"),
+    " (+",
+    env!("CARGO_PKG_REPOSITORY"),
+    ")"
+);
+
+#[derive(Debug, Parser)]
+#[command(name = "chess-import", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// How to show progress: bars on a terminal, plain lines for logs, or nothing.
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, global = true)]
+    pub progress: ProgressMode,
+
+    /// Only print errors and the final summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// Bars on a terminal, plain lines otherwise.
+    Auto,
+    Bars,
+    Plain,
+    None,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Download every game of the given players and store the new ones.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Players as PLATFORM:USERNAME, e.g. lichess:alice or chesscom:bob.
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// Read more players from a file, one per line ('-' for stdin; '#' starts a comment).
+    #[arg(short, long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// How many players are imported at once.
+    #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
+    /// Only games started on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only games started on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// At most this many games per player (oldest first), e.g. for a quick smoke run.
+    #[arg(long, value_name = "N")]
+    pub max_games: Option<u64>,
+
+    /// Print one JSON summary object on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub etiquette: EtiquetteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Where games go: an SQLite file path, or a postgres:// URL.
+    #[arg(
+        long = "db",
+        value_name = "TARGET",
+        env = "CHESS_IMPORT_DB",
+        default_value = "games.sqlite"
+    )]
+    pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// Base URL of Lichess.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LICHESS_URL",
+        default_value = "https://lichess.org"
+    )]
+    pub lichess_url: String,
+
+    /// Base URL of the Chess.com Published-Data API.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CHESSCOM_URL",
+        default_value = "https://api.chess.com"
+    )]
+    pub chesscom_url: String,
+
+    /// Lichess personal API token (no scope needed): a faster export rate.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "LICHESS_TOKEN",
+        hide_env_values = true
+    )]
+    pub lichess_token: Option<String>,
+
+    /// User-Agent of every request. Chess.com asks for contact details in it.
+    #[arg(long, value_name = "AGENT", env = "CHESS_IMPORT_USER_AGENT", default_value = DEFAULT_USER_AGENT)]
+    pub user_agent: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EtiquetteArgs {
+    /// Tries per request before a player fails (5xx, dropped connections, 429s).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub retries: u32,
+
+    /// First wait before a retry; it doubles each try (e.g. 500ms, 2s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub retry_backoff: Duration,
+
+    /// Pause of a provider after a 429 without Retry-After (Lichess asks for a minute).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub rate_limit_wait: Duration,
+
+    /// Longest silence on a connection before it is dropped and the download resumed.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub read_timeout: Duration,
+
+    /// How long a player's lease lasts without renewal; a crashed run's players are free again
+    /// after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub lease_ttl: Duration,
+}
+
+fn parse_player(spec: &str) -> Result<Player, String> {
+    spec.parse()
+        .map_err(|e: crate::player::PlayerError| e.to_string())
+}
+
+fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+}
+
+/// Reads `250ms`, `2s`, `1m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 2s or 1m"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?} is not a duration like 500ms, 2s or 1m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_accept_common_units() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+}

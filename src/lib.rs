@@ -1,0 +1,221 @@
+//! chess-import: bulk import of chess games from Lichess and Chess.com into SQLite or PostgreSQL.
+//!
+//! The binary only parses arguments and sets up output; everything else is here so that tests
+//! can drive it.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub mod cli;
+pub mod game;
+pub mod http;
+pub mod import;
+pub mod pgn;
+pub mod player;
+pub mod providers;
+pub mod report;
+pub mod store;
+pub mod view;
+
+use cli::{Cli, Command, ImportArgs, ProviderArgs};
+use http::{ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
+use player::Player;
+use providers::Source;
+use report::RunReport;
+use store::Store;
+use store::sqlite::SqliteStore;
+use view::Screen;
+
+/// How a run ended, as the process exit status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every player succeeded (or was skipped because another run had it).
+    Success = 0,
+    /// At least one player failed; the others completed and were stored.
+    PlayersFailed = 1,
+    /// Bad usage or configuration; nothing was imported.
+    Usage = 2,
+    /// Ctrl-C; what was fetched before it is stored.
+    Interrupted = 130,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn of(report: &RunReport) -> Self {
+        if report.interrupted {
+            Exit::Interrupted
+        } else if report.failed_players > 0 {
+            Exit::PlayersFailed
+        } else {
+            Exit::Success
+        }
+    }
+}
+
+/// Runs the command. An `Err` is a usage or configuration error (exit 2).
+pub fn run(cli: Cli, screen: Screen) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Import(args) => runtime.block_on(import_command(args, screen)),
+    }
+}
+
+async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
+    let players = collect_players(&args.players, &args.files)?;
+    if players.is_empty() {
+        bail!("no players given: name them as PLATFORM:USERNAME or with --file");
+    }
+    let store = open_store(&args.db.target)?;
+    let cancel = CancellationToken::new();
+    let policy = RetryPolicy {
+        max_tries: args.etiquette.retries,
+        backoff: args.etiquette.retry_backoff,
+        max_backoff: Duration::from_secs(60).max(args.etiquette.retry_backoff),
+        rate_limit_wait: args.etiquette.rate_limit_wait,
+    };
+    let (lichess, chesscom) = sources(&args.providers, &args.etiquette, policy, &cancel)?;
+    let options = import::ImportOptions {
+        jobs: usize::from(args.jobs),
+        lichess,
+        chesscom,
+        since: args.since.map(start_of_day),
+        until: args.until.map(|day| start_of_day(day) + DAY_MS),
+        max_games: args.max_games,
+        want_totals: screen.display() == view::Display::Bars,
+        owner: process_owner(),
+        lease_ttl: args.etiquette.lease_ttl,
+        batch_size: 1000,
+        flush_interval: Duration::from_secs(1),
+    };
+    watch_ctrl_c(cancel.clone(), screen.clone());
+    let (events, receiver) = mpsc::unbounded_channel();
+    let view = tokio::spawn(screen.clone().listen(receiver));
+    let report = import::run(players, options, store, events, cancel).await;
+    let _ = view.await;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("cannot write the JSON summary")?
+        );
+    } else {
+        eprint!("{}", view::summary_table(&report));
+    }
+    Ok(Exit::of(&report))
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn start_of_day(day: chrono::NaiveDate) -> i64 {
+    day.and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+}
+
+/// Players from the arguments and files, each once, in the order given.
+fn collect_players(args: &[Player], files: &[std::path::PathBuf]) -> anyhow::Result<Vec<Player>> {
+    let mut players = args.to_vec();
+    for path in files {
+        let listed = if path == Path::new("-") {
+            player::read_players(std::io::stdin().lock(), "<stdin>")?
+        } else {
+            let file = File::open(path)
+                .with_context(|| format!("cannot read player file {}", path.display()))?;
+            player::read_players(BufReader::new(file), &path.display().to_string())?
+        };
+        players.extend(listed);
+    }
+    Ok(player::dedup(players))
+}
+
+fn open_store(target: &str) -> anyhow::Result<Box<dyn Store>> {
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        bail!("PostgreSQL targets are not supported by this build yet; use an SQLite file path");
+    }
+    Ok(Box::new(SqliteStore::open(Path::new(target))?))
+}
+
+/// The two providers, sharing one pooled client.
+fn sources(
+    providers: &ProviderArgs,
+    etiquette: &cli::EtiquetteArgs,
+    policy: RetryPolicy,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Source, Source)> {
+    let client = http::build_client(&ClientConfig {
+        user_agent: providers.user_agent.clone(),
+        connect_timeout: Duration::from_secs(10),
+        read_timeout: etiquette.read_timeout,
+    })
+    .context("cannot set up the HTTP client")?;
+    let source = |base: &str, option: &str, token: Option<String>, lane, rule| {
+        let url = reqwest::Url::parse(base)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .with_context(|| format!("{option} {base:?} is not an http(s) URL"))?;
+        Ok::<_, anyhow::Error>(Source {
+            client: client.clone(),
+            base_url: url.as_str().trim_end_matches('/').to_string(),
+            token,
+            etiquette: Etiquette {
+                lane: Arc::new(Lane::new(lane)),
+                rule,
+                policy: policy.clone(),
+                cancel: cancel.clone(),
+            },
+        })
+    };
+    let lichess = source(
+        &providers.lichess_url,
+        "--lichess-url",
+        providers.lichess_token.clone().filter(|t| !t.is_empty()),
+        import::LICHESS_STREAMS,
+        RateLimitRule::PauseLane,
+    )?;
+    let chesscom = source(
+        &providers.chesscom_url,
+        "--chesscom-url",
+        None,
+        import::CHESSCOM_REQUESTS,
+        RateLimitRule::BackoffAndNarrow,
+    )?;
+    Ok((lichess, chesscom))
+}
+
+/// The first Ctrl-C stops the run gently (in-flight work is committed); the second quits at
+/// once, which is safe because every transaction is all-or-nothing.
+fn watch_ctrl_c(cancel: CancellationToken, screen: Screen) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        screen.line("interrupted: finishing what is in flight (Ctrl-C again to quit at once)");
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(i32::from(Exit::Interrupted.code()));
+        }
+    });
+}
+
+/// Who this process is in the lease table: host, pid and a random tag (pids are reused).
+fn process_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
+}

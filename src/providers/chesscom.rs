@@ -1,0 +1,333 @@
+//! Chess.com: the list of monthly archives, then each month not yet stored completely, asked for
+//! conditionally with the `ETag` kept from the last time it was stored.
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, IF_NONE_MATCH, LAST_MODIFIED};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::{Plan, ProviderError, Sink, Source, Total};
+use crate::game::GameRecord;
+use crate::http::{HttpError, Notice, describe_transport_error};
+use crate::player::{Platform, Player};
+use crate::store::{Cursor, MonthValidator};
+
+#[derive(Deserialize)]
+struct Archives {
+    archives: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct MonthArchive<'a> {
+    #[serde(borrow)]
+    games: Vec<&'a RawValue>,
+}
+
+/// One game of a monthly archive. Every field is optional: the archive is read game by game so
+/// that one odd game cannot spoil its month.
+#[derive(Deserialize)]
+struct ArchivedGame {
+    uuid: Option<String>,
+    url: Option<String>,
+    pgn: Option<String>,
+    time_control: Option<String>,
+    time_class: Option<String>,
+    rules: Option<String>,
+    rated: Option<bool>,
+    start_time: Option<i64>,
+    end_time: Option<i64>,
+    white: Option<Side>,
+    black: Option<Side>,
+}
+
+#[derive(Deserialize)]
+struct Side {
+    username: Option<String>,
+    rating: Option<i32>,
+}
+
+/// A monthly archive's place: `YYYY/MM` and where to ask for it.
+struct Month {
+    name: String,
+    url: String,
+}
+
+enum Fetched {
+    NotModified,
+    Body {
+        bytes: Bytes,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// Imports every game of `player` that `plan` asks for.
+pub async fn import(
+    source: &Source,
+    player: &Player,
+    plan: &Plan,
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
+    let Fetched::Body { bytes, .. } = fetch(source, &list_url, None, "archive list", sink).await?
+    else {
+        return Err(ProviderError::BadResponse(
+            "archive list answered 304 to an unconditional request".into(),
+        ));
+    };
+    let archives: Archives = serde_json::from_slice(&bytes).map_err(|error| {
+        ProviderError::BadResponse(format!("archive list is not the expected JSON ({error})"))
+    })?;
+    let stored = plan.state.last_month.as_deref();
+    let first_wanted = plan.since.map(month_of);
+    let last_wanted = plan.until.map(|until| month_of(until - 1));
+    let mut months = Vec::new();
+    for url in &archives.archives {
+        let month = parse_archive_url(source, url).ok_or_else(|| {
+            ProviderError::BadResponse(format!("archive list holds an unexpected URL {url:?}"))
+        })?;
+        // Months before the newest stored one are complete; it and later ones may have grown.
+        let before_stored = stored.is_some_and(|stored| month.name.as_str() < stored);
+        let before_wanted = first_wanted
+            .as_ref()
+            .is_some_and(|first| &month.name < first);
+        let after_wanted = last_wanted.as_ref().is_some_and(|last| &month.name > last);
+        if !(before_stored || before_wanted || after_wanted) {
+            months.push(month);
+        }
+    }
+    months.sort_by(|a, b| a.name.cmp(&b.name));
+    // Without a stored month, the cursor may only start moving if nothing before was skipped.
+    let mut cursor_open = stored.is_some() || first_wanted.is_none();
+    if let (Some(stored), Some(first)) = (stored, &first_wanted) {
+        cursor_open = first.as_str() <= stored;
+    }
+    sink.total(Total::Months(months.len() as u64));
+    let mut received = 0;
+    for month in &months {
+        let etag = plan.state.month_etags.get(&month.name).map(String::as_str);
+        let fetched = fetch(source, &month.url, etag, "monthly archive", sink).await?;
+        let (complete, validator) = match fetched {
+            Fetched::NotModified => (true, None),
+            Fetched::Body {
+                bytes,
+                etag,
+                last_modified,
+            } => {
+                let complete =
+                    store_month(player, plan, &month.name, &bytes, &mut received, sink).await?;
+                let validator = etag.filter(|_| complete).map(|etag| MonthValidator {
+                    month: month.name.clone(),
+                    etag,
+                    last_modified,
+                });
+                (complete, validator)
+            }
+        };
+        let already_stored = stored.is_some_and(|stored| month.name.as_str() <= stored);
+        cursor_open &= complete || already_stored;
+        let cursor = cursor_open.then(|| Cursor::Month(month.name.clone()));
+        sink.commit(cursor, validator).await?;
+        sink.month_done();
+        if plan.max_games.is_some_and(|max| received >= max) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Hands a month's games to the sink. Returns whether every game of the month was taken, which
+/// is what lets the cursor and the `ETag` move past it.
+async fn store_month(
+    player: &Player,
+    plan: &Plan,
+    month: &str,
+    bytes: &[u8],
+    received: &mut u64,
+    sink: &mut impl Sink,
+) -> Result<bool, ProviderError> {
+    let archive: MonthArchive<'_> = serde_json::from_slice(bytes).map_err(|error| {
+        ProviderError::BadResponse(format!(
+            "archive {month} is not the expected JSON ({error})"
+        ))
+    })?;
+    let mut complete = true;
+    for (index, raw) in archive.games.iter().enumerate() {
+        if plan.max_games.is_some_and(|max| *received >= max) {
+            return Ok(false);
+        }
+        let game: ArchivedGame = match serde_json::from_str(raw.get()) {
+            Ok(game) => game,
+            Err(error) => {
+                let reason = format!("unreadable game #{} of {month} ({error})", index + 1);
+                tracing::warn!("{player}: {reason}");
+                sink.unreadable(&reason);
+                continue;
+            }
+        };
+        let Some(uuid) = game.uuid.filter(|uuid| !uuid.is_empty()) else {
+            let reason = format!("game #{} of {month} has no uuid", index + 1);
+            tracing::warn!("{player}: {reason}");
+            sink.unreadable(&reason);
+            continue;
+        };
+        let started = game.start_time.or(game.end_time).map(|s| s * 1000);
+        let in_range = started.is_none_or(|started| {
+            plan.since.is_none_or(|since| started >= since)
+                && plan.until.is_none_or(|until| started < until)
+        });
+        if !in_range {
+            complete = false;
+            continue;
+        }
+        let Some(pgn) = game.pgn else {
+            let rules = game.rules.as_deref().unwrap_or("unknown rules");
+            tracing::debug!("{player}: skipping {uuid}: a {rules} game without PGN");
+            sink.skipped(rules);
+            continue;
+        };
+        let mut record = GameRecord::new(Platform::Chesscom, uuid, pgn);
+        record.url = game.url;
+        record.rated = game.rated;
+        record.variant = game.rules;
+        record.speed = game.time_class;
+        record.time_control = game.time_control;
+        record.played_at = game.start_time.map(|s| s * 1000);
+        if let Some(white) = game.white {
+            record.white = white.username;
+            record.white_elo = white.rating;
+        }
+        if let Some(black) = game.black {
+            record.black = black.username;
+            record.black_elo = black.rating;
+        }
+        *received += 1;
+        sink.game(record, None).await?;
+    }
+    Ok(complete)
+}
+
+/// GETs `url` (conditionally when `etag` is known) and reads the whole body, retrying bodies that
+/// break off like any other transport error.
+async fn fetch(
+    source: &Source,
+    url: &str,
+    etag: Option<&str>,
+    what: &'static str,
+    sink: &mut impl Sink,
+) -> Result<Fetched, ProviderError> {
+    let policy = &source.etiquette.policy;
+    let mut tries = 1;
+    loop {
+        let build = || {
+            let request = source.client.get(url);
+            match etag {
+                Some(etag) => request.header(IF_NONE_MATCH, etag),
+                None => request,
+            }
+        };
+        let sent = source.etiquette.send(build, &mut |n| sink.notice(n)).await;
+        let (response, permit) = sent.map_err(|error| request_error(source, what, error))?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let etag = header(ETAG);
+        let last_modified = header(LAST_MODIFIED);
+        match response.bytes().await {
+            Ok(bytes) => {
+                return Ok(Fetched::Body {
+                    bytes,
+                    etag,
+                    last_modified,
+                });
+            }
+            Err(error) => {
+                drop(permit);
+                let error = describe_transport_error(&error);
+                if tries >= policy.max_tries {
+                    return Err(ProviderError::Http {
+                        what,
+                        source: HttpError::Transport { error, tries },
+                    });
+                }
+                tries += 1;
+                sink.notice(Notice::Retrying {
+                    attempt: tries,
+                    max: policy.max_tries,
+                    error,
+                });
+                source
+                    .etiquette
+                    .sleep(policy.backoff_for(tries - 1))
+                    .await
+                    .map_err(|_| ProviderError::Interrupted)?;
+            }
+        }
+    }
+}
+
+/// Turns Chess.com's "crawl too heavy" refusal into a stop for every Chess.com request of the
+/// run, rather than letting the other players hammer on.
+fn request_error(source: &Source, what: &'static str, error: HttpError) -> ProviderError {
+    match error {
+        HttpError::Forbidden(body) if body.starts_with("Blocked") => {
+            let reason = format!("Chess.com blocked this run: {body}");
+            source.etiquette.lane.block(&reason);
+            ProviderError::Http {
+                what,
+                source: HttpError::Blocked(reason),
+            }
+        }
+        HttpError::Forbidden(_) => ProviderError::BadResponse(format!(
+            "{what}: Chess.com refused the request (HTTP 403); make sure --user-agent names the \
+             tool and a contact"
+        )),
+        error => ProviderError::from_http(what, error),
+    }
+}
+
+/// Reads `https://api.chess.com/pub/player/x/games/2024/03` as month `2024/03`, to be asked at the
+/// configured base with the same path.
+fn parse_archive_url(source: &Source, url: &str) -> Option<Month> {
+    let path = &url[url.find("/pub/")?..];
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let month = segments.next()?;
+    let year = segments.next()?;
+    let valid = year.len() == 4
+        && month.len() == 2
+        && year
+            .bytes()
+            .chain(month.bytes())
+            .all(|b| b.is_ascii_digit());
+    valid.then(|| Month {
+        name: format!("{year}/{month}"),
+        url: source.url(path),
+    })
+}
+
+/// The archive month (`YYYY/MM`, UTC) holding the instant `ms`.
+fn month_of(ms: i64) -> String {
+    let date = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    date.format("%Y/%m").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_are_named_by_their_utc_month() {
+        assert_eq!(month_of(0), "1970/01");
+        // 2024-03-31T23:59:59.999Z and a millisecond later.
+        assert_eq!(month_of(1_711_929_599_999), "2024/03");
+        assert_eq!(month_of(1_711_929_600_000), "2024/04");
+    }
+}

@@ -1,0 +1,295 @@
+//! Lichess: one NDJSON export stream per player, oldest game first, resumed from the `createdAt`
+//! of the newest stored game.
+
+use futures_util::StreamExt;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde::Deserialize;
+
+use super::{Plan, ProviderError, Sink, Source, Total};
+use crate::game::GameRecord;
+use crate::http::{HttpError, Notice, describe_transport_error};
+use crate::player::{Platform, Player};
+use crate::store::Cursor;
+
+/// One line of the export. Only what the PGN does not say as reliably is read here; the rest
+/// comes from the game's PGN tags.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportedGame {
+    id: Option<String>,
+    rated: Option<bool>,
+    variant: Option<String>,
+    speed: Option<String>,
+    created_at: Option<i64>,
+    pgn: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    count: Option<ProfileCount>,
+}
+
+#[derive(Deserialize)]
+struct ProfileCount {
+    all: Option<u64>,
+}
+
+/// How one export request ended.
+enum StreamEnd {
+    /// The server ended the stream after the last game.
+    Complete,
+    /// The connection broke or stalled; what came before was handed on.
+    Broken(String),
+}
+
+/// Where one stream left off.
+#[derive(Default)]
+struct Progress {
+    games: u64,
+    last_created_at: Option<i64>,
+}
+
+/// Imports every game of `player` that `plan` asks for.
+pub async fn import(
+    source: &Source,
+    player: &Player,
+    plan: &Plan,
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    if plan.want_total
+        && let Some(total) = profile_game_count(source, player, sink).await?
+    {
+        sink.total(Total::Games(total));
+    }
+    let stored = plan.state.last_created_at;
+    // `since` is inclusive: start one millisecond after the newest stored game.
+    let resume_from = stored.map(|created_at| created_at + 1);
+    let mut since = match (resume_from, plan.since) {
+        (Some(resume), Some(since)) => Some(resume.max(since)),
+        (resume, since) => resume.or(since),
+    };
+    // The cursor may only advance over games fetched without a gap after the stored ones.
+    let contiguous = match (resume_from, plan.since) {
+        (_, None) => true,
+        (Some(resume), Some(since)) => since <= resume,
+        (None, Some(_)) => false,
+    };
+    let policy = &source.etiquette.policy;
+    let mut received = 0;
+    let mut fruitless_breaks = 0;
+    loop {
+        let remaining = plan.max_games.map(|max| max.saturating_sub(received));
+        if remaining == Some(0) {
+            return Ok(());
+        }
+        let mut progress = Progress::default();
+        let end = export_stream(
+            source,
+            player,
+            since,
+            plan.until,
+            remaining,
+            contiguous,
+            sink,
+            &mut progress,
+        )
+        .await?;
+        received += progress.games;
+        let StreamEnd::Broken(error) = end else {
+            return Ok(());
+        };
+        // Keep what arrived before the break, then ask again from just after it.
+        sink.commit(None, None).await?;
+        if let Some(created_at) = progress.last_created_at {
+            since = Some(created_at + 1);
+        }
+        fruitless_breaks = if progress.games > 0 {
+            1
+        } else {
+            fruitless_breaks + 1
+        };
+        if fruitless_breaks >= policy.max_tries {
+            return Err(ProviderError::Http {
+                what: "game export",
+                source: HttpError::Transport {
+                    error,
+                    tries: fruitless_breaks,
+                },
+            });
+        }
+        tracing::warn!("{player}: export stream broke ({error}); resuming");
+        sink.notice(Notice::Retrying {
+            attempt: fruitless_breaks + 1,
+            max: policy.max_tries,
+            error,
+        });
+        source
+            .etiquette
+            .sleep(policy.backoff_for(fruitless_breaks))
+            .await
+            .map_err(|_| ProviderError::Interrupted)?;
+    }
+}
+
+/// The profile's game counter: an estimate, used only to draw a progress bar.
+async fn profile_game_count(
+    source: &Source,
+    player: &Player,
+    sink: &mut impl Sink,
+) -> Result<Option<u64>, ProviderError> {
+    let url = source.url(&format!("/api/user/{}", player.username()));
+    let build = || authorized(source, source.client.get(&url));
+    let sent = source.etiquette.send(build, &mut |n| sink.notice(n)).await;
+    let (response, _permit) = match sent {
+        Ok(answer) => answer,
+        Err(HttpError::NotFound) => return Err(ProviderError::UserNotFound),
+        Err(HttpError::Interrupted) => return Err(ProviderError::Interrupted),
+        Err(error) => {
+            tracing::warn!("{player}: profile unavailable ({error}); progress has no total");
+            return Ok(None);
+        }
+    };
+    let profile: Option<Profile> = response.json().await.ok();
+    Ok(profile.and_then(|p| p.count).and_then(|c| c.all))
+}
+
+fn authorized(source: &Source, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match &source.token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    }
+}
+
+/// One export request, read line by line as it arrives; never the whole body at once.
+#[allow(clippy::too_many_arguments)]
+async fn export_stream(
+    source: &Source,
+    player: &Player,
+    since: Option<i64>,
+    until: Option<i64>,
+    max: Option<u64>,
+    contiguous: bool,
+    sink: &mut impl Sink,
+    progress: &mut Progress,
+) -> Result<StreamEnd, ProviderError> {
+    let url = source.url(&format!("/api/games/user/{}", player.username()));
+    let mut query: Vec<(&str, String)> = vec![
+        ("sort", "dateAsc".into()),
+        ("pgnInJson", "true".into()),
+        ("clocks", "true".into()),
+        ("opening", "true".into()),
+    ];
+    query.extend(since.map(|v| ("since", v.to_string())));
+    query.extend(until.map(|v| ("until", v.to_string())));
+    query.extend(max.map(|v| ("max", v.to_string())));
+    let build = || {
+        let request = source
+            .client
+            .get(&url)
+            .header(ACCEPT, "application/x-ndjson")
+            .query(&query);
+        authorized(source, request)
+    };
+    let (response, _permit) = source
+        .etiquette
+        .send(build, &mut |n| sink.notice(n))
+        .await
+        .map_err(|e| ProviderError::from_http("game export", e))?;
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !(content_type.starts_with("application/x-ndjson")
+        || content_type.starts_with("application/json"))
+    {
+        return Err(ProviderError::BadResponse(format!(
+            "game export answered {} instead of NDJSON games",
+            if content_type.is_empty() {
+                "without a content type"
+            } else {
+                content_type.as_str()
+            }
+        )));
+    }
+    let cancel = &source.etiquette.cancel;
+    let mut body = response.bytes_stream();
+    let mut pending: Vec<u8> = Vec::with_capacity(64 * 1024);
+    loop {
+        let chunk = tokio::select! {
+            chunk = body.next() => chunk,
+            _ = cancel.cancelled() => return Err(ProviderError::Interrupted),
+        };
+        match chunk {
+            None => break,
+            Some(Err(error)) => return Ok(StreamEnd::Broken(describe_transport_error(&error))),
+            Some(Ok(bytes)) => {
+                pending.extend_from_slice(&bytes);
+                let mut start = 0;
+                while let Some(offset) = pending[start..].iter().position(|&b| b == b'\n') {
+                    let end = start + offset;
+                    handle_line(player, &pending[start..end], contiguous, sink, progress).await?;
+                    start = end + 1;
+                }
+                pending.drain(..start);
+            }
+        }
+    }
+    if pending.iter().all(u8::is_ascii_whitespace) {
+        return Ok(StreamEnd::Complete);
+    }
+    // Lichess ends every line with a newline, so an unterminated last line means the stream
+    // was cut; the line may still be whole, but a later request will serve it again anyway.
+    Ok(StreamEnd::Broken(
+        "the stream ended in the middle of a game".into(),
+    ))
+}
+
+async fn handle_line(
+    player: &Player,
+    line: &[u8],
+    contiguous: bool,
+    sink: &mut impl Sink,
+    progress: &mut Progress,
+) -> Result<(), ProviderError> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let game: ExportedGame = match serde_json::from_slice(line) {
+        Ok(game) => game,
+        Err(error) => {
+            let reason = format!("unreadable export line ({error})");
+            tracing::warn!("{player}: {reason}");
+            sink.unreadable(&reason);
+            return Ok(());
+        }
+    };
+    if let Some(error) = game.error {
+        return Err(ProviderError::BadResponse(format!(
+            "game export answered an error: {error}"
+        )));
+    }
+    let Some(id) = game.id.filter(|id| !id.is_empty()) else {
+        let reason = "export line without a game id".to_string();
+        tracing::warn!("{player}: {reason}");
+        sink.unreadable(&reason);
+        return Ok(());
+    };
+    let mut record = GameRecord::new(Platform::Lichess, id, game.pgn.unwrap_or_default());
+    record.rated = game.rated;
+    record.variant = game.variant;
+    record.speed = game.speed;
+    record.played_at = game.created_at;
+    progress.games += 1;
+    let cursor = match game.created_at {
+        Some(created_at) => {
+            progress.last_created_at = Some(created_at);
+            contiguous.then_some(Cursor::CreatedAt(created_at))
+        }
+        None => None,
+    };
+    sink.game(record, cursor).await?;
+    Ok(())
+}

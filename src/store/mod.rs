@@ -1,0 +1,108 @@
+//! Where games are kept. Both stores share one logical schema and one contract: a batch of games
+//! and the player's cursor are written in one transaction, so the cursor never points past a game
+//! that is not stored, and a game is stored once however often it is served.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::game::GameRecord;
+use crate::player::Player;
+
+pub mod sqlite;
+
+/// The schema version this build writes; stores refuse a newer one.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// What a store remembers of a player between runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlayerState {
+    /// Lichess: `createdAt` (unix ms) of the newest game stored without a gap before it.
+    pub last_created_at: Option<i64>,
+    /// Chess.com: the newest archive month (`YYYY/MM`) stored completely without a gap before it.
+    pub last_month: Option<String>,
+    /// Chess.com: the `ETag` of each month stored completely, to ask for it again conditionally.
+    pub month_etags: HashMap<String, String>,
+}
+
+/// How far a player's games are stored without a gap, saved with the games that prove it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    CreatedAt(i64),
+    Month(String),
+}
+
+/// The validators of a Chess.com month that was stored completely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthValidator {
+    pub month: String,
+    pub etag: String,
+    /// Kept verbatim: Chess.com's `Last-Modified` is not an RFC date.
+    pub last_modified: Option<String>,
+}
+
+/// Games of one player to store in one transaction, with what they advance.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub player: &'a Player,
+    pub games: &'a [GameRecord],
+    pub cursor: Option<Cursor>,
+    pub month: Option<MonthValidator>,
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    pub new: u64,
+    pub duplicate: u64,
+}
+
+/// Whether this process may import a player now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lease {
+    Acquired,
+    /// Another process holds it; the string names the holder.
+    HeldBy(String),
+}
+
+/// Why a store could not do its work. The target is named (with any password masked).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be used at all: missing directory, not a database, read-only,
+    /// from a newer version. The run cannot start.
+    #[error("cannot open database {target}: {reason}")]
+    Open { target: String, reason: String },
+    /// A statement failed on an open database.
+    #[error("database {target}: {reason}")]
+    Query { target: String, reason: String },
+}
+
+/// A store of games. Implementations are used from one writer thread; they know nothing of HTTP
+/// or of the terminal.
+pub trait Store: Send {
+    fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError>;
+
+    /// Stores the games (ignoring those already stored), links them to the player and advances
+    /// the cursor, all or nothing.
+    fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError>;
+
+    /// Records the end of a player's import: a success time, or the error.
+    fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError>;
+
+    /// Takes the player's lease for `ttl` unless a live lease of another owner exists.
+    fn try_lease(
+        &mut self,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError>;
+
+    /// Extends every lease `owner` holds by `ttl` from now.
+    fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError>;
+
+    fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError>;
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
