@@ -100,6 +100,10 @@ pub struct DbArgs {
         default_value = "games.sqlite"
     )]
     pub target: String,
+
+    /// How long an SQLite write waits for another process's transaction before it fails.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub busy_timeout: Duration,
 }
 
 #[derive(Debug, Args)]

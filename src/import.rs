@@ -298,6 +298,8 @@ struct PlayerSink {
     failure: Arc<OnceLock<String>>,
     pending: Vec<GameRecord>,
     pending_cursor: Option<Cursor>,
+    pending_ongoing: Vec<String>,
+    pending_resolved: Vec<String>,
     pending_since: Option<Instant>,
     batch_size: usize,
     flush_interval: Duration,
@@ -317,6 +319,8 @@ impl PlayerSink {
             failure,
             pending: Vec::with_capacity(shared.options.batch_size),
             pending_cursor: None,
+            pending_ongoing: Vec::new(),
+            pending_resolved: Vec::new(),
             pending_since: None,
             batch_size: shared.options.batch_size.max(1),
             flush_interval: shared.options.flush_interval,
@@ -360,7 +364,12 @@ impl Sink for PlayerSink {
     ) -> Result<(), SinkClosed> {
         let cursor = cursor.or(self.pending_cursor.take());
         self.pending_since = None;
-        if self.pending.is_empty() && cursor.is_none() && month.is_none() {
+        if self.pending.is_empty()
+            && cursor.is_none()
+            && month.is_none()
+            && self.pending_ongoing.is_empty()
+            && self.pending_resolved.is_empty()
+        {
             return Ok(());
         }
         let games = std::mem::replace(&mut self.pending, Vec::with_capacity(self.batch_size));
@@ -370,6 +379,8 @@ impl Sink for PlayerSink {
                 games,
                 cursor,
                 month,
+                ongoing: std::mem::take(&mut self.pending_ongoing),
+                resolved: std::mem::take(&mut self.pending_resolved),
             })
             .await?;
         self.fetched_event();
@@ -377,6 +388,21 @@ impl Sink for PlayerSink {
             return Err(SinkClosed);
         }
         Ok(())
+    }
+
+    fn ongoing(&mut self, game_id: String, cursor: Option<Cursor>) {
+        self.pending_ongoing.push(game_id);
+        self.passed(cursor);
+    }
+
+    fn resolved(&mut self, game_id: String) {
+        self.pending_resolved.push(game_id);
+    }
+
+    fn passed(&mut self, cursor: Option<Cursor>) {
+        if cursor.is_some() {
+            self.pending_cursor = cursor;
+        }
     }
 
     fn unreadable(&mut self, _reason: &str) {
@@ -453,6 +479,8 @@ enum WriteRequest {
         games: Vec<GameRecord>,
         cursor: Option<Cursor>,
         month: Option<MonthValidator>,
+        ongoing: Vec<String>,
+        resolved: Vec<String>,
     },
     Finish {
         player: Player,
@@ -614,6 +642,8 @@ fn write_loop(
                 mut games,
                 cursor,
                 month,
+                ongoing,
+                resolved,
             } => {
                 let Some((totals, failure)) = players.get_mut(&player) else {
                     continue;
@@ -637,6 +667,8 @@ fn write_loop(
                     games: &games,
                     cursor,
                     month,
+                    ongoing: &ongoing,
+                    resolved: &resolved,
                 };
                 match store.write_batch(&batch) {
                     Ok(counts) => {

@@ -78,7 +78,7 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
     if players.is_empty() {
         bail!("no players given: name them as PLATFORM:USERNAME or with --file");
     }
-    let store = open_store(&args.db.target)?;
+    let store = open_store(&args.db)?;
     let cancel = CancellationToken::new();
     let policy = RetryPolicy {
         max_tries: args.etiquette.retries,
@@ -140,11 +140,15 @@ fn collect_players(args: &[Player], files: &[std::path::PathBuf]) -> anyhow::Res
     Ok(player::dedup(players))
 }
 
-fn open_store(target: &str) -> anyhow::Result<Box<dyn Store>> {
+fn open_store(db: &cli::DbArgs) -> anyhow::Result<Box<dyn Store>> {
+    let target = db.target.as_str();
     if target.starts_with("postgres://") || target.starts_with("postgresql://") {
         bail!("PostgreSQL targets are not supported by this build yet; use an SQLite file path");
     }
-    Ok(Box::new(SqliteStore::open(Path::new(target))?))
+    Ok(Box::new(SqliteStore::open(
+        Path::new(target),
+        db.busy_timeout,
+    )?))
 }
 
 /// The two providers, sharing one pooled client.

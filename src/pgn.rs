@@ -2,12 +2,16 @@
 //! [`GameRecord`], and a replay of the main line under the game's rules, which tells whether the
 //! moves are legal and how many plies were played.
 //!
-//! Each PGN is parsed exactly once: a [`pgn_reader::Reader`] drives a small visitor that writes
-//! tag values straight into the record and plays every move on a [`VariantPosition`] as soon as
-//! it is read. Comments (the `[%clk]` on every move), NAGs and variations are skipped by the
-//! reader itself, so nothing is allocated per move.
+//! Each PGN is read exactly once, without copying it and without allocating per move. A
+//! [`pgn_reader::Reader`] parses the tags (quoting, escapes, tag syntax) and hands back the
+//! place where the movetext starts; [`replay`] then plays every move on a [`VariantPosition`] as
+//! it reads it, skipping comments (the `[%clk]` on every move), NAGs and variations. The movetext
+//! is not left to pgn-reader's own parser because that one silently drops any token it cannot
+//! read as SAN: a garbled last move (`Qe9`, a German `Sf3`) would vanish and the game would still
+//! count as valid.
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use chrono::{NaiveDate, NaiveTime};
@@ -15,7 +19,7 @@ use pgn_reader::{RawTag, Reader, Visitor};
 use shakmaty::fen::{Fen, ParseFenError};
 use shakmaty::san::SanPlus;
 use shakmaty::variant::{Variant, VariantPosition};
-use shakmaty::{CastlingMode, Outcome, Position, PositionError};
+use shakmaty::{CastlingMode, Position, PositionError};
 
 use crate::game::GameRecord;
 
@@ -24,23 +28,21 @@ use crate::game::GameRecord;
 ///
 /// The rules come from `record.variant` as the provider gave it, else the PGN's `[Variant]` tag,
 /// else standard chess; the start position from the `[FEN]` tag, else the variant's own. Only
-/// the first game of the PGN is read. A PGN whose moves cannot all be replayed (an illegal or
-/// unreadable move, a bad FEN, unknown rules, no termination marker, a syntax error, nothing at
-/// all) leaves `valid == false` and `ply_count == None`, with every tag read before the problem
-/// still filled in.
+/// the first game of the PGN is read. A game whose moves cannot all be replayed (an illegal or
+/// unreadable move, a bad FEN, unknown rules, no termination marker, a syntax error, no game at
+/// all) gets `valid == false` and `ply_count == None`, and every tag that could be read is still
+/// filled in.
 pub fn complete(record: &mut GameRecord) {
-    // The reader borrows the PGN while the visitor writes the other fields: moving the string out
-    // for the duration keeps both borrows apart without copying it.
+    // The tag reader borrows the PGN while it writes the other fields: moving the string out for
+    // the duration keeps the two borrows apart without copying it.
     let pgn = std::mem::take(&mut record.pgn);
-    let mut extractor = Extractor::new(record);
-    // Reading a byte slice cannot fail for I/O reasons; an error is a syntax error such as an
-    // unterminated tag, which makes the game invalid like any other unreadable PGN.
-    let plies = Reader::new(pgn.as_bytes())
-        .read_game(&mut extractor)
-        .ok()
-        .flatten()
-        .flatten();
-    extractor.fill_played_at();
+    let mut tags = TagReader::new(record);
+    let movetext = tags.read(pgn.as_bytes());
+    let fen = tags.finish();
+    let plies = movetext.and_then(|movetext| {
+        let start = start_position(record.variant.as_deref(), fen)?;
+        replay(movetext, start)
+    });
     record.pgn = pgn;
     record.ply_count = plies;
     record.valid = plies.is_some();
@@ -65,7 +67,7 @@ pub fn canonical_variant(name: &str) -> Cow<'_, str> {
 }
 
 /// The rule sets we can replay. Odds chess is standard chess from a handicap FEN, but keeps its
-/// own name so that the games stay distinguishable.
+/// own name so that those games stay recognisable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rules {
     Standard,
@@ -82,8 +84,8 @@ enum Rules {
 }
 
 /// Every spelling we accept, as it reads once lowercased and stripped of spaces, `_` and `-`:
-/// Lichess JSON uses camelCase keys, Lichess PGN title case with spaces or hyphens, and
-/// Chess.com all lowercase.
+/// Lichess JSON uses camelCase keys, Lichess PGN title case with spaces or hyphens, Chess.com
+/// lowercase, and `Fischerandom` is the traditional PGN name of Chess960.
 const RULES_NAMES: [(&str, Rules); 13] = [
     ("standard", Rules::Standard),
     ("chess", Rules::Standard),
@@ -150,11 +152,41 @@ fn loosely_equal(name: &str, key: &str) -> bool {
     key.bytes().all(|k| letters.next() == Some(k)) && letters.next().is_none()
 }
 
-/// Visits the first game of a PGN on behalf of [`complete`].
+/// The position the moves start from: `fen` when the PGN has one, else the variant's own start.
+/// `None` when the rules are unknown or the FEN cannot be set up.
+fn start_position(
+    rules_name: Option<&str>,
+    fen: Option<Result<Fen, ParseFenError>>,
+) -> Option<VariantPosition> {
+    let rules = match rules_name {
+        Some(name) => Rules::from_name(name)?,
+        None => Rules::Standard,
+    };
+    let Some(fen) = fen else {
+        return Some(VariantPosition::new(rules.variant()));
+    };
+    let setup = fen.ok()?.into_setup();
+    // Chess960 FENs come with Shredder castling letters (`GAga`) or with KQkq; `detect` also
+    // reads a 960 castling setup served under another name (a "From Position" game, say).
+    let mode = if rules == Rules::Chess960 {
+        CastlingMode::Chess960
+    } else {
+        CastlingMode::detect(&setup)
+    };
+    VariantPosition::from_setup(rules.variant(), setup, mode)
+        // Board editors and odds setups let these through, and none of them keeps the moves from
+        // being replayed.
+        .or_else(PositionError::ignore_invalid_ep_square)
+        .or_else(PositionError::ignore_too_much_material)
+        .or_else(PositionError::ignore_impossible_check)
+        .ok()
+}
+
+/// Reads the tags of a PGN's first game into a [`GameRecord`].
 ///
-/// Tag-derived state lives here rather than in [`Visitor::Tags`] so that it survives a syntax
-/// error part-way through the tags: what was read before the error still counts.
-struct Extractor<'r> {
+/// What the tags say about the start position and the start time is kept here rather than in
+/// [`Visitor::Tags`], so that it survives a syntax error part-way through the tags.
+struct TagReader<'r> {
     record: &'r mut GameRecord,
     fen: Option<Result<Fen, ParseFenError>>,
     utc_date: Option<NaiveDate>,
@@ -163,19 +195,9 @@ struct Extractor<'r> {
     start_time: Option<NaiveTime>,
 }
 
-/// The main line being replayed.
-struct Replay {
-    pos: VariantPosition,
-    plies: u32,
-    /// A game termination marker (`1-0`, `0-1`, `1/2-1/2`, `*`) was read. Every PGN the providers
-    /// serve has one, even with no moves (` 0-1`), and the reader silently skips text it cannot
-    /// tokenise, so a "game" without one is almost certainly not a PGN at all.
-    terminated: bool,
-}
-
-impl<'r> Extractor<'r> {
+impl<'r> TagReader<'r> {
     fn new(record: &'r mut GameRecord) -> Self {
-        Extractor {
+        TagReader {
             record,
             fen: None,
             utc_date: None,
@@ -185,7 +207,48 @@ impl<'r> Extractor<'r> {
         }
     }
 
-    fn read_tag(&mut self, name: &[u8], value: RawTag<'_>) {
+    /// Reads the tags of the first game of `pgn` and returns its movetext (running on to the end
+    /// of `pgn`), or `None` when there is no game or its tags are malformed.
+    fn read<'p>(&mut self, pgn: &'p [u8]) -> Option<&'p [u8]> {
+        let mut reader = Reader::new(pgn);
+        // A byte slice cannot fail to read: an error is a syntax error, such as an unterminated
+        // tag.
+        reader.read_game(self).ok()??;
+        // The reader stopped right at the movetext, which is what it still holds in its buffer
+        // followed by what it has not read from the slice yet.
+        let buffered = reader.buffer().len();
+        let unread = reader.into_inner().len();
+        pgn.get(pgn.len().checked_sub(buffered + unread)?..)
+    }
+
+    /// Sets `played_at` from the date tags and hands back the `[FEN]` tag, if there was one.
+    fn finish(self) -> Option<Result<Fen, ParseFenError>> {
+        if self.record.played_at.is_none() {
+            // UTCDate+UTCTime when the PGN has them, else Date (+ StartTime).
+            let start = match (self.utc_date, self.date) {
+                (Some(utc_date), _) => Some((utc_date, self.utc_time)),
+                (None, Some(date)) => Some((date, self.start_time)),
+                (None, None) => None,
+            };
+            self.record.played_at = start.map(|(date, time)| {
+                let start = date.and_time(time.unwrap_or(NaiveTime::MIN));
+                start.and_utc().timestamp_millis()
+            });
+        }
+        self.fen
+    }
+}
+
+impl Visitor for TagReader<'_> {
+    type Tags = ();
+    type Movetext = Infallible;
+    type Output = ();
+
+    fn begin_tags(&mut self) -> ControlFlow<Self::Output, Self::Tags> {
+        ControlFlow::Continue(())
+    }
+
+    fn tag(&mut self, _tags: &mut (), name: &[u8], value: RawTag<'_>) -> ControlFlow<Self::Output> {
         let record = &mut *self.record;
         match name {
             b"White" => fill(&mut record.white, value, text),
@@ -211,94 +274,15 @@ impl<'r> Extractor<'r> {
             b"StartTime" => self.start_time = self.start_time.or_else(|| time(value.as_bytes())),
             _ => {}
         }
-    }
-
-    /// The position the moves start from, or `None` when the rules are unknown or the FEN
-    /// cannot be set up.
-    fn start_position(&mut self) -> Option<VariantPosition> {
-        let rules = match self.record.variant.as_deref() {
-            Some(name) => Rules::from_name(name)?,
-            None => Rules::Standard,
-        };
-        let Some(fen) = self.fen.take() else {
-            return Some(VariantPosition::new(rules.variant()));
-        };
-        let setup = fen.ok()?.into_setup();
-        // Chess960 FENs may use Shredder castling letters (`GAga`) or KQkq; `detect` also catches
-        // a non-standard castling setup under other rules' names (e.g. a "From Position" 960).
-        let mode = if rules == Rules::Chess960 {
-            CastlingMode::Chess960
-        } else {
-            CastlingMode::detect(&setup)
-        };
-        VariantPosition::from_setup(rules.variant(), setup, mode)
-            // Board editors and odds setups let these through, and none of them stops the moves
-            // from being replayed.
-            .or_else(PositionError::ignore_invalid_ep_square)
-            .or_else(PositionError::ignore_too_much_material)
-            .or_else(PositionError::ignore_impossible_check)
-            .ok()
-    }
-
-    /// UTCDate+UTCTime when the PGN has them, else Date (+ StartTime).
-    fn fill_played_at(&mut self) {
-        if self.record.played_at.is_some() {
-            return;
-        }
-        let (date, time) = match (self.utc_date, self.date) {
-            (Some(utc_date), _) => (utc_date, self.utc_time),
-            (None, Some(date)) => (date, self.start_time),
-            (None, None) => return,
-        };
-        let start = date.and_time(time.unwrap_or(NaiveTime::MIN));
-        self.record.played_at = Some(start.and_utc().timestamp_millis());
-    }
-}
-
-impl Visitor for Extractor<'_> {
-    type Tags = ();
-    type Movetext = Replay;
-    /// The ply count, when the whole main line replayed.
-    type Output = Option<u32>;
-
-    fn begin_tags(&mut self) -> ControlFlow<Self::Output, Self::Tags> {
-        ControlFlow::Continue(())
-    }
-
-    fn tag(&mut self, _tags: &mut (), name: &[u8], value: RawTag<'_>) -> ControlFlow<Self::Output> {
-        self.read_tag(name, value);
         ControlFlow::Continue(())
     }
 
     fn begin_movetext(&mut self, _tags: ()) -> ControlFlow<Self::Output, Self::Movetext> {
-        match self.start_position() {
-            Some(pos) => ControlFlow::Continue(Replay {
-                pos,
-                plies: 0,
-                terminated: false,
-            }),
-            None => ControlFlow::Break(None),
-        }
+        ControlFlow::Break(())
     }
 
-    fn san(&mut self, replay: &mut Replay, san_plus: SanPlus) -> ControlFlow<Self::Output> {
-        match san_plus.san.to_move(&replay.pos) {
-            Ok(m) => {
-                replay.pos.play_unchecked(m);
-                replay.plies += 1;
-                ControlFlow::Continue(())
-            }
-            Err(_) => ControlFlow::Break(None),
-        }
-    }
-
-    fn outcome(&mut self, replay: &mut Replay, _outcome: Outcome) -> ControlFlow<Self::Output> {
-        replay.terminated = true;
-        ControlFlow::Continue(())
-    }
-
-    fn end_game(&mut self, replay: Replay) -> Self::Output {
-        replay.terminated.then_some(replay.plies)
+    fn end_game(&mut self, movetext: Infallible) -> Self::Output {
+        match movetext {}
     }
 }
 
@@ -353,4 +337,106 @@ fn digits(ascii: &[u8]) -> Option<u32> {
             .is_ascii_digit()
             .then(|| number * 10 + u32::from(digit - b'0'))
     })
+}
+
+/// Plays the main line of `movetext` from `pos` and returns the number of plies, or `None` when
+/// a move is illegal or unreadable, or the game ends (end of input, a blank line, the next
+/// game's tags) before its termination marker (`1-0`, `0-1`, `1/2-1/2`, `*`). Every PGN the
+/// providers serve has that marker, even with no moves at all (` 0-1`).
+fn replay(movetext: &[u8], mut pos: VariantPosition) -> Option<u32> {
+    let mut plies = 0;
+    let mut rest = movetext;
+    while let Some((&first, tail)) = rest.split_first() {
+        rest = match first {
+            b' ' | b'\t' | b'\r' | b'.' | b'!' | b'?' => tail,
+            b'\n' if ends_game(tail) => return None,
+            b'\n' => tail,
+            b'{' => skip_past(tail, b'}')?,
+            b';' => skip_past(tail, b'\n').unwrap_or_default(),
+            b'(' => skip_variation(tail)?,
+            b'$' => skip_while(tail, |b| b.is_ascii_digit()),
+            b'*' => return Some(plies),
+            b'0'..=b'9'
+                if [&b"1-0"[..], b"0-1", b"1/2-1/2"]
+                    .iter()
+                    .any(|outcome| rest.starts_with(outcome)) =>
+            {
+                return Some(plies);
+            }
+            // A move number: `12.`, or `12...` before a black move.
+            b'0'..=b'9' => skip_while(skip_while(tail, |b| b.is_ascii_digit()), |b| b == b'.'),
+            _ => {
+                let end = rest
+                    .iter()
+                    .position(|&b| ends_token(b))
+                    .unwrap_or(rest.len());
+                let (token, after) = rest.split_at(end);
+                let m = SanPlus::from_ascii(token).ok()?.san.to_move(&pos).ok()?;
+                pos.play_unchecked(m);
+                plies += 1;
+                after
+            }
+        };
+    }
+    None
+}
+
+/// Skips a variation whose `(` has been read, with any variations and comments inside it.
+fn skip_variation(mut rest: &[u8]) -> Option<&[u8]> {
+    let mut depth = 1_u32;
+    while let Some((&first, tail)) = rest.split_first() {
+        rest = match first {
+            b'(' => {
+                depth += 1;
+                tail
+            }
+            b')' if depth == 1 => return Some(tail),
+            b')' => {
+                depth -= 1;
+                tail
+            }
+            b'{' => skip_past(tail, b'}')?,
+            b';' => skip_past(tail, b'\n')?,
+            b'\n' if ends_game(tail) => return None,
+            _ => tail,
+        };
+    }
+    None
+}
+
+/// Whether a line break followed by `after` ends the game's movetext, as in pgn-reader: a blank
+/// line or the next game's tags.
+fn ends_game(after: &[u8]) -> bool {
+    matches!(after, [b'\n' | b'[', ..] | [b'\r', b'\n', ..])
+}
+
+/// The bytes that end a SAN token, as in pgn-reader.
+fn ends_token(byte: u8) -> bool {
+    matches!(
+        byte,
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | b'{'
+            | b'}'
+            | b'('
+            | b')'
+            | b'!'
+            | b'?'
+            | b'$'
+            | b';'
+            | b'.'
+            | b'*'
+    )
+}
+
+/// What follows the first `byte` in `bytes`, or `None` when there is none.
+fn skip_past(bytes: &[u8], byte: u8) -> Option<&[u8]> {
+    let at = bytes.iter().position(|&b| b == byte)?;
+    Some(&bytes[at + 1..])
+}
+
+fn skip_while(bytes: &[u8], skip: impl Fn(u8) -> bool) -> &[u8] {
+    let at = bytes.iter().position(|&b| !skip(b)).unwrap_or(bytes.len());
+    &bytes[at..]
 }

@@ -21,9 +21,33 @@ struct ExportedGame {
     variant: Option<String>,
     speed: Option<String>,
     created_at: Option<i64>,
+    status: Option<String>,
     pgn: Option<String>,
     error: Option<String>,
 }
+
+/// Where a game stands, from its `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Created or started: it may still finish, under its old `createdAt`.
+    InProgress,
+    /// Aborted before it really began; Lichess does not export these as games.
+    Aborted,
+    Finished,
+}
+
+impl Stage {
+    fn of(status: Option<&str>) -> Stage {
+        match status {
+            Some("created" | "started") => Stage::InProgress,
+            Some("aborted") => Stage::Aborted,
+            _ => Stage::Finished,
+        }
+    }
+}
+
+/// How many ids `POST /api/games/export/_ids` takes at once.
+const IDS_PER_REQUEST: usize = 300;
 
 #[derive(Deserialize)]
 struct Profile {
@@ -61,6 +85,9 @@ pub async fn import(
         && let Some(total) = profile_game_count(source, player, sink).await?
     {
         sink.total(Total::Games(total));
+    }
+    if !plan.state.ongoing.is_empty() {
+        refresh_ongoing(source, player, &plan.state.ongoing, sink).await?;
     }
     let stored = plan.state.last_created_at;
     // `since` is inclusive: start one millisecond after the newest stored game.
@@ -179,6 +206,9 @@ async fn export_stream(
         ("pgnInJson", "true".into()),
         ("clocks", "true".into()),
         ("opening", "true".into()),
+        // In-progress games are listed too, so that they can be remembered and fetched once
+        // finished: the cursor will have passed their `createdAt` by then.
+        ("ongoing", "true".into()),
     ];
     query.extend(since.map(|v| ("since", v.to_string())));
     query.extend(until.map(|v| ("until", v.to_string())));
@@ -271,25 +301,109 @@ async fn handle_line(
             "game export answered an error: {error}"
         )));
     }
+    let created_at = game.created_at;
+    let stage = Stage::of(game.status.as_deref());
+    let Some(record) = into_record(player, game, sink) else {
+        return Ok(());
+    };
+    let cursor = created_at.and_then(|created_at| {
+        progress.last_created_at = Some(created_at);
+        contiguous.then_some(Cursor::CreatedAt(created_at))
+    });
+    match stage {
+        Stage::Finished => {
+            progress.games += 1;
+            sink.game(record, cursor).await?;
+        }
+        Stage::InProgress => sink.ongoing(record.game_id, cursor),
+        Stage::Aborted => sink.passed(cursor),
+    }
+    Ok(())
+}
+
+/// The record of a served game, or `None` (counted as unreadable) when it has no id.
+fn into_record(player: &Player, game: ExportedGame, sink: &mut impl Sink) -> Option<GameRecord> {
     let Some(id) = game.id.filter(|id| !id.is_empty()) else {
         let reason = "export line without a game id".to_string();
         tracing::warn!("{player}: {reason}");
         sink.unreadable(&reason);
-        return Ok(());
+        return None;
     };
     let mut record = GameRecord::new(Platform::Lichess, id, game.pgn.unwrap_or_default());
     record.rated = game.rated;
     record.variant = game.variant;
     record.speed = game.speed;
     record.played_at = game.created_at;
-    progress.games += 1;
-    let cursor = match game.created_at {
-        Some(created_at) => {
-            progress.last_created_at = Some(created_at);
-            contiguous.then_some(Cursor::CreatedAt(created_at))
+    Some(record)
+}
+
+/// Fetches the remembered in-progress games by id: finished ones are stored, gone ones
+/// forgotten, and those still in progress stay remembered.
+async fn refresh_ongoing(
+    source: &Source,
+    player: &Player,
+    ongoing: &[String],
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    let url = source.url("/api/games/export/_ids");
+    for ids in ongoing.chunks(IDS_PER_REQUEST) {
+        let body = ids.join(",");
+        let build = || {
+            let request = source
+                .client
+                .post(&url)
+                .header(ACCEPT, "application/x-ndjson")
+                .header(CONTENT_TYPE, "text/plain")
+                .query(&[
+                    ("pgnInJson", "true"),
+                    ("clocks", "true"),
+                    ("opening", "true"),
+                ])
+                .body(body.clone());
+            authorized(source, request)
+        };
+        let (response, _permit) = source
+            .etiquette
+            .send(build, &mut |n| sink.notice(n))
+            .await
+            .map_err(|error| match error {
+                HttpError::Interrupted => ProviderError::Interrupted,
+                source => ProviderError::Http {
+                    what: "export of in-progress games",
+                    source,
+                },
+            })?;
+        let text = response.text().await.map_err(|error| ProviderError::Http {
+            what: "export of in-progress games",
+            source: HttpError::Transport {
+                error: describe_transport_error(&error),
+                tries: 1,
+            },
+        })?;
+        let mut answered = std::collections::HashSet::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let Ok(game) = serde_json::from_str::<ExportedGame>(line) else {
+                sink.unreadable("unreadable line in the export of in-progress games");
+                continue;
+            };
+            let stage = Stage::of(game.status.as_deref());
+            let Some(record) = into_record(player, game, sink) else {
+                continue;
+            };
+            answered.insert(record.game_id.clone());
+            match stage {
+                Stage::InProgress => {}
+                Stage::Aborted => sink.resolved(record.game_id),
+                Stage::Finished => {
+                    sink.resolved(record.game_id.clone());
+                    sink.game(record, None).await?;
+                }
+            }
         }
-        None => None,
-    };
-    sink.game(record, cursor).await?;
+        for id in ids.iter().filter(|id| !answered.contains(id.as_str())) {
+            tracing::info!("{player}: in-progress game {id} is no longer served; forgetting it");
+            sink.resolved(id.clone());
+        }
+    }
     Ok(())
 }

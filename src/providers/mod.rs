@@ -73,6 +73,16 @@ pub trait Sink {
         month: Option<MonthValidator>,
     ) -> impl Future<Output = Result<(), SinkClosed>> + Send;
 
+    /// A Lichess game still in progress: remembered, to be fetched by id once finished.
+    /// `cursor` may pass it, since it is remembered in the same commit.
+    fn ongoing(&mut self, game_id: String, cursor: Option<Cursor>);
+
+    /// A remembered in-progress game that has now been handed over as a game, or is gone.
+    fn resolved(&mut self, game_id: String);
+
+    /// A served record with nothing to store (an aborted game) that the cursor may pass.
+    fn passed(&mut self, cursor: Option<Cursor>);
+
     /// A record that could not be read at all (no id, broken JSON): counted as invalid.
     fn unreadable(&mut self, reason: &str);
 

@@ -22,6 +22,9 @@ pub struct PlayerState {
     pub last_month: Option<String>,
     /// Chess.com: the `ETag` of each month stored completely, to ask for it again conditionally.
     pub month_etags: HashMap<String, String>,
+    /// Lichess: games seen still in progress, to fetch by id once they have finished (their
+    /// `createdAt` is behind the cursor, so the export will not serve them again).
+    pub ongoing: Vec<String>,
 }
 
 /// How far a player's games are stored without a gap, saved with the games that prove it.
@@ -47,6 +50,10 @@ pub struct Batch<'a> {
     pub games: &'a [GameRecord],
     pub cursor: Option<Cursor>,
     pub month: Option<MonthValidator>,
+    /// Lichess games seen in progress, to remember.
+    pub ongoing: &'a [String],
+    /// Remembered in-progress games that have finished (and are in `games`) or are gone.
+    pub resolved: &'a [String],
 }
 
 /// What a batch did.

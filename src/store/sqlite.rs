@@ -60,6 +60,12 @@ CREATE TABLE chesscom_months (
     fetched_at    INTEGER NOT NULL,
     PRIMARY KEY (username, month)
 );
+CREATE TABLE ongoing_games (
+    platform TEXT NOT NULL,
+    username TEXT NOT NULL,
+    game_id  TEXT NOT NULL,
+    PRIMARY KEY (platform, username, game_id)
+) WITHOUT ROWID;
 CREATE TABLE import_leases (
     platform   TEXT    NOT NULL,
     username   TEXT    NOT NULL,
@@ -69,17 +75,15 @@ CREATE TABLE import_leases (
 );
 "#];
 
-/// How long a write waits for another process's transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) and migrates the database at `path`. A write waits up to
+    /// `busy_timeout` for another process's transaction before it fails.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         let open_error = |reason: String| StoreError::Open {
             target: path.display().to_string(),
             reason,
@@ -103,13 +107,15 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
         };
-        store.prepare().map_err(|e| open_error(explain(&e)))?;
+        store
+            .prepare(busy_timeout)
+            .map_err(|e| open_error(explain(&e)))?;
         store.migrate()?;
         Ok(store)
     }
 
     /// Opens an existing database without changing it, for reading commands.
-    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+    pub fn open_read_only(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -118,7 +124,7 @@ impl SqliteStore {
             target: path.display().to_string(),
             reason: explain(&e),
         })?;
-        conn.busy_timeout(BUSY_TIMEOUT)
+        conn.busy_timeout(busy_timeout)
             .map_err(|e| StoreError::Open {
                 target: path.display().to_string(),
                 reason: explain(&e),
@@ -143,8 +149,8 @@ impl SqliteStore {
         &self.conn
     }
 
-    fn prepare(&mut self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+    fn prepare(&mut self, busy_timeout: Duration) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(busy_timeout)?;
         // WAL lets readers (status, export, a second cron run) work while an import writes;
         // synchronous=NORMAL keeps every commit atomic and durable against a process kill,
         // and loses at most the last commits on power loss, which a re-run fetches again.
@@ -287,6 +293,23 @@ impl SqliteStore {
             }
             None => {}
         }
+        if !batch.ongoing.is_empty() {
+            let mut remember = tx.prepare_cached(
+                "INSERT INTO ongoing_games (platform, username, game_id) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for game_id in batch.ongoing {
+                remember.execute(params![platform, username, game_id])?;
+            }
+        }
+        if !batch.resolved.is_empty() {
+            let mut forget = tx.prepare_cached(
+                "DELETE FROM ongoing_games WHERE platform = ?1 AND username = ?2 AND game_id = ?3",
+            )?;
+            for game_id in batch.resolved {
+                forget.execute(params![platform, username, game_id])?;
+            }
+        }
         if let Some(month) = &batch.month {
             tx.prepare_cached(
                 "INSERT INTO chesscom_months (username, month, etag, last_modified, fetched_at)
@@ -327,6 +350,22 @@ impl Store for SqliteStore {
             last_month,
             ..PlayerState::default()
         };
+        let query_error = |e: rusqlite::Error| StoreError::Query {
+            target: self.path.display().to_string(),
+            reason: explain(&e),
+        };
+        state.ongoing = self
+            .conn
+            .prepare_cached(
+                "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
+                 ORDER BY game_id",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map([platform, username], |row| row.get(0))?
+                    .collect()
+            })
+            .map_err(query_error)?;
         if player.platform == crate::player::Platform::Chesscom {
             let mut statement = self
                 .conn
@@ -464,6 +503,8 @@ mod tests {
     use crate::player::Platform;
     use crate::store::MonthValidator;
 
+    const BUSY: Duration = Duration::from_secs(1);
+
     fn game(platform: Platform, id: &str) -> GameRecord {
         let mut game = GameRecord::new(platform, id, "1. e4 e5 *");
         game.valid = true;
@@ -477,7 +518,7 @@ mod tests {
 
     fn open() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("games.sqlite")).unwrap();
+        let store = SqliteStore::open(&dir.path().join("games.sqlite"), BUSY).unwrap();
         (dir, store)
     }
 
@@ -495,6 +536,8 @@ mod tests {
             games: &games,
             cursor: None,
             month: None,
+            ongoing: &[],
+            resolved: &[],
         };
         assert_eq!(
             store.write_batch(&batch(&alice)).unwrap(),
@@ -528,7 +571,7 @@ mod tests {
         let alice = player("lichess:alice");
         let bob = player("chesscom:bob");
         {
-            let mut store = SqliteStore::open(&path).unwrap();
+            let mut store = SqliteStore::open(&path, BUSY).unwrap();
             for cursor in [Cursor::CreatedAt(200), Cursor::CreatedAt(100)] {
                 store
                     .write_batch(&Batch {
@@ -536,6 +579,8 @@ mod tests {
                         games: &[],
                         cursor: Some(cursor),
                         month: None,
+                        ongoing: &[],
+                        resolved: &[],
                     })
                     .unwrap();
             }
@@ -549,10 +594,12 @@ mod tests {
                         etag: "W/\"abc\"".into(),
                         last_modified: Some("Friday, 18-Oct-2024 01:24:09 GMT+0000".into()),
                     }),
+                    ongoing: &[],
+                    resolved: &[],
                 })
                 .unwrap();
         }
-        let mut store = SqliteStore::open(&path).unwrap();
+        let mut store = SqliteStore::open(&path, BUSY).unwrap();
         assert_eq!(
             store.player_state(&alice).unwrap().last_created_at,
             Some(200)
@@ -560,6 +607,38 @@ mod tests {
         let state = store.player_state(&bob).unwrap();
         assert_eq!(state.last_month.as_deref(), Some("2024/03"));
         assert_eq!(state.month_etags["2024/03"], "W/\"abc\"");
+    }
+
+    #[test]
+    fn remembers_ongoing_games_until_resolved() {
+        let (_dir, mut store) = open();
+        let alice = player("lichess:alice");
+        let write = |store: &mut SqliteStore, ongoing: &[String], resolved: &[String]| {
+            store
+                .write_batch(&Batch {
+                    player: &alice,
+                    games: &[],
+                    cursor: None,
+                    month: None,
+                    ongoing,
+                    resolved,
+                })
+                .unwrap();
+        };
+        write(&mut store, &["b2222222".into(), "a1111111".into()], &[]);
+        assert_eq!(
+            store.player_state(&alice).unwrap().ongoing,
+            ["a1111111", "b2222222"]
+        );
+        write(&mut store, &[], &["a1111111".into()]);
+        assert_eq!(store.player_state(&alice).unwrap().ongoing, ["b2222222"]);
+        assert!(
+            store
+                .player_state(&player("lichess:bob"))
+                .unwrap()
+                .ongoing
+                .is_empty()
+        );
     }
 
     #[test]
@@ -596,14 +675,14 @@ mod tests {
             "these are not the games you are looking for\n".repeat(100),
         )
         .unwrap();
-        let error = SqliteStore::open(&path).err().unwrap().to_string();
+        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
         assert!(error.contains("notes.txt"), "{error}");
         assert!(error.contains("not a database"), "{error}");
     }
 
     #[test]
     fn refuses_a_missing_directory() {
-        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"))
+        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY)
             .err()
             .unwrap()
             .to_string();
@@ -614,12 +693,12 @@ mod tests {
     fn refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("games.sqlite");
-        drop(SqliteStore::open(&path).unwrap());
+        drop(SqliteStore::open(&path, BUSY).unwrap());
         Connection::open(&path)
             .unwrap()
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let error = SqliteStore::open(&path).err().unwrap().to_string();
+        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
         assert!(error.contains("newer chess-import"), "{error}");
     }
 }
