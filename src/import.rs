@@ -104,6 +104,11 @@ pub async fn run(
             player: player.clone(),
         });
     }
+    let order: HashMap<Player, usize> = players
+        .iter()
+        .enumerate()
+        .map(|(index, player)| (player.clone(), index))
+        .collect();
     let mut queue: VecDeque<Player> = players.into();
     let mut reports = Vec::new();
     let mut tasks = JoinSet::new();
@@ -139,15 +144,17 @@ pub async fn run(
                         Some("interrupted before it started".into()),
                     );
                     let _ = events.send(Event::Finished { report: report.clone() });
-                    reports.push(report);
+                    reports.push((order[&player], report));
                 }
                 continue;
             }
         };
-        let report = match joined {
+        let (player, report) = match joined {
             Some(Ok((id, report))) => {
-                running.remove(&id);
-                report
+                let Some(player) = running.remove(&id) else {
+                    continue;
+                };
+                (player, report)
             }
             Some(Err(error)) => {
                 let Some(player) = running.remove(&error.id()) else {
@@ -161,14 +168,17 @@ pub async fn run(
                 let _ = events.send(Event::Finished {
                     report: report.clone(),
                 });
-                report
+                (player, report)
             }
             None => break,
         };
-        reports.push(report);
+        reports.push((order[&player], report));
     }
     heartbeat.abort();
     drop(shared);
+    // The summary lists players in the order they were given, not the order they finished.
+    reports.sort_by_key(|(index, _)| *index);
+    let reports = reports.into_iter().map(|(_, report)| report).collect();
     // The writer ends once every sender is gone; wait so that the last commit is on disk.
     let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
     RunReport::new(
