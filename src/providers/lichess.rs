@@ -267,14 +267,17 @@ async fn export_stream(
             }
         }
     }
-    if pending.iter().all(u8::is_ascii_whitespace) {
-        return Ok(StreamEnd::Complete);
+    // Lichess ends every game line with a newline, but not a bare error object; an unterminated
+    // line that is not whole JSON means the stream was cut mid-game.
+    let whole = pending.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde::de::IgnoredAny>(&pending).is_ok();
+    if !whole {
+        return Ok(StreamEnd::Broken(
+            "the stream ended in the middle of a game".into(),
+        ));
     }
-    // Lichess ends every line with a newline, so an unterminated last line means the stream
-    // was cut; the line may still be whole, but a later request will serve it again anyway.
-    Ok(StreamEnd::Broken(
-        "the stream ended in the middle of a game".into(),
-    ))
+    handle_line(player, &pending, contiguous, sink, progress).await?;
+    Ok(StreamEnd::Complete)
 }
 
 async fn handle_line(
