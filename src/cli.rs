@@ -16,7 +16,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!(
 );
 
 #[derive(Debug, Parser)]
-#[command(name = "chess-import", version, about, propagate_version = true)]
+#[command(
+    name = "chess-import",
+    version,
+    about,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -47,6 +53,14 @@ pub enum ProgressMode {
 pub enum Command {
     /// Download every game of the given players and store the new ones.
     Import(ImportArgs),
+    /// Smoke-test the provider APIs with a few players; nothing is stored.
+    Check(CheckArgs),
+    /// Show, per imported player, the games stored and how its last import went.
+    Status(StatusArgs),
+    /// Write the stored games, oldest first, as one PGN file.
+    Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +102,71 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub etiquette: EtiquetteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Players whose profile and newest games to fetch, as PLATFORM:USERNAME.
+    #[arg(
+        value_name = "PLAYER",
+        value_parser = parse_player,
+        default_values = ["lichess:thibault", "chesscom:hikaru"]
+    )]
+    pub players: Vec<Player>,
+
+    /// How many of each player's newest games to fetch and parse.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub games: u16,
+
+    /// Print one JSON report on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub etiquette: EtiquetteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Only games of these players (repeat for more), as PLATFORM:USERNAME.
+    #[arg(short, long = "player", value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// Only games started on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only games started on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<chrono::NaiveDate>,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! an [`Event`].
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -78,10 +79,60 @@ pub struct ImportOptions {
     pub flush_interval: Duration,
 }
 
-/// Imports `players` into `store`, telling `events` as it goes. Ends early, committing what was
-/// fetched, when `cancel` fires.
+/// Where a run's players come from: a list given at start, or a job queue shared with other
+/// processes.
+pub trait Jobs: Send {
+    /// Players known to be waiting at the start, to show as queued.
+    fn queued(&self) -> Vec<Player>;
+
+    /// Takes the next player to import whose platform is in `open`; `None` when none is ready.
+    fn take(&mut self, open: &[Platform]) -> impl Future<Output = Option<Player>> + Send;
+
+    /// Called when the import of a taken player has ended.
+    fn done(&mut self, report: &PlayerReport) -> impl Future<Output = ()> + Send;
+
+    /// Called when nothing runs and nothing is ready: waits for more work, or returns `false` to
+    /// end the run.
+    fn wait(&mut self, cancel: &CancellationToken) -> impl Future<Output = bool> + Send;
+
+    /// The players that will not be started because the run was cancelled.
+    fn abandon(&mut self) -> Vec<Player>;
+}
+
+/// The players of one `import` command, taken in order as their provider has room.
+pub struct PlayerList(VecDeque<Player>);
+
+impl PlayerList {
+    pub fn new(players: Vec<Player>) -> Self {
+        PlayerList(players.into())
+    }
+}
+
+impl Jobs for PlayerList {
+    fn queued(&self) -> Vec<Player> {
+        self.0.iter().cloned().collect()
+    }
+
+    async fn take(&mut self, open: &[Platform]) -> Option<Player> {
+        let index = self.0.iter().position(|p| open.contains(&p.platform))?;
+        self.0.remove(index)
+    }
+
+    async fn done(&mut self, _report: &PlayerReport) {}
+
+    async fn wait(&mut self, _cancel: &CancellationToken) -> bool {
+        false
+    }
+
+    fn abandon(&mut self) -> Vec<Player> {
+        self.0.drain(..).collect()
+    }
+}
+
+/// Imports the players `jobs` hands out into `store`, telling `events` as it goes. Ends early,
+/// committing what was fetched, when `cancel` fires. Reports come in the order players finished.
 pub async fn run(
-    players: Vec<Player>,
+    mut jobs: impl Jobs,
     options: ImportOptions,
     store: Box<dyn Store>,
     events: mpsc::UnboundedSender<Event>,
@@ -99,62 +150,52 @@ pub async fn run(
         writer,
         events: events.clone(),
     });
-    for player in &players {
-        let _ = events.send(Event::Queued {
-            player: player.clone(),
-        });
+    for player in jobs.queued() {
+        let _ = events.send(Event::Queued { player });
     }
-    let order: HashMap<Player, usize> = players
-        .iter()
-        .enumerate()
-        .map(|(index, player)| (player.clone(), index))
-        .collect();
-    let mut queue: VecDeque<Player> = players.into();
     let mut reports = Vec::new();
     let mut tasks = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, Player> = HashMap::new();
-    let jobs = shared.options.jobs.max(1);
+    let slots = shared.options.jobs.max(1);
+    let mut abandoned = false;
     loop {
-        if !cancel.is_cancelled() {
-            while tasks.len() < jobs {
-                let Some(index) = queue
-                    .iter()
-                    .position(|p| can_start(p.platform, &running, jobs))
-                else {
-                    break;
-                };
-                let Some(player) = queue.remove(index) else {
-                    break;
-                };
-                let task = tasks.spawn(import_player(shared.clone(), player.clone()));
-                running.insert(task.id(), player);
+        if cancel.is_cancelled() && !abandoned {
+            abandoned = true;
+            // Players not started yet never will be; the running ones wind down themselves.
+            for player in jobs.abandon() {
+                let report = PlayerReport::without_games(
+                    &player,
+                    PlayerStatus::Interrupted,
+                    Some("interrupted before it started".into()),
+                );
+                let _ = events.send(Event::Finished {
+                    report: report.clone(),
+                });
+                reports.push(report);
             }
         }
+        while !cancel.is_cancelled() && tasks.len() < slots {
+            let open = open_platforms(&running, slots);
+            let Some(player) = jobs.take(&open).await else {
+                break;
+            };
+            let task = tasks.spawn(import_player(shared.clone(), player.clone()));
+            running.insert(task.id(), player);
+        }
         if tasks.is_empty() {
-            break;
+            if cancel.is_cancelled() || !jobs.wait(&cancel).await {
+                break;
+            }
+            continue;
         }
         let joined = tokio::select! {
             joined = tasks.join_next_with_id() => joined,
-            _ = cancel.cancelled(), if !queue.is_empty() => {
-                // Players not started yet never will be; the running ones wind down themselves.
-                for player in queue.drain(..) {
-                    let report = PlayerReport::without_games(
-                        &player,
-                        PlayerStatus::Interrupted,
-                        Some("interrupted before it started".into()),
-                    );
-                    let _ = events.send(Event::Finished { report: report.clone() });
-                    reports.push((order[&player], report));
-                }
-                continue;
-            }
+            _ = cancel.cancelled(), if !abandoned => continue,
         };
-        let (player, report) = match joined {
+        let report = match joined {
             Some(Ok((id, report))) => {
-                let Some(player) = running.remove(&id) else {
-                    continue;
-                };
-                (player, report)
+                running.remove(&id);
+                report
             }
             Some(Err(error)) => {
                 let Some(player) = running.remove(&error.id()) else {
@@ -168,17 +209,15 @@ pub async fn run(
                 let _ = events.send(Event::Finished {
                     report: report.clone(),
                 });
-                (player, report)
+                report
             }
-            None => break,
+            None => continue,
         };
-        reports.push((order[&player], report));
+        jobs.done(&report).await;
+        reports.push(report);
     }
     heartbeat.abort();
     drop(shared);
-    // The summary lists players in the order they were given, not the order they finished.
-    reports.sort_by_key(|(index, _)| *index);
-    let reports = reports.into_iter().map(|(_, report)| report).collect();
     // The writer ends once every sender is gone; wait so that the last commit is on disk.
     let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
     RunReport::new(
@@ -186,6 +225,14 @@ pub async fn run(
         cancel.is_cancelled(),
         started.elapsed().as_millis() as u64,
     )
+}
+
+/// The platforms that can start another player now.
+fn open_platforms(running: &HashMap<tokio::task::Id, Player>, slots: usize) -> Vec<Platform> {
+    Platform::ALL
+        .into_iter()
+        .filter(|&platform| can_start(platform, running, slots))
+        .collect()
 }
 
 /// A Lichess player waiting for the one export stream would hold a job slot for nothing, so

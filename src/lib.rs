@@ -4,7 +4,7 @@
 //! can drive it.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,9 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub mod check;
 pub mod cli;
+pub mod export;
 pub mod game;
 pub mod http;
 pub mod import;
@@ -21,8 +23,11 @@ pub mod pgn;
 pub mod player;
 pub mod providers;
 pub mod report;
+pub mod status;
 pub mod store;
 pub mod view;
+
+use clap::CommandFactory;
 
 use cli::{Cli, Command, ImportArgs, ProviderArgs};
 use http::{ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
@@ -38,7 +43,8 @@ use view::Screen;
 pub enum Exit {
     /// Every player succeeded (or was skipped because another run had it).
     Success = 0,
-    /// At least one player failed; the others completed and were stored.
+    /// At least one player failed; the others completed and were stored. For `check`: at least
+    /// one provider did not answer as expected.
     PlayersFailed = 1,
     /// Bad usage or configuration; nothing was imported.
     Usage = 2,
@@ -64,12 +70,39 @@ impl Exit {
 
 /// Runs the command. An `Err` is a usage or configuration error (exit 2).
 pub fn run(cli: Cli, screen: Screen) -> anyhow::Result<Exit> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    // Only the commands that talk to the providers need the async runtime.
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    };
     match cli.command {
-        Command::Import(args) => runtime.block_on(import_command(args, screen)),
+        Command::Import(args) => runtime()?.block_on(import_command(args, screen)),
+        Command::Check(args) => runtime()?.block_on(check::command(args, screen)),
+        Command::Status(args) => status::command(&args),
+        Command::Export(args) => export::command(args, cli.quiet),
+        Command::Completions(args) => completions_command(args.shell),
+    }
+}
+
+/// Prints the completion script of `shell` for the whole command line.
+fn completions_command(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "chess-import", &mut script);
+    write_stdout(&script, "the completion script")?;
+    Ok(Exit::Success)
+}
+
+/// Writes a command's whole output to stdout. A reader that went away (`| head`) has what it
+/// wanted, so a closed pipe is not an error, unlike `print!`, which panics on it.
+fn write_stdout(output: &[u8], what: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(output).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).with_context(|| format!("cannot write {what}"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -80,13 +113,7 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
     }
     let store = open_store(&args.db)?;
     let cancel = CancellationToken::new();
-    let policy = RetryPolicy {
-        max_tries: args.etiquette.retries,
-        backoff: args.etiquette.retry_backoff,
-        max_backoff: Duration::from_secs(60).max(args.etiquette.retry_backoff),
-        rate_limit_wait: args.etiquette.rate_limit_wait,
-    };
-    let (lichess, chesscom) = sources(&args.providers, &args.etiquette, policy, &cancel)?;
+    let (lichess, chesscom) = sources(&args.providers, &args.etiquette, &cancel)?;
     let options = import::ImportOptions {
         jobs: usize::from(args.jobs),
         lichess,
@@ -94,7 +121,7 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
         since: args.since.map(start_of_day),
         until: args.until.map(|day| start_of_day(day) + DAY_MS),
         max_games: args.max_games,
-        want_totals: screen.display() == view::Display::Bars,
+        want_totals: screen.shows_bars(),
         owner: process_owner(),
         lease_ttl: args.etiquette.lease_ttl,
         batch_size: 1000,
@@ -102,8 +129,24 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
     };
     watch_ctrl_c(cancel.clone(), screen.clone());
     let (events, receiver) = mpsc::unbounded_channel();
-    let view = tokio::spawn(screen.clone().listen(receiver));
-    let report = import::run(players, options, store, events, cancel).await;
+    let view = tokio::spawn(screen.clone().listen(receiver, usize::from(args.jobs)));
+    let order: std::collections::HashMap<(player::Platform, String), usize> = players
+        .iter()
+        .enumerate()
+        .map(|(index, p)| ((p.platform, p.username().to_string()), index))
+        .collect();
+    let mut report = import::run(
+        import::PlayerList::new(players),
+        options,
+        store,
+        events,
+        cancel,
+    )
+    .await;
+    // The summary lists players in the order they were given, not the order they finished.
+    report
+        .players
+        .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
     let _ = view.await;
     if args.json {
         println!(
@@ -118,6 +161,7 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Midnight UTC of `day`, in unix milliseconds.
 fn start_of_day(day: chrono::NaiveDate) -> i64 {
     day.and_time(chrono::NaiveTime::MIN)
         .and_utc()
@@ -151,13 +195,19 @@ fn open_store(db: &cli::DbArgs) -> anyhow::Result<Box<dyn Store>> {
     )?))
 }
 
-/// The two providers, sharing one pooled client.
+/// The two providers, sharing one pooled client, with the etiquette of the command line; `import`
+/// and `check` both talk to the providers through these.
 fn sources(
     providers: &ProviderArgs,
     etiquette: &cli::EtiquetteArgs,
-    policy: RetryPolicy,
     cancel: &CancellationToken,
 ) -> anyhow::Result<(Source, Source)> {
+    let policy = RetryPolicy {
+        max_tries: etiquette.retries,
+        backoff: etiquette.retry_backoff,
+        max_backoff: Duration::from_secs(60).max(etiquette.retry_backoff),
+        rate_limit_wait: etiquette.rate_limit_wait,
+    };
     let client = http::build_client(&ClientConfig {
         user_agent: providers.user_agent.clone(),
         connect_timeout: Duration::from_secs(10),

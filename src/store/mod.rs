@@ -8,6 +8,8 @@ use std::time::Duration;
 use crate::game::GameRecord;
 use crate::player::Player;
 
+pub mod catalog;
+pub mod postgres;
 pub mod sqlite;
 
 /// The schema version this build writes; stores refuse a newer one.

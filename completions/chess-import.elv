@@ -1,0 +1,155 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[chess-import] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'chess-import'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'chess-import'= {
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand import 'Download every game of the given players and store the new ones'
+            cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
+            cand status 'Show, per imported player, the games stored and how its last import went'
+            cand export 'Write the stored games, oldest first, as one PGN file'
+            cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chess-import;import'= {
+            cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --db 'Where games go: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails'
+            cand -j 'How many players are imported at once'
+            cand --jobs 'How many players are imported at once'
+            cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
+            cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
+            cand --max-games 'At most this many games per player (oldest first), e.g. for a quick smoke run'
+            cand --lichess-url 'Base URL of Lichess'
+            cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
+            cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'
+            cand --user-agent 'User-Agent of every request. Chess.com asks for contact details in it'
+            cand --retries 'Tries per request before a player fails (5xx, dropped connections, 429s)'
+            cand --retry-backoff 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)'
+            cand --rate-limit-wait 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)'
+            cand --read-timeout 'Longest silence on a connection before it is dropped and the download resumed'
+            cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON summary object on stdout at the end'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;check'= {
+            cand --games 'How many of each player''s newest games to fetch and parse'
+            cand --lichess-url 'Base URL of Lichess'
+            cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
+            cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'
+            cand --user-agent 'User-Agent of every request. Chess.com asks for contact details in it'
+            cand --retries 'Tries per request before a player fails (5xx, dropped connections, 429s)'
+            cand --retry-backoff 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)'
+            cand --rate-limit-wait 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)'
+            cand --read-timeout 'Longest silence on a connection before it is dropped and the download resumed'
+            cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON report on stdout instead of the table'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;status'= {
+            cand --db 'Where games go: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON object on stdout instead of the table'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;export'= {
+            cand --db 'Where games go: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails'
+            cand -p 'Only games of these players (repeat for more), as PLATFORM:USERNAME'
+            cand --player 'Only games of these players (repeat for more), as PLATFORM:USERNAME'
+            cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
+            cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
+            cand -o 'Write to this file instead of stdout'
+            cand --out 'Write to this file instead of stdout'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;completions'= {
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;help'= {
+            cand import 'Download every game of the given players and store the new ones'
+            cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
+            cand status 'Show, per imported player, the games stored and how its last import went'
+            cand export 'Write the stored games, oldest first, as one PGN file'
+            cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chess-import;help;import'= {
+        }
+        &'chess-import;help;check'= {
+        }
+        &'chess-import;help;status'= {
+        }
+        &'chess-import;help;export'= {
+        }
+        &'chess-import;help;completions'= {
+        }
+        &'chess-import;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,123 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_chess_import_global_optspecs
+    string join \n progress= q/quiet v/verbose h/help V/version
+end
+
+function __fish_chess_import_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_chess_import_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_chess_import_using_subcommand
+    set -l cmd (__fish_chess_import_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c chess-import -n "__fish_chess_import_needs_command" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_needs_command" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_needs_command" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_needs_command" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "import" -d 'Download every game of the given players and store the new ones'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-games -d 'At most this many games per player (oldest first), e.g. for a quick smoke run' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-url -d 'Base URL of Lichess' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l json -d 'Print one JSON summary object on stdout at the end'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l games -d 'How many of each player\'s newest games to fetch and parse' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-url -d 'Base URL of Lichess' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l json -d 'Print one JSON report on stdout instead of the table'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l json -d 'Print one JSON object on stdout instead of the table'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s p -l player -d 'Only games of these players (repeat for more), as PLATFORM:USERNAME' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s o -l out -d 'Write to this file instead of stdout' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

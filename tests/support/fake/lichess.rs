@@ -1,0 +1,1342 @@
+//! Fake lichess.org: `/api/games/user/{name}`, `/api/games/export/_ids`,
+//! `/api/user/{name}`, `/api/users`.
+//!
+//! Behaviour follows lila (see the research notes): NDJSON only for an exact
+//! `application/x-ndjson` Accept (or one starting with `application/json`),
+//! PGN otherwise; `createdAt` desc order; `since` inclusive and `until`
+//! exclusive in ms; unparsable numbers ignored; trueish booleans; 404 for
+//! unknown/closed users and crawler User-Agents; 429 without Retry-After for
+//! a concurrent stream.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Serialize;
+use shakmaty::Color;
+
+use super::games::{self, Finish, Opening};
+use super::{
+    BodyPlan, Endpoint, FakeServer, InFlight, Route, Shared, StreamFault, lock, query_pairs,
+    simple, stream_body,
+};
+
+/// A hand-made Lichess game. Unset fields are derived from the seed.
+#[derive(Clone, Debug)]
+pub struct LichessGameSpec {
+    /// 8 chars `[A-Za-z0-9]`; generated when `None`.
+    pub id: Option<String>,
+    pub white: String,
+    pub black: String,
+    pub created_at_ms: i64,
+    /// Number of plies; random 20..=80 when `None`. Random play may end
+    /// earlier on mate or stalemate.
+    pub plies: Option<usize>,
+    pub seed: Option<u64>,
+    pub rated: bool,
+    /// `(initial seconds, increment seconds)`; `None` = correspondence.
+    pub time_control: Option<(u32, u32)>,
+    /// Status `started` until [`FakeServer::finish_lichess_game`].
+    pub ongoing: bool,
+    pub white_rating: Option<u32>,
+    pub black_rating: Option<u32>,
+}
+
+impl LichessGameSpec {
+    pub fn new(white: &str, black: &str, created_at_ms: i64) -> Self {
+        Self {
+            id: None,
+            white: white.to_string(),
+            black: black.to_string(),
+            created_at_ms,
+            plies: None,
+            seed: None,
+            rated: true,
+            time_control: Some((180, 2)),
+            ongoing: false,
+            white_rating: None,
+            black_rating: None,
+        }
+    }
+
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+
+    pub fn plies(mut self, n: usize) -> Self {
+        self.plies = Some(n);
+        self
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    pub fn casual(mut self) -> Self {
+        self.rated = false;
+        self
+    }
+
+    pub fn time_control(mut self, initial_secs: u32, increment_secs: u32) -> Self {
+        self.time_control = Some((initial_secs, increment_secs));
+        self
+    }
+
+    pub fn correspondence(mut self) -> Self {
+        self.time_control = None;
+        self
+    }
+
+    pub fn ongoing(mut self) -> Self {
+        self.ongoing = true;
+        self
+    }
+
+    pub fn ratings(mut self, white: u32, black: u32) -> Self {
+        self.white_rating = Some(white);
+        self.black_rating = Some(black);
+        self
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Started,
+    Mate,
+    Resign,
+    Stalemate,
+    Outoftime,
+    Draw,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Started => "started",
+            Status::Mate => "mate",
+            Status::Resign => "resign",
+            Status::Stalemate => "stalemate",
+            Status::Outoftime => "outoftime",
+            Status::Draw => "draw",
+        }
+    }
+
+    pub(crate) fn finished(self) -> bool {
+        self != Status::Started
+    }
+
+    fn termination(self) -> &'static str {
+        match self {
+            Status::Started => "Unterminated",
+            Status::Outoftime => "Time forfeit",
+            _ => "Normal",
+        }
+    }
+
+    fn from_finish(f: Finish) -> Self {
+        match f {
+            Finish::Mate(_) => Status::Mate,
+            Finish::Resign(_) => Status::Resign,
+            Finish::Timeout(_) => Status::Outoftime,
+            Finish::Stalemate => Status::Stalemate,
+            Finish::Agreement | Finish::Insufficient => Status::Draw,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Player {
+    pub name: String,
+    pub id: String,
+    pub rating: u32,
+    pub rating_diff: Option<i32>,
+}
+
+/// Output flags that change the rendered bytes.
+#[derive(Clone, Copy, Debug)]
+struct Flags {
+    pgn_in_json: bool,
+    clocks: bool,
+    opening: bool,
+    moves: bool,
+}
+
+impl Flags {
+    fn ndjson_slot(self) -> usize {
+        usize::from(self.pgn_in_json)
+            | usize::from(self.clocks) << 1
+            | usize::from(self.opening) << 2
+            | usize::from(self.moves) << 3
+    }
+
+    fn pgn_slot(self) -> usize {
+        16 + (usize::from(self.clocks) | usize::from(self.opening) << 1)
+    }
+
+    /// What importers ask for; pre-rendered at generation time.
+    const COMMON: Flags = Flags {
+        pgn_in_json: true,
+        clocks: true,
+        opening: true,
+        moves: true,
+    };
+}
+
+pub(crate) struct LichessGame {
+    pub id: String,
+    pub seq: u64,
+    pub rated: bool,
+    pub speed: &'static str,
+    pub source: &'static str,
+    pub created_at: i64,
+    pub last_move_at: i64,
+    pub status: Status,
+    pub white: Player,
+    pub black: Player,
+    pub winner: Option<Color>,
+    pub opening: Option<&'static Opening>,
+    pub moves: String,
+    /// Centiseconds left after each ply; `None` without a clock.
+    pub clocks: Option<Vec<u32>>,
+    pub clock: Option<(u32, u32)>,
+    pub days_per_turn: Option<u32>,
+    /// For an ongoing game: the version that [`FakeServer::finish_lichess_game`] installs.
+    pub finished_version: Option<Arc<LichessGame>>,
+    /// Rendered bytes per flag combination: 16 NDJSON + 4 PGN slots.
+    cache: [OnceLock<Bytes>; 20],
+}
+
+fn speed_of(clock: Option<(u32, u32)>) -> &'static str {
+    match clock {
+        None => "correspondence",
+        Some((initial, inc)) => match initial + 40 * inc {
+            0..30 => "ultraBullet",
+            30..180 => "bullet",
+            180..480 => "blitz",
+            480..1500 => "rapid",
+            _ => "classical",
+        },
+    }
+}
+
+pub(crate) fn rating_base(name: &str) -> u32 {
+    1200 + (games::hash_str(&name.to_lowercase()) % 1000) as u32
+}
+
+impl LichessGame {
+    fn generate(spec: &LichessGameSpec, seed: u64, id: String, seq: u64) -> LichessGame {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let target = spec.plies.unwrap_or_else(|| rng.usize(20..=80));
+        let played = games::play(&mut rng, target, None, true);
+        let finish = Finish::choose(&played, &mut rng);
+        let status = Status::from_finish(finish);
+        let winner = finish.winner();
+
+        let clocks = spec.clock_values(&mut rng, played.plies);
+        let duration_ms = match (&clocks, spec.time_control) {
+            (Some(c), Some((initial, inc))) => {
+                games::time_spent(c, initial * 100, inc * 100) * 10 + rng.i64(0..1000)
+            }
+            _ => played.plies as i64 * rng.i64(600_000..28_800_000),
+        };
+
+        let mut player = |name: &str, rating: Option<u32>| Player {
+            name: name.to_string(),
+            id: name.to_lowercase(),
+            rating: rating.unwrap_or_else(|| rating_base(name) + rng.u32(0..80) - 40),
+            rating_diff: None,
+        };
+        let mut white = player(&spec.white, spec.white_rating);
+        let mut black = player(&spec.black, spec.black_rating);
+        if spec.rated {
+            let d = rng.i32(3..13);
+            let (wd, bd) = match winner {
+                Some(Color::White) => (d, -d),
+                Some(Color::Black) => (-d, d),
+                None => {
+                    let small = rng.i32(-2..3);
+                    (small, -small)
+                }
+            };
+            white.rating_diff = Some(wd);
+            black.rating_diff = Some(bd);
+        }
+
+        LichessGame {
+            id,
+            seq,
+            rated: spec.rated,
+            speed: speed_of(spec.time_control),
+            source: match rng.u32(0..10) {
+                0..7 => "pool",
+                7..9 => "lobby",
+                _ => "friend",
+            },
+            created_at: spec.created_at_ms,
+            last_move_at: spec.created_at_ms + duration_ms,
+            status,
+            white,
+            black,
+            winner,
+            opening: played.opening,
+            moves: played.moves,
+            clocks,
+            clock: spec.time_control,
+            days_per_turn: if spec.time_control.is_none() {
+                Some(3)
+            } else {
+                None
+            },
+            finished_version: None,
+            cache: Default::default(),
+        }
+    }
+
+    /// The in-progress view of a finished game: first half of the moves, no
+    /// result, no rating changes; remembers the full game for later.
+    fn ongoing_view(full: Arc<LichessGame>) -> LichessGame {
+        let plies = full.ply_count();
+        let shown = plies / 2;
+        let moves = full
+            .moves
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .take(shown)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let strip = |p: &Player| Player {
+            rating_diff: None,
+            ..p.clone()
+        };
+        LichessGame {
+            id: full.id.clone(),
+            seq: full.seq,
+            rated: full.rated,
+            speed: full.speed,
+            source: full.source,
+            created_at: full.created_at,
+            last_move_at: full.created_at + (full.last_move_at - full.created_at) / 2,
+            status: Status::Started,
+            white: strip(&full.white),
+            black: strip(&full.black),
+            winner: None,
+            opening: full.opening.filter(|o| o.sans.len() <= shown),
+            moves,
+            clocks: full
+                .clocks
+                .as_ref()
+                .map(|c| c[..shown.min(c.len())].to_vec()),
+            clock: full.clock,
+            days_per_turn: full.days_per_turn,
+            finished_version: Some(full),
+            cache: Default::default(),
+        }
+    }
+
+    fn ply_count(&self) -> usize {
+        if self.moves.is_empty() {
+            0
+        } else {
+            self.moves.split(' ').count()
+        }
+    }
+
+    fn result(&self) -> &'static str {
+        match (self.status.finished(), self.winner) {
+            (false, _) => "*",
+            (true, Some(Color::White)) => "1-0",
+            (true, Some(Color::Black)) => "0-1",
+            (true, None) => "1/2-1/2",
+        }
+    }
+
+    /// The PGN text exactly as lila renders it, without the trailing
+    /// `"\n\n\n"` separator.
+    fn pgn(&self, clocks: bool, opening: bool) -> String {
+        let mut out = String::with_capacity(700 + self.moves.len() * 3);
+        let (date, time) = games::utc_date_time(self.created_at.div_euclid(1000));
+        let event = format!(
+            "{} {} game",
+            if self.rated { "rated" } else { "casual" },
+            self.speed
+        );
+        games::push_tag(&mut out, "Event", &event);
+        games::push_tag(
+            &mut out,
+            "Site",
+            &format!("https://lichess.org/{}", self.id),
+        );
+        games::push_tag(&mut out, "Date", &date);
+        games::push_tag(&mut out, "Round", "-");
+        games::push_tag(&mut out, "White", &self.white.name);
+        games::push_tag(&mut out, "Black", &self.black.name);
+        games::push_tag(&mut out, "Result", self.result());
+        games::push_tag(&mut out, "GameId", &self.id);
+        games::push_tag(&mut out, "UTCDate", &date);
+        games::push_tag(&mut out, "UTCTime", &time);
+        games::push_tag(&mut out, "WhiteElo", &self.white.rating.to_string());
+        games::push_tag(&mut out, "BlackElo", &self.black.rating.to_string());
+        if let Some(d) = self.white.rating_diff {
+            games::push_tag(&mut out, "WhiteRatingDiff", &format!("{d:+}"));
+        }
+        if let Some(d) = self.black.rating_diff {
+            games::push_tag(&mut out, "BlackRatingDiff", &format!("{d:+}"));
+        }
+        games::push_tag(&mut out, "Variant", "Standard");
+        let tc = match self.clock {
+            Some((i, inc)) => format!("{i}+{inc}"),
+            None => "-".to_string(),
+        };
+        games::push_tag(&mut out, "TimeControl", &tc);
+        games::push_tag(&mut out, "ECO", self.opening.map_or("?", |o| o.eco));
+        if opening && let Some(o) = self.opening {
+            games::push_tag(&mut out, "Opening", o.lichess_name);
+        }
+        games::push_tag(&mut out, "Termination", self.status.termination());
+        out.push('\n');
+
+        let clock_list = if clocks { self.clocks.as_deref() } else { None };
+        for (i, san) in self.moves.split(' ').filter(|s| !s.is_empty()).enumerate() {
+            if i % 2 == 0 {
+                if i > 0 {
+                    out.push(' ');
+                }
+                let _ = write!(out, "{}. ", i / 2 + 1);
+            } else {
+                out.push(' ');
+            }
+            out.push_str(san);
+            if let Some(c) = clock_list.and_then(|c| c.get(i)) {
+                out.push_str(" { [%clk ");
+                games::push_hms(&mut out, c / 100);
+                out.push_str("] }");
+            }
+        }
+        // lila writes the result after a space even with no moves: " 0-1".
+        out.push(' ');
+        out.push_str(self.result());
+        out
+    }
+
+    fn ndjson(&self, f: Flags) -> Bytes {
+        self.cache[f.ndjson_slot()]
+            .get_or_init(|| {
+                let pgn = f
+                    .pgn_in_json
+                    .then(|| self.pgn(f.clocks, f.opening) + "\n\n\n");
+                let json = GameJson {
+                    id: &self.id,
+                    rated: self.rated,
+                    variant: "standard",
+                    speed: self.speed,
+                    perf: self.speed,
+                    created_at: self.created_at,
+                    last_move_at: self.last_move_at,
+                    status: self.status.name(),
+                    source: self.source,
+                    players: PlayersJson {
+                        white: PlayerJson::of(&self.white),
+                        black: PlayerJson::of(&self.black),
+                    },
+                    winner: self.winner.map(|c| match c {
+                        Color::White => "white",
+                        Color::Black => "black",
+                    }),
+                    opening: self.opening.filter(|_| f.opening).map(|o| OpeningJson {
+                        eco: o.eco,
+                        name: o.lichess_name,
+                        ply: o.sans.len(),
+                    }),
+                    moves: f.moves.then_some(self.moves.as_str()),
+                    clocks: self.clocks.as_deref().filter(|_| f.clocks),
+                    pgn: pgn.as_deref(),
+                    days_per_turn: self.days_per_turn,
+                    clock: self.clock.map(|(initial, increment)| ClockJson {
+                        initial,
+                        increment,
+                        total_time: initial + 40 * increment,
+                    }),
+                };
+                let mut v = serde_json::to_vec(&json).unwrap_or_default();
+                v.push(b'\n');
+                Bytes::from(v)
+            })
+            .clone()
+    }
+
+    fn pgn_item(&self, f: Flags) -> Bytes {
+        self.cache[f.pgn_slot()]
+            .get_or_init(|| Bytes::from(self.pgn(f.clocks, f.opening) + "\n\n\n"))
+            .clone()
+    }
+}
+
+impl LichessGameSpec {
+    fn clock_values(&self, rng: &mut fastrand::Rng, plies: usize) -> Option<Vec<u32>> {
+        let (initial, inc) = self.time_control?;
+        Some(games::clocks(rng, plies, initial * 100, inc * 100))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GameJson<'a> {
+    id: &'a str,
+    rated: bool,
+    variant: &'a str,
+    speed: &'a str,
+    perf: &'a str,
+    created_at: i64,
+    last_move_at: i64,
+    status: &'a str,
+    source: &'a str,
+    players: PlayersJson<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    winner: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opening: Option<OpeningJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moves: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clocks: Option<&'a [u32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pgn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_per_turn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clock: Option<ClockJson>,
+}
+
+#[derive(Serialize)]
+struct PlayersJson<'a> {
+    white: PlayerJson<'a>,
+    black: PlayerJson<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlayerJson<'a> {
+    user: UserRef<'a>,
+    rating: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rating_diff: Option<i32>,
+}
+
+impl<'a> PlayerJson<'a> {
+    fn of(p: &'a Player) -> Self {
+        Self {
+            user: UserRef {
+                name: &p.name,
+                id: &p.id,
+            },
+            rating: p.rating,
+            rating_diff: p.rating_diff,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UserRef<'a> {
+    name: &'a str,
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct OpeningJson {
+    eco: &'static str,
+    name: &'static str,
+    ply: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockJson {
+    initial: u32,
+    increment: u32,
+    total_time: u32,
+}
+
+/// A verbatim line in a user's export (real fixtures, malformed data).
+pub(crate) struct RawLine {
+    created_at: i64,
+    seq: u64,
+    finished: bool,
+    /// The line, newline-terminated.
+    line: Bytes,
+    /// The `pgn` field if the line is JSON with one, for PGN-format exports.
+    pgn: Option<Bytes>,
+}
+
+#[derive(Clone)]
+enum Entry {
+    Game(String),
+    Raw(Arc<RawLine>),
+}
+
+#[derive(Clone)]
+enum Item {
+    Game(Arc<LichessGame>),
+    Raw(Arc<RawLine>),
+}
+
+impl Item {
+    fn key(&self) -> (i64, u64) {
+        match self {
+            Item::Game(g) => (g.created_at, g.seq),
+            Item::Raw(r) => (r.created_at, r.seq),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        match self {
+            Item::Game(g) => g.status.finished(),
+            Item::Raw(r) => r.finished,
+        }
+    }
+
+    fn render(&self, ndjson: bool, f: Flags) -> Bytes {
+        match (self, ndjson) {
+            (Item::Game(g), true) => g.ndjson(f),
+            (Item::Game(g), false) => g.pgn_item(f),
+            (Item::Raw(r), true) => r.line.clone(),
+            (Item::Raw(r), false) => r.pgn.clone().unwrap_or_else(|| r.line.clone()),
+        }
+    }
+}
+
+pub(crate) struct User {
+    id: String,
+    username: String,
+    closed: bool,
+    created_at: i64,
+}
+
+#[derive(Default)]
+pub(crate) struct Data {
+    users: HashMap<String, User>,
+    games: HashMap<String, Arc<LichessGame>>,
+    by_user: HashMap<String, Vec<Entry>>,
+    seq: u64,
+}
+
+impl Data {
+    fn ensure_user(&mut self, name: &str) {
+        let id = name.to_lowercase();
+        self.users.entry(id.clone()).or_insert_with(|| User {
+            created_at: 1_420_070_400_000 + (games::hash_str(&id) % 150_000_000) as i64 * 1000,
+            id,
+            username: name.to_string(),
+            closed: false,
+        });
+    }
+
+    /// Display name of a registered user, else the name as given.
+    fn display(&self, name: &str) -> String {
+        self.users
+            .get(&name.to_lowercase())
+            .map_or_else(|| name.to_string(), |u| u.username.clone())
+    }
+
+    fn insert(&mut self, game: LichessGame) -> String {
+        let id = game.id.clone();
+        let game = Arc::new(game);
+        for p in [&game.white.id, &game.black.id] {
+            let list = self.by_user.entry(p.clone()).or_default();
+            list.push(Entry::Game(id.clone()));
+        }
+        self.games.insert(id.clone(), game);
+        id
+    }
+
+    fn items(&self, user: &str) -> Vec<Item> {
+        let mut seen = std::collections::HashSet::new();
+        self.by_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| match e {
+                // A game between a user and themself is indexed twice.
+                Entry::Game(id) => seen
+                    .insert(id.as_str())
+                    .then(|| self.games.get(id).cloned().map(Item::Game))
+                    .flatten(),
+                Entry::Raw(r) => Some(Item::Raw(r.clone())),
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Builder API.
+
+impl FakeServer {
+    /// Register a Lichess account (idempotent; keeps the first spelling as
+    /// the display name).
+    pub fn add_lichess_user(&self, name: &str) {
+        lock(&self.shared.lichess).ensure_user(name);
+    }
+
+    /// Close (or reopen) an account: exports then 404, `/api/user` says
+    /// `"disabled":true`.
+    pub fn set_lichess_user_closed(&self, name: &str, closed: bool) {
+        let mut d = lock(&self.shared.lichess);
+        d.ensure_user(name);
+        if let Some(u) = d.users.get_mut(&name.to_lowercase()) {
+            u.closed = closed;
+        }
+    }
+
+    /// Generate `n` finished games for `name` against random opponents,
+    /// created at `first_created_at_ms + i * step_ms`. Returns the ids in
+    /// that order. Registers the user if needed.
+    pub fn add_lichess_games(
+        &self,
+        name: &str,
+        n: usize,
+        first_created_at_ms: i64,
+        step_ms: i64,
+    ) -> Vec<String> {
+        let call = self.next_call();
+        let (display, seq0) = {
+            let mut d = lock(&self.shared.lichess);
+            d.ensure_user(name);
+            let seq0 = d.seq;
+            d.seq += n as u64;
+            (d.display(name), seq0)
+        };
+        let base = games::mix(
+            games::mix(self.shared.seed, games::hash_str(&name.to_lowercase())),
+            call,
+        );
+        let make = |i: usize| {
+            let seed = games::mix(base, i as u64);
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let opponent = games::opponent_name(&mut rng);
+            let (white, black) = if rng.bool() {
+                (display.as_str(), opponent.as_str())
+            } else {
+                (opponent.as_str(), display.as_str())
+            };
+            let tc = [
+                (60, 0),
+                (180, 0),
+                (180, 2),
+                (300, 0),
+                (300, 3),
+                (600, 0),
+                (600, 5),
+                (900, 10),
+                (1800, 0),
+            ][rng.usize(..9)];
+            let mut spec =
+                LichessGameSpec::new(white, black, first_created_at_ms + i as i64 * step_ms)
+                    .time_control(tc.0, tc.1);
+            if rng.u32(0..100) < 3 {
+                spec = spec.correspondence();
+            }
+            if rng.u32(0..100) < 20 {
+                spec = spec.casual();
+            }
+            let id = games::lichess_id(&mut rng);
+            let game = LichessGame::generate(&spec, rng.u64(..), id, seq0 + i as u64);
+            // Pre-render what importers ask for, while we are in parallel.
+            let _ = game.ndjson(Flags::COMMON);
+            game
+        };
+        let generated = parallel_map(n, make);
+        let mut d = lock(&self.shared.lichess);
+        let mut ids = Vec::with_capacity(n);
+        for mut game in generated {
+            let mut attempt = 0u64;
+            while d.games.contains_key(&game.id) {
+                // Astronomically rare; re-roll the id and drop stale renders.
+                attempt += 1;
+                let mut rng = fastrand::Rng::with_seed(games::mix(base ^ attempt, game.seq));
+                game.id = games::lichess_id(&mut rng);
+                game.cache = Default::default();
+            }
+            ids.push(d.insert(game));
+        }
+        ids
+    }
+
+    /// Add one hand-made game (shared between two users when both are
+    /// registered: it appears in both exports). Returns its id.
+    pub fn add_lichess_game(&self, spec: LichessGameSpec) -> String {
+        let call = self.next_call();
+        let mut d = lock(&self.shared.lichess);
+        let mut spec = spec;
+        spec.white = d.display(&spec.white);
+        spec.black = d.display(&spec.black);
+        let seed = spec
+            .seed
+            .unwrap_or_else(|| games::mix(self.shared.seed ^ 0x11C4, call));
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let id = match &spec.id {
+            Some(id) => id.clone(),
+            None => loop {
+                let id = games::lichess_id(&mut rng);
+                if !d.games.contains_key(&id) {
+                    break id;
+                }
+            },
+        };
+        let seq = d.seq;
+        d.seq += 1;
+        let full = LichessGame::generate(&spec, rng.u64(..), id, seq);
+        let game = if spec.ongoing {
+            LichessGame::ongoing_view(Arc::new(full))
+        } else {
+            full
+        };
+        if let Some(old) = d.games.get(&game.id).cloned() {
+            // Replacing a game with the same id: keep one index entry.
+            for p in [&old.white.id, &old.black.id] {
+                if let Some(list) = d.by_user.get_mut(p) {
+                    list.retain(|e| !matches!(e, Entry::Game(g) if *g == old.id));
+                }
+            }
+        }
+        d.insert(game)
+    }
+
+    /// Shorthand for an ongoing game (status `started`).
+    pub fn add_lichess_ongoing_game(&self, white: &str, black: &str, created_at_ms: i64) -> String {
+        self.add_lichess_game(LichessGameSpec::new(white, black, created_at_ms).ongoing())
+    }
+
+    /// Finish an ongoing game: all moves, result, rating changes. Returns
+    /// `false` if unknown or already finished.
+    pub fn finish_lichess_game(&self, id: &str) -> bool {
+        let mut d = lock(&self.shared.lichess);
+        let Some(full) = d.games.get(id).and_then(|g| g.finished_version.clone()) else {
+            return false;
+        };
+        d.games.insert(id.to_string(), full);
+        true
+    }
+
+    /// Put a verbatim line into `name`'s export at `created_at_ms` (for
+    /// malformed data or real fixture lines). Served as-is in NDJSON; in PGN
+    /// format its `pgn` field is served if it is JSON with one, else the
+    /// line itself. Always treated as a finished game.
+    pub fn add_raw_lichess_line(&self, name: &str, created_at_ms: i64, line: &str) {
+        let mut d = lock(&self.shared.lichess);
+        d.ensure_user(name);
+        let seq = d.seq;
+        d.seq += 1;
+        let text = line.trim_end_matches('\n');
+        let pgn = serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| v.get("pgn").and_then(|p| p.as_str()).map(str::to_string))
+            .map(Bytes::from);
+        let raw = Arc::new(RawLine {
+            created_at: created_at_ms,
+            seq,
+            finished: true,
+            line: Bytes::from(format!("{text}\n")),
+            pgn,
+        });
+        d.by_user
+            .entry(name.to_lowercase())
+            .or_default()
+            .push(Entry::Raw(raw));
+    }
+
+    /// Load the real recorded lichess.org lines of `tests/support/fixtures`
+    /// as the export of user `Lance5500` (threeCheck, simul, zero-move and
+    /// arena games). Returns their ids, newest first.
+    pub fn add_lichess_fixture_games(&self) -> Vec<String> {
+        self.add_lichess_user("Lance5500");
+        let mut ids = Vec::new();
+        for text in [
+            include_str!("../fixtures/lichess/export-history-lance5500.ndjson"),
+            include_str!("../fixtures/lichess/export-sample-clocks-Lr0wZGIA.ndjson"),
+        ] {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let created = v.get("createdAt").and_then(|c| c.as_i64()).unwrap_or(0);
+                if let Some(id) = v.get("id").and_then(|i| i.as_str()) {
+                    ids.push((created, id.to_string()));
+                }
+                self.add_raw_lichess_line("Lance5500", created, line);
+            }
+        }
+        ids.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
+        ids.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Ids of `name`'s generated games (any status), by `createdAt` ascending.
+    pub fn lichess_game_ids(&self, name: &str) -> Vec<String> {
+        let d = lock(&self.shared.lichess);
+        let mut items = d.items(&name.to_lowercase());
+        items.sort_by_key(Item::key);
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Game(g) => Some(g.id.clone()),
+                Item::Raw(_) => None,
+            })
+            .collect()
+    }
+
+    /// The game's PGN (clocks and opening on), without the `\n\n\n` separator.
+    pub fn lichess_game_pgn(&self, id: &str) -> Option<String> {
+        let g = lock(&self.shared.lichess).games.get(id).cloned()?;
+        Some(g.pgn(true, true))
+    }
+
+    /// The game's NDJSON line with `pgnInJson`, `clocks`, `opening` (no `\n`).
+    pub fn lichess_game_json(&self, id: &str) -> Option<String> {
+        let g = lock(&self.shared.lichess).games.get(id).cloned()?;
+        let b = g.ndjson(Flags::COMMON);
+        Some(String::from_utf8_lossy(&b).trim_end().to_string())
+    }
+
+    /// `createdAt` (ms) of a game.
+    pub fn lichess_game_created_at(&self, id: &str) -> Option<i64> {
+        lock(&self.shared.lichess)
+            .games
+            .get(id)
+            .map(|g| g.created_at)
+    }
+
+    /// Status name (`started`, `mate`, `resign`, ...) of a game.
+    pub fn lichess_game_status(&self, id: &str) -> Option<&'static str> {
+        lock(&self.shared.lichess)
+            .games
+            .get(id)
+            .map(|g| g.status.name())
+    }
+}
+
+/// Map `0..n` in index order, on all cores for big batches. Each item's
+/// data depends only on its index, so the result does not depend on the
+/// thread count.
+pub(crate) fn parallel_map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    if n < 256 || threads < 2 {
+        return (0..n).map(&f).collect();
+    }
+    let per = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let f = &f;
+                s.spawn(move || (t * per..((t + 1) * per).min(n)).map(f).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+// ---------------------------------------------------------------------------
+// HTTP.
+
+pub(crate) fn classify(path: &str) -> Route {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (endpoint, user) = match segs.as_slice() {
+        ["api", "games", "user", name] => (Endpoint::LichessExport, Some(*name)),
+        ["api", "games", "export", "_ids"] => (Endpoint::LichessExportIds, None),
+        ["api", "user", name] => (Endpoint::LichessUser, Some(*name)),
+        ["api", "users"] => (Endpoint::LichessUsers, None),
+        _ => (Endpoint::Other, None),
+    };
+    Route {
+        endpoint,
+        user: user.map(super::percent_decode),
+    }
+}
+
+/// lila's `HTTPRequest.crawlerMatcher` (a case-sensitive substring search;
+/// the HTTP-library part of it and a few bots), plus a missing or blank
+/// User-Agent, which is treated the same way.
+fn is_crawler(h: &HeaderMap) -> bool {
+    const CRAWLERS: &[&str] = &[
+        "Googlebot",
+        "bingbot",
+        "HeadlessChrome",
+        "okhttp",
+        "axios",
+        "undici",
+        "wget",
+        "curl",
+        "python-requests",
+        "aiohttp",
+        "commons-httpclient",
+        "python-urllib",
+        "python-httpx",
+        "Nessus",
+        "imroc/req",
+    ];
+    match h.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ua) if ua.trim().is_empty() => true,
+        Some(ua) => CRAWLERS.iter().any(|c| ua.contains(c)),
+    }
+}
+
+fn accept(h: &HeaderMap) -> &str {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// `HTTPRequest.acceptsNdJson` is an exact match; `acceptsJson` a prefix.
+fn wants_ndjson(h: &HeaderMap) -> bool {
+    let a = accept(h);
+    a == "application/x-ndjson" || a.starts_with("application/json")
+}
+
+fn has_bearer(h: &HeaderMap) -> bool {
+    h.get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "))
+}
+
+fn json(status: u16, body: impl Into<Body>) -> Response {
+    simple(status, "application/json", body)
+}
+
+/// lila's `notFound`: JSON for API-looking requests, plain text otherwise.
+fn not_found(h: &HeaderMap) -> Response {
+    if has_bearer(h) || wants_ndjson(h) {
+        json(404, r#"{"error":"Not found"}"#)
+    } else {
+        simple(404, "text/plain; charset=utf-8", "Not found")
+    }
+}
+
+fn too_many_streams() -> Response {
+    // Deliberately no Retry-After: lila never sends one.
+    json(429, r#"{"error":"Please only run 1 request(s) at a time"}"#)
+}
+
+/// lila's `Form.trueish`.
+fn trueish(v: &str) -> bool {
+    matches!(v, "1" | "true" | "True" | "on" | "yes")
+}
+
+struct ExportQuery {
+    since: Option<i64>,
+    until: Option<i64>,
+    max: Option<usize>,
+    asc: bool,
+    flags: Flags,
+    ongoing: bool,
+    finished: bool,
+}
+
+fn parse_query(q: &str) -> ExportQuery {
+    let pairs = query_pairs(q);
+    // Play's `getQueryString` returns the first value.
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let flag = |k: &str, default: bool| get(k).map_or(default, trueish);
+    ExportQuery {
+        since: get("since").and_then(|v| v.parse().ok()),
+        until: get("until").and_then(|v| v.parse().ok()),
+        max: get("max")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(|m| m.max(1) as usize),
+        asc: get("sort") == Some("dateAsc"),
+        flags: Flags {
+            pgn_in_json: flag("pgnInJson", false),
+            clocks: flag("clocks", false),
+            opening: flag("opening", false),
+            moves: flag("moves", true),
+        },
+        ongoing: flag("ongoing", false),
+        finished: flag("finished", true),
+    }
+}
+
+pub(crate) async fn handle(
+    shared: &Arc<Shared>,
+    req: Request,
+    route: &Route,
+    fault: Option<StreamFault>,
+    guard: InFlight,
+) -> Response {
+    let latency = lock(&shared.config).lichess_latency;
+    if latency > Duration::ZERO {
+        tokio::time::sleep(latency).await;
+    }
+    match (req.method().clone(), route.endpoint) {
+        (Method::GET, Endpoint::LichessExport) => export_user(shared, &req, route, fault, guard),
+        (Method::POST, Endpoint::LichessExportIds) => export_ids(shared, req, fault, guard).await,
+        (Method::GET, Endpoint::LichessUser) => user_profile(shared, route),
+        (Method::POST, Endpoint::LichessUsers) => users_bulk(shared, req).await,
+        _ => not_found(req.headers()),
+    }
+}
+
+fn export_user(
+    shared: &Arc<Shared>,
+    req: &Request,
+    route: &Route,
+    fault: Option<StreamFault>,
+    guard: InFlight,
+) -> Response {
+    let h = req.headers();
+    if is_crawler(h) {
+        return not_found(h);
+    }
+    let key = route.user_key().unwrap_or_default();
+    let q = parse_query(req.uri().query().unwrap_or(""));
+    let (username, items) = {
+        let d = lock(&shared.lichess);
+        let Some(user) = d.users.get(&key).filter(|u| !u.closed) else {
+            return not_found(h);
+        };
+        let mut items: Vec<Item> = d
+            .items(&key)
+            .into_iter()
+            .filter(|i| {
+                let (created, _) = i.key();
+                let status_ok = if !q.finished {
+                    !i.finished()
+                } else {
+                    q.ongoing || i.finished()
+                };
+                status_ok
+                    && q.since.is_none_or(|s| created >= s)
+                    && q.until.is_none_or(|u| created < u)
+            })
+            .collect();
+        items.sort_by_key(Item::key);
+        if !q.asc {
+            items.reverse();
+        }
+        if let Some(max) = q.max {
+            items.truncate(max);
+        }
+        (user.username.clone(), items)
+    };
+    let Some(slot) = shared.try_stream_slot() else {
+        return too_many_streams();
+    };
+    let ndjson = wants_ndjson(h);
+    let date = chrono::Utc::now().format("%Y-%m-%d");
+    let ext = if ndjson { "json" } else { "pgn" };
+    let mut resp = export_response(shared, items, ndjson, q.flags, fault, slot, guard);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=lichess_{username}_{date}.{ext}"
+    )) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+fn export_response(
+    shared: &Arc<Shared>,
+    items: Vec<Item>,
+    ndjson: bool,
+    flags: Flags,
+    fault: Option<StreamFault>,
+    slot: super::StreamSlot,
+    guard: InFlight,
+) -> Response {
+    let rate = lock(&shared.config).lichess_rate;
+    let malformed: &[u8] = if ndjson {
+        b"{\"id\":\"brokenLn\",\"rated\":true,\"variant\":\"standard\",\"players\":{\"white\":\n"
+    } else {
+        b"[Event \"rated blitz game\"]\n[Site \"https://lichess.org/brokenLn\n\n1. e4 e5 2. Qxf7# 1-0 {\n\n\n"
+    };
+    let plan = BodyPlan {
+        prefix: Bytes::new(),
+        suffix: Bytes::new(),
+        separator: Bytes::new(),
+        count: items.len(),
+        item: Box::new(move |i| items[i].render(ndjson, flags)),
+        malformed: Bytes::from_static(malformed),
+        rate,
+        fault,
+        keep: vec![Box::new(slot), Box::new(guard)],
+    };
+    let ct = if ndjson {
+        "application/x-ndjson"
+    } else {
+        "application/x-chess-pgn"
+    };
+    let mut resp = simple(200, ct, stream_body(plan));
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+async fn read_ids(req: Request) -> Result<Vec<String>, Response> {
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+        .await
+        .map_err(|_| json(400, r#"{"error":"Invalid body"}"#))?;
+    let text = String::from_utf8_lossy(&body);
+    let ids: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if ids.len() > 300 {
+        return Err(json(
+            400,
+            format!(
+                r#"{{"error":"Too many ids: {}, expected up to 300"}}"#,
+                ids.len()
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
+async fn export_ids(
+    shared: &Arc<Shared>,
+    req: Request,
+    fault: Option<StreamFault>,
+    guard: InFlight,
+) -> Response {
+    let ndjson = wants_ndjson(req.headers());
+    let flags = parse_query(req.uri().query().unwrap_or("")).flags;
+    let ids = match read_ids(req).await {
+        Ok(ids) => ids,
+        Err(resp) => return resp,
+    };
+    let items: Vec<Item> = {
+        let d = lock(&shared.lichess);
+        let mut seen = std::collections::HashSet::new();
+        ids.iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .filter_map(|id| d.games.get(id.as_str()).cloned().map(Item::Game))
+            .collect()
+    };
+    let Some(slot) = shared.try_stream_slot() else {
+        return too_many_streams();
+    };
+    export_response(shared, items, ndjson, flags, fault, slot, guard)
+}
+
+#[derive(Default)]
+struct Counts {
+    all: usize,
+    rated: usize,
+    draw: usize,
+    loss: usize,
+    win: usize,
+    playing: usize,
+    /// perf -> (rated games, last rating)
+    perfs: std::collections::BTreeMap<&'static str, (usize, u32)>,
+}
+
+fn counts(d: &Data, key: &str) -> Counts {
+    let mut c = Counts::default();
+    let mut items = d.items(key);
+    items.sort_by_key(Item::key);
+    for item in items {
+        let Item::Game(g) = item else { continue };
+        c.all += 1;
+        let me_white = g.white.id == key;
+        let me = if me_white { &g.white } else { &g.black };
+        let perf = c.perfs.entry(g.speed).or_insert((0, me.rating));
+        perf.1 = me.rating;
+        if g.rated {
+            c.rated += 1;
+            perf.0 += 1;
+        }
+        if !g.status.finished() {
+            c.playing += 1;
+            continue;
+        }
+        match g.winner {
+            None => c.draw += 1,
+            Some(Color::White) if me_white => c.win += 1,
+            Some(Color::Black) if !me_white => c.win += 1,
+            Some(_) => c.loss += 1,
+        }
+    }
+    c
+}
+
+/// `/api/user` JSON, keys in lila's order (built as text because
+/// serde_json's map would sort them).
+fn user_json_string(d: &Data, user: &User, with_count: bool) -> String {
+    use serde_json::json;
+    if user.closed {
+        return format!(
+            r#"{{"id":{},"username":{},"disabled":true}}"#,
+            json!(user.id),
+            json!(user.username)
+        );
+    }
+    let c = counts(d, &user.id);
+    let perfs: Vec<String> = c
+        .perfs
+        .iter()
+        .map(|(perf, (games, rating))| {
+            format!(r#""{perf}":{{"games":{games},"rating":{rating},"rd":45,"prog":0}}"#)
+        })
+        .collect();
+    let seen_at = d
+        .items(&user.id)
+        .iter()
+        .map(|i| match i {
+            Item::Game(g) => g.last_move_at,
+            Item::Raw(r) => r.created_at,
+        })
+        .max()
+        .unwrap_or(user.created_at);
+    let mut s = format!(
+        r#"{{"id":{},"username":{},"perfs":{{{}}},"createdAt":{},"seenAt":{},"playTime":{{"total":{},"tv":0}},"url":{}"#,
+        json!(user.id),
+        json!(user.username),
+        perfs.join(","),
+        user.created_at,
+        seen_at,
+        c.all * 420,
+        json!(format!("https://lichess.org/@/{}", user.username)),
+    );
+    if with_count {
+        let _ = write!(
+            s,
+            r#","count":{{"all":{},"rated":{},"ai":0,"draw":{},"drawH":{},"loss":{},"lossH":{},"win":{},"winH":{},"bookmark":0,"playing":{},"import":0,"me":0}}"#,
+            c.all, c.rated, c.draw, c.draw, c.loss, c.loss, c.win, c.win, c.playing
+        );
+    }
+    s.push('}');
+    s
+}
+
+fn user_profile(shared: &Arc<Shared>, route: &Route) -> Response {
+    let key = route.user_key().unwrap_or_default();
+    let d = lock(&shared.lichess);
+    match d.users.get(&key) {
+        None => json(404, r#"{"error":"Not found"}"#),
+        Some(user) => json(200, user_json_string(&d, user, true)),
+    }
+}
+
+async fn users_bulk(shared: &Arc<Shared>, req: Request) -> Response {
+    let ids = match read_ids(req).await {
+        Ok(ids) => ids,
+        Err(resp) => return resp,
+    };
+    let d = lock(&shared.lichess);
+    let users: Vec<String> = ids
+        .iter()
+        .filter_map(|id| d.users.get(&id.to_lowercase()))
+        .map(|u| user_json_string(&d, u, false))
+        .collect();
+    json(200, format!("[{}]", users.join(",")))
+}
