@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test the provider APIs with a few players; nothing is stored')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show, per imported player, the games stored and how its last import went')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the stored games, oldest first, as one PGN file')
+            [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -127,6 +129,51 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chess-import;enqueue' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where games go: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"queued":N,"unchanged":N}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chess-import;worker' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Where games go: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players this worker imports at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players this worker imports at once')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs')
+            [CompletionResult]::new('--lichess-url', '--lichess-url', [CompletionResultType]::ParameterName, 'Base URL of Lichess')
+            [CompletionResult]::new('--chesscom-url', '--chesscom-url', [CompletionResultType]::ParameterName, 'Base URL of the Chess.com Published-Data API')
+            [CompletionResult]::new('--lichess-token', '--lichess-token', [CompletionResultType]::ParameterName, 'Lichess personal API token (no scope needed): a faster export rate')
+            [CompletionResult]::new('--user-agent', '--user-agent', [CompletionResultType]::ParameterName, 'User-Agent of every request. Chess.com asks for contact details in it')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Tries per request before a player fails (5xx, dropped connections, 429s)')
+            [CompletionResult]::new('--retry-backoff', '--retry-backoff', [CompletionResultType]::ParameterName, 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)')
+            [CompletionResult]::new('--rate-limit-wait', '--rate-limit-wait', [CompletionResultType]::ParameterName, 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Longest silence on a connection before it is dropped and the download resumed')
+            [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Exit once the queue is drained, instead of waiting for new jobs (for cron)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout at the end')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chess-import;completions' {
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
@@ -144,6 +191,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test the provider APIs with a few players; nothing is stored')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show, per imported player, the games stored and how its last import went')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the stored games, oldest first, as one PGN file')
+            [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
+            [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -158,6 +207,12 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;help;export' {
+            break
+        }
+        'chess-import;help;enqueue' {
+            break
+        }
+        'chess-import;help;worker' {
             break
         }
         'chess-import;help;completions' {

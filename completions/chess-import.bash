@@ -22,6 +22,9 @@ _chess__import() {
             chess__import,completions)
                 cmd="chess__import__subcmd__completions"
                 ;;
+            chess__import,enqueue)
+                cmd="chess__import__subcmd__enqueue"
+                ;;
             chess__import,export)
                 cmd="chess__import__subcmd__export"
                 ;;
@@ -34,11 +37,17 @@ _chess__import() {
             chess__import,status)
                 cmd="chess__import__subcmd__status"
                 ;;
+            chess__import,worker)
+                cmd="chess__import__subcmd__worker"
+                ;;
             chess__import__subcmd__help,check)
                 cmd="chess__import__subcmd__help__subcmd__check"
                 ;;
             chess__import__subcmd__help,completions)
                 cmd="chess__import__subcmd__help__subcmd__completions"
+                ;;
+            chess__import__subcmd__help,enqueue)
+                cmd="chess__import__subcmd__help__subcmd__enqueue"
                 ;;
             chess__import__subcmd__help,export)
                 cmd="chess__import__subcmd__help__subcmd__export"
@@ -52,6 +61,9 @@ _chess__import() {
             chess__import__subcmd__help,status)
                 cmd="chess__import__subcmd__help__subcmd__status"
                 ;;
+            chess__import__subcmd__help,worker)
+                cmd="chess__import__subcmd__help__subcmd__worker"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +71,7 @@ _chess__import() {
 
     case "${cmd}" in
         chess__import)
-            opts="-q -v -h -V --progress --quiet --verbose --help --version import check status export completions help"
+            opts="-q -v -h -V --progress --quiet --verbose --help --version import check status export enqueue worker completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,6 +164,40 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chess__subcmd__import__subcmd__enqueue)
+            opts="-f -q -v -h -V --file --db --busy-timeout --json --progress --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chess__subcmd__import__subcmd__export)
             opts="-p -o -q -v -h -V --db --busy-timeout --player --since --until --out --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -203,7 +249,7 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__help)
-            opts="import check status export completions help"
+            opts="import check status export enqueue worker completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -231,6 +277,20 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__subcmd__import__subcmd__help__subcmd__enqueue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -287,6 +347,20 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__subcmd__import__subcmd__help__subcmd__worker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -402,6 +476,80 @@ _chess__import() {
                     return 0
                     ;;
                 --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__subcmd__import__subcmd__worker)
+            opts="-j -q -v -h -V --db --busy-timeout --jobs --once --poll-interval --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --lease-ttl --progress --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lichess-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chesscom-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lichess-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user-agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-backoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

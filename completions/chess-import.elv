@@ -31,6 +31,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
             cand status 'Show, per imported player, the games stored and how its last import went'
             cand export 'Write the stored games, oldest first, as one PGN file'
+            cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -119,6 +121,49 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chess-import;enqueue'= {
+            cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --db 'Where games go: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;worker'= {
+            cand --db 'Where games go: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails'
+            cand -j 'How many players this worker imports at once'
+            cand --jobs 'How many players this worker imports at once'
+            cand --poll-interval 'How often an idle worker looks for new jobs'
+            cand --lichess-url 'Base URL of Lichess'
+            cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
+            cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'
+            cand --user-agent 'User-Agent of every request. Chess.com asks for contact details in it'
+            cand --retries 'Tries per request before a player fails (5xx, dropped connections, 429s)'
+            cand --retry-backoff 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)'
+            cand --rate-limit-wait 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)'
+            cand --read-timeout 'Longest silence on a connection before it is dropped and the download resumed'
+            cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --once 'Exit once the queue is drained, instead of waiting for new jobs (for cron)'
+            cand --json 'Print one JSON summary object on stdout at the end'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand --verbose 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chess-import;completions'= {
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
             cand -q 'Only print errors and the final summary'
@@ -135,6 +180,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
             cand status 'Show, per imported player, the games stored and how its last import went'
             cand export 'Write the stored games, oldest first, as one PGN file'
+            cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -145,6 +192,10 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;help;status'= {
         }
         &'chess-import;help;export'= {
+        }
+        &'chess-import;help;enqueue'= {
+        }
+        &'chess-import;help;worker'= {
         }
         &'chess-import;help;completions'= {
         }

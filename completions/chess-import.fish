@@ -36,6 +36,8 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "import" -
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
@@ -107,6 +109,41 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players this worker imports at once' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-url -d 'Base URL of Lichess' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t''
+plain\t''
+none\t''"
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l once -d 'Exit once the queue is drained, instead of waiting for new jobs (for cron)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l json -d 'Print one JSON summary object on stdout at the end'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t''
 plain\t''
@@ -115,9 +152,11 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -59,6 +59,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Write the stored games, oldest first, as one PGN file.
     Export(ExportArgs),
+    /// Add players to the import queue that workers share (PostgreSQL only).
+    Enqueue(EnqueueArgs),
+    /// Import the players of the shared queue, alongside workers on other machines.
+    Worker(WorkerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
 }
@@ -92,6 +96,53 @@ pub struct ImportArgs {
     /// At most this many games per player (oldest first), e.g. for a quick smoke run.
     #[arg(long, value_name = "N")]
     pub max_games: Option<u64>,
+
+    /// Print one JSON summary object on stdout at the end.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub etiquette: EtiquetteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EnqueueArgs {
+    /// Players as PLATFORM:USERNAME, e.g. lichess:alice or chesscom:bob.
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// Read more players from a file, one per line ('-' for stdin; '#' starts a comment).
+    #[arg(short, long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Print one JSON object on stdout: {"queued":N,"unchanged":N}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// How many players this worker imports at once.
+    #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
+    /// Exit once the queue is drained, instead of waiting for new jobs (for cron).
+    #[arg(long)]
+    pub once: bool,
+
+    /// How often an idle worker looks for new jobs.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
 
     /// Print one JSON summary object on stdout at the end.
     #[arg(long)]

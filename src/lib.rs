@@ -22,6 +22,7 @@ pub mod import;
 pub mod pgn;
 pub mod player;
 pub mod providers;
+pub mod queue;
 pub mod report;
 pub mod status;
 pub mod store;
@@ -29,12 +30,13 @@ pub mod view;
 
 use clap::CommandFactory;
 
-use cli::{Cli, Command, ImportArgs, ProviderArgs};
+use cli::{Cli, Command, EnqueueArgs, ImportArgs, ProviderArgs, WorkerArgs};
 use http::{ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use player::Player;
 use providers::Source;
 use report::RunReport;
 use store::Store;
+use store::postgres::PostgresStore;
 use store::sqlite::SqliteStore;
 use view::Screen;
 
@@ -82,6 +84,8 @@ pub fn run(cli: Cli, screen: Screen) -> anyhow::Result<Exit> {
         Command::Check(args) => runtime()?.block_on(check::command(args, screen)),
         Command::Status(args) => status::command(&args),
         Command::Export(args) => export::command(args, cli.quiet),
+        Command::Enqueue(args) => runtime()?.block_on(enqueue_command(args)),
+        Command::Worker(args) => runtime()?.block_on(worker_command(args, screen)),
         Command::Completions(args) => completions_command(args.shell),
     }
 }
@@ -113,50 +117,127 @@ async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit
     }
     let store = open_store(&args.db)?;
     let cancel = CancellationToken::new();
-    let (lichess, chesscom) = sources(&args.providers, &args.etiquette, &cancel)?;
-    let options = import::ImportOptions {
-        jobs: usize::from(args.jobs),
-        lichess,
-        chesscom,
-        since: args.since.map(start_of_day),
-        until: args.until.map(|day| start_of_day(day) + DAY_MS),
-        max_games: args.max_games,
-        want_totals: screen.shows_bars(),
-        owner: process_owner(),
-        lease_ttl: args.etiquette.lease_ttl,
-        batch_size: 1000,
-        flush_interval: Duration::from_secs(1),
-    };
-    watch_ctrl_c(cancel.clone(), screen.clone());
-    let (events, receiver) = mpsc::unbounded_channel();
-    let view = tokio::spawn(screen.clone().listen(receiver, usize::from(args.jobs)));
+    let mut options = import_options(
+        &args.providers,
+        &args.etiquette,
+        args.jobs,
+        &screen,
+        &cancel,
+    )?;
+    options.since = args.since.map(start_of_day);
+    options.until = args.until.map(|day| start_of_day(day) + DAY_MS);
+    options.max_games = args.max_games;
     let order: std::collections::HashMap<(player::Platform, String), usize> = players
         .iter()
         .enumerate()
         .map(|(index, p)| ((p.platform, p.username().to_string()), index))
         .collect();
-    let mut report = import::run(
-        import::PlayerList::new(players),
-        options,
-        store,
-        events,
-        cancel,
-    )
-    .await;
+    let jobs = import::PlayerList::new(players);
+    let mut report = run_import(jobs, options, store, &screen, cancel).await;
     // The summary lists players in the order they were given, not the order they finished.
     report
         .players
         .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
-    let _ = view.await;
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&report).context("cannot write the JSON summary")?
-        );
-    } else {
-        eprint!("{}", view::summary_table(&report));
+    print_report(&report, args.json)
+}
+
+async fn worker_command(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
+    if !store::is_postgres_url(&args.db.target) {
+        bail!("a worker needs the shared queue of a PostgreSQL database: give --db postgres://...");
     }
-    Ok(Exit::of(&report))
+    let store = open_store(&args.db)?;
+    let cancel = CancellationToken::new();
+    let options = import_options(
+        &args.providers,
+        &args.etiquette,
+        args.jobs,
+        &screen,
+        &cancel,
+    )?;
+    let queue = queue::JobQueue::open(
+        &args.db.target,
+        queue::WorkerOptions {
+            worker: options.owner.clone(),
+            lease: args.etiquette.lease_ttl,
+            poll: args.poll_interval,
+            once: args.once,
+        },
+    )
+    .await?;
+    let report = run_import(queue, options, store, &screen, cancel).await;
+    print_report(&report, args.json)
+}
+
+async fn enqueue_command(args: EnqueueArgs) -> anyhow::Result<Exit> {
+    if !store::is_postgres_url(&args.db.target) {
+        bail!("the import queue lives in PostgreSQL: give --db postgres://...");
+    }
+    let players = collect_players(&args.players, &args.files)?;
+    if players.is_empty() {
+        bail!("no players given: name them as PLATFORM:USERNAME or with --file");
+    }
+    let enqueued = queue::enqueue(&args.db.target, &players).await?;
+    if args.json {
+        let json = serde_json::to_string(&enqueued).context("cannot write the JSON summary")?;
+        write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
+    } else {
+        eprintln!(
+            "queued {} players; {} already queued or running",
+            enqueued.queued, enqueued.unchanged
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// The settings `import` and `worker` share.
+fn import_options(
+    providers: &ProviderArgs,
+    etiquette: &cli::EtiquetteArgs,
+    jobs: u16,
+    screen: &Screen,
+    cancel: &CancellationToken,
+) -> anyhow::Result<import::ImportOptions> {
+    let (lichess, chesscom) = sources(providers, etiquette, cancel)?;
+    Ok(import::ImportOptions {
+        jobs: usize::from(jobs),
+        lichess,
+        chesscom,
+        since: None,
+        until: None,
+        max_games: None,
+        want_totals: screen.shows_bars(),
+        owner: process_owner(),
+        lease_ttl: etiquette.lease_ttl,
+        batch_size: 1000,
+        flush_interval: Duration::from_secs(1),
+    })
+}
+
+/// Runs the importer with the view listening and Ctrl-C watched.
+async fn run_import(
+    jobs: impl import::Jobs,
+    options: import::ImportOptions,
+    store: Box<dyn Store>,
+    screen: &Screen,
+    cancel: CancellationToken,
+) -> RunReport {
+    watch_ctrl_c(cancel.clone(), screen.clone());
+    let (events, receiver) = mpsc::unbounded_channel();
+    let view = tokio::spawn(screen.clone().listen(receiver, options.jobs));
+    let report = import::run(jobs, options, store, events, cancel).await;
+    let _ = view.await;
+    report
+}
+
+/// The final summary: JSON on stdout, or the table on stderr; and the exit status it means.
+fn print_report(report: &RunReport, json: bool) -> anyhow::Result<Exit> {
+    if json {
+        let json = serde_json::to_string(report).context("cannot write the JSON summary")?;
+        write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
+    } else {
+        eprint!("{}", view::summary_table(report));
+    }
+    Ok(Exit::of(report))
 }
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -186,8 +267,9 @@ fn collect_players(args: &[Player], files: &[std::path::PathBuf]) -> anyhow::Res
 
 fn open_store(db: &cli::DbArgs) -> anyhow::Result<Box<dyn Store>> {
     let target = db.target.as_str();
-    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-        bail!("PostgreSQL targets are not supported by this build yet; use an SQLite file path");
+    if store::is_postgres_url(target) {
+        let handle = tokio::runtime::Handle::current();
+        return Ok(Box::new(PostgresStore::connect(target, handle)?));
     }
     Ok(Box::new(SqliteStore::open(
         Path::new(target),

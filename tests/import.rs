@@ -3,22 +3,21 @@
 
 mod support;
 
-use rusqlite::Connection;
 use serde_json::Value;
-use support::cli::{Import, games_in, links_in};
+use support::cli::{Backend, Import, games_in, links_in, value_in};
 use support::fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
 
 /// 2023-11-14T22:13:20Z, a fixed point for generated games.
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
 
-#[test]
-fn imports_both_platforms_in_one_run() {
+fn imports_both_platforms_in_one_run(backend: Backend) {
     let fake = FakeServer::start();
     let lichess_ids = fake.add_lichess_games("Alice", 25, T0, MINUTE);
     let mut chesscom_ids = fake.add_chesscom_games("Bob", 2023, 10, 7);
     chesscom_ids.extend(fake.add_chesscom_games("Bob", 2023, 11, 5));
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players(["lichess:alice", "chesscom:Bob"])
         .run();
 
@@ -37,17 +36,14 @@ fn imports_both_platforms_in_one_run() {
         .collect();
     expected.sort();
     assert_eq!(games_in(&run.db), expected);
-    let db = Connection::open(&run.db).unwrap();
-    let (valid, with_plies): (i64, i64) = db
-        .query_row("SELECT sum(valid), count(ply_count) FROM games", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let valid = value_in(&run.db, "SELECT count(*) FROM games WHERE valid");
+    let with_plies = value_in(&run.db, "SELECT count(ply_count) FROM games");
     assert_eq!(
-        (valid, with_plies),
-        (37, 37),
+        valid.as_deref(),
+        Some("37"),
         "every generated game is legal"
     );
+    assert_eq!(with_plies.as_deref(), Some("37"));
     // The Chess.com archive URLs name api.chess.com; every request still went to the fake.
     assert_eq!(
         fake.count_endpoint(Provider::Chesscom, Endpoint::ChesscomMonth),
@@ -55,11 +51,11 @@ fn imports_both_platforms_in_one_run() {
     );
 }
 
-#[test]
-fn json_summary_has_the_documented_shape() {
+fn json_summary_has_the_documented_shape(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 3, T0, MINUTE);
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players(["lichess:alice", "chesscom:nobody-here"])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -109,8 +105,7 @@ fn json_summary_has_the_documented_shape() {
     assert_eq!(summary["new_games"], 3);
 }
 
-#[test]
-fn a_game_between_two_imported_players_is_stored_once_and_linked_to_both() {
+fn a_game_between_two_imported_players_is_stored_once_and_linked_to_both(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_lichess_user("alice");
     fake.add_lichess_user("carol");
@@ -119,7 +114,8 @@ fn a_game_between_two_imported_players_is_stored_once_and_linked_to_both() {
     fake.add_chesscom_user("dave");
     fake.add_chesscom_user("erin");
     let shared_chesscom = fake.add_chesscom_game(ChesscomGameSpec::new("dave", "erin", T0 / 1000));
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players([
             "lichess:alice",
             "lichess:carol",
@@ -153,13 +149,14 @@ fn a_game_between_two_imported_players_is_stored_once_and_linked_to_both() {
     assert_eq!(games_in(&run.db).len(), 4);
 }
 
-#[test]
-fn a_second_run_fetches_nothing_new_and_a_third_picks_up_new_games() {
+fn a_second_run_fetches_nothing_new_and_a_third_picks_up_new_games(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 10, T0, MINUTE);
     fake.add_chesscom_games("bob", 2023, 9, 4);
     fake.add_chesscom_games("bob", 2023, 10, 4);
-    let import = Import::new(&fake).players(["lichess:alice", "chesscom:bob"]);
+    let import = backend
+        .import(&fake)
+        .players(["lichess:alice", "chesscom:bob"]);
     let first = import.run();
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.json()["new_games"], 18);
@@ -201,12 +198,12 @@ fn a_second_run_fetches_nothing_new_and_a_third_picks_up_new_games() {
     assert_eq!(stored.len(), 26);
 }
 
-#[test]
-fn an_unknown_user_fails_alone() {
+fn an_unknown_user_fails_alone(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 4, T0, MINUTE);
     fake.add_chesscom_games("bob", 2023, 10, 3);
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players([
             "lichess:ghost-player",
             "lichess:alice",
@@ -257,8 +254,7 @@ fn invalid_players_are_usage_errors_before_any_request() {
     assert!(fake.requests().is_empty(), "no request before validation");
 }
 
-#[test]
-fn players_come_from_files_and_stdin_once_each() {
+fn players_come_from_files_and_stdin_once_each(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 2, T0, MINUTE);
     fake.add_chesscom_games("bob", 2023, 10, 2);
@@ -269,7 +265,8 @@ fn players_come_from_files_and_stdin_once_each() {
         "# team\nLichess:Alice\nchess.com:bob  # the other one\n\n",
     )
     .unwrap();
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players(["lichess:alice"])
         .arg("-f")
         .arg(list.to_str().unwrap())
@@ -287,15 +284,18 @@ fn players_come_from_files_and_stdin_once_each() {
     );
 }
 
-#[test]
-fn narrowed_runs_never_make_a_full_run_skip_games() {
+fn narrowed_runs_never_make_a_full_run_skip_games(backend: Backend) {
     let fake = FakeServer::start();
     // Ten Lichess games a day apart from 2023-11-14; Chess.com games in three months.
     let lichess_ids = fake.add_lichess_games("alice", 10, T0, 24 * 60 * MINUTE);
     let mut chesscom_ids = fake.add_chesscom_games("bob", 2023, 9, 3);
     chesscom_ids.extend(fake.add_chesscom_games("bob", 2023, 10, 3));
     chesscom_ids.extend(fake.add_chesscom_games("bob", 2023, 11, 3));
-    let import = || Import::new(&fake).players(["lichess:alice", "chesscom:bob"]);
+    let import = || {
+        backend
+            .import(&fake)
+            .players(["lichess:alice", "chesscom:bob"])
+    };
 
     let late = import().args(["--since", "2023-11-20"]).run();
     assert_eq!(late.code, 0, "{}", late.stderr);
@@ -323,8 +323,7 @@ fn narrowed_runs_never_make_a_full_run_skip_games() {
     assert_eq!(games_in(&full.db), expected);
 }
 
-#[test]
-fn odd_games_are_stored_flagged_or_skipped_and_counted() {
+fn odd_games_are_stored_flagged_or_skipped_and_counted(backend: Backend) {
     let fake = FakeServer::start();
     fake.add_chesscom_games("bob", 2023, 10, 2);
     fake.add_chesscom_bughouse_game("bob", 2023, 10);
@@ -333,7 +332,8 @@ fn odd_games_are_stored_flagged_or_skipped_and_counted() {
     fake.add_raw_lichess_line("alice", T0 + 10 * MINUTE, "{\"id\":\"brokenPg\",\"createdAt\":1700000600000,\"status\":\"resign\",\"variant\":\"standard\",\"pgn\":\"[Event \\\"x\\\"]\\n\\n1. e4 Ke7?? 2. Qh5 Kxh5 1-0\\n\\n\\n\"}");
     fake.add_raw_lichess_line("alice", T0 + 11 * MINUTE, "{\"not\": \"a game\"");
     fake.add_raw_lichess_line("alice", T0 + 12 * MINUTE, "{\"createdAt\":1700000720000}");
-    let run = Import::new(&fake)
+    let run = backend
+        .import(&fake)
         .players(["lichess:alice", "chesscom:bob"])
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -350,25 +350,30 @@ fn odd_games_are_stored_flagged_or_skipped_and_counted() {
     let bob = &summary["players"][1];
     assert_eq!(bob["new_games"], 3);
     assert_eq!(bob["skipped_games"], 1, "the bughouse game has no PGN");
-    let db = Connection::open(&run.db).unwrap();
-    let (valid, plies, pgn): (bool, Option<i64>, String) = db
-        .query_row(
-            "SELECT valid, ply_count, pgn FROM games WHERE game_id = 'brokenPg'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    let broken = |column: &str| {
+        value_in(
+            &run.db,
+            &format!("SELECT {column} FROM games WHERE game_id = 'brokenPg'"),
         )
-        .unwrap();
-    assert!(!valid);
-    assert_eq!(plies, None);
+    };
+    assert_eq!(
+        broken("CASE WHEN valid THEN 'yes' ELSE 'no' END").as_deref(),
+        Some("no")
+    );
+    assert_eq!(broken("ply_count"), None);
+    let pgn = broken("pgn").unwrap_or_default();
     assert!(pgn.contains("Ke7??"), "stored as served: {pgn}");
-    let (variant, odds_valid): (String, bool) = db
-        .query_row(
-            "SELECT variant, valid FROM games WHERE game_id = ?1",
-            [&odds],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    let odds_row = |column: &str| {
+        value_in(
+            &run.db,
+            &format!("SELECT {column} FROM games WHERE game_id = '{odds}'"),
         )
-        .unwrap();
-    assert_eq!((variant.as_str(), odds_valid), ("oddschess", true));
+    };
+    assert_eq!(odds_row("variant").as_deref(), Some("oddschess"));
+    assert_eq!(
+        odds_row("CASE WHEN valid THEN 'yes' ELSE 'no' END").as_deref(),
+        Some("yes")
+    );
 }
 
 #[test]
@@ -399,3 +404,14 @@ fn unusable_databases_are_usage_errors_naming_the_path() {
     }
     assert!(fake.requests().is_empty());
 }
+
+on_both_stores!(
+    imports_both_platforms_in_one_run,
+    json_summary_has_the_documented_shape,
+    a_game_between_two_imported_players_is_stored_once_and_linked_to_both,
+    a_second_run_fetches_nothing_new_and_a_third_picks_up_new_games,
+    an_unknown_user_fails_alone,
+    players_come_from_files_and_stdin_once_each,
+    narrowed_runs_never_make_a_full_run_skip_games,
+    odd_games_are_stored_flagged_or_skipped_and_counted,
+);

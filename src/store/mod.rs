@@ -111,6 +111,11 @@ pub trait Store: Send {
     fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError>;
 }
 
+/// Whether `--db` names a PostgreSQL server rather than an SQLite file.
+pub fn is_postgres_url(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

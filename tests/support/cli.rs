@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::fake::FakeServer;
+use super::pg;
 
 /// A `chess-import import` invocation with test-friendly defaults: fast retries and waits, a JSON
 /// summary, no progress output, and a fresh database in a temporary directory.
@@ -140,28 +141,159 @@ impl Import {
     }
 }
 
+/// Where a test's games go: the same expectations hold for both stores.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    /// A fresh database on the test server.
+    Postgres(String),
+}
+
+impl Backend {
+    /// A fresh PostgreSQL database, or `None` (announced loudly) when no test server is set.
+    pub fn postgres() -> Option<Backend> {
+        pg::test_database().map(Backend::Postgres)
+    }
+
+    /// An import into this backend (SQLite: a fresh file in a temporary directory).
+    pub fn import(&self, fake: &FakeServer) -> Import {
+        match self {
+            Backend::Sqlite => Import::new(fake),
+            Backend::Postgres(url) => Import::new(fake).db_target(url),
+        }
+    }
+}
+
+/// Instantiates each named test, a `fn(Backend)`, once per store: `sqlite::NAME` and
+/// `postgres::NAME` (skipped, loudly, when no PostgreSQL test server is configured).
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::support::cli::Backend::Sqlite);
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(backend) = $crate::support::cli::Backend::postgres() {
+                    super::$name(backend);
+                }
+            })*
+        }
+    };
+}
+
+fn is_postgres(db: &Path) -> bool {
+    let target = db.to_string_lossy();
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
+}
+
+/// Rows of `sql` as strings, from either store.
+fn rows(db: &Path, sql: &str, columns: usize) -> Vec<Vec<String>> {
+    if is_postgres(db) {
+        let joined = format!(
+            "SELECT concat_ws(chr(31), {}) FROM ({sql}) AS rows",
+            (1..=columns)
+                .map(|c| format!("rows.c{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return pg::query_strings(&db.to_string_lossy(), &joined)
+            .into_iter()
+            .map(|row| {
+                row.unwrap_or_default()
+                    .split('\u{1f}')
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+    }
+    let conn = Connection::open(db).expect("open the database");
+    let mut statement = conn.prepare(sql).expect("prepare the query");
+    let rows = statement
+        .query_map([], |row| {
+            (0..columns)
+                .map(|c| Ok(row.get::<_, Option<String>>(c)?.unwrap_or_default()))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .expect("run the query");
+    rows.map(|r| r.expect("row")).collect()
+}
+
 /// `(platform, game_id)` of every stored game, sorted.
 pub fn games_in(db: &Path) -> Vec<(String, String)> {
-    let conn = Connection::open(db).expect("open the database");
-    let mut statement = conn
-        .prepare("SELECT platform, game_id FROM games ORDER BY platform, game_id")
-        .expect("query games");
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("read games");
-    let mut games: Vec<(String, String)> = rows.map(|r| r.expect("row")).collect();
+    let mut games: Vec<(String, String)> =
+        rows(db, "SELECT platform AS c1, game_id AS c2 FROM games", 2)
+            .into_iter()
+            .map(|mut row| (std::mem::take(&mut row[0]), std::mem::take(&mut row[1])))
+            .collect();
     games.sort();
     games
 }
 
 /// `(platform, username, game_id)` of every link between an imported player and a game.
 pub fn links_in(db: &Path) -> Vec<(String, String, String)> {
-    let conn = Connection::open(db).expect("open the database");
-    let mut statement = conn
-        .prepare("SELECT platform, username, game_id FROM player_games ORDER BY 1, 2, 3")
-        .expect("query links");
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("read links");
-    rows.map(|r| r.expect("row")).collect()
+    let mut links: Vec<(String, String, String)> = rows(
+        db,
+        "SELECT platform AS c1, username AS c2, game_id AS c3 FROM player_games",
+        3,
+    )
+    .into_iter()
+    .map(|mut row| {
+        (
+            std::mem::take(&mut row[0]),
+            std::mem::take(&mut row[1]),
+            std::mem::take(&mut row[2]),
+        )
+    })
+    .collect();
+    links.sort();
+    links
+}
+
+/// One value of `sql` (a single-row, single-column query) from either store, as a string.
+pub fn value_in(db: &Path, sql: &str) -> Option<String> {
+    rows(db, &format!("SELECT CAST(({sql}) AS TEXT) AS c1"), 1)
+        .into_iter()
+        .next()
+        .and_then(|mut row| row.pop())
+        .filter(|v| !v.is_empty())
+}
+
+/// `chess-import worker --once` on the queue at `db`, with test-friendly waits and a short lease.
+pub fn worker(fake: &FakeServer, db: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chess-import"));
+    command
+        .arg("worker")
+        .args(["--once", "--json", "--progress", "none", "--db", db])
+        .args(["--lichess-url", &fake.lichess_url()])
+        .args(["--chesscom-url", &fake.chesscom_url()])
+        .args(["--retry-backoff", "10ms", "--rate-limit-wait", "100ms"])
+        .args(["--poll-interval", "50ms", "--lease-ttl", "1s"])
+        .env_remove("CHESS_IMPORT_DB")
+        .env_remove("MAX_CONCURRENT_IMPORTS")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// `chess-import enqueue --json PLAYER... --db db`, returning its exit code and JSON output.
+pub fn enqueue(db: &str, players: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+        .args(["enqueue", "--json", "--db", db])
+        .args(players)
+        .env_remove("CHESS_IMPORT_DB")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chess-import enqueue");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

@@ -4,3 +4,5 @@
 
 pub mod cli;
 pub mod fake;
+#[path = "../pg/mod.rs"]
+pub mod pg;

@@ -1,0 +1,236 @@
+//! Many workers sharing one PostgreSQL queue: every job done once, every game stored once, no
+//! player imported by two processes at once, and a dead worker's job finished by another.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::cli::{Backend, Import, enqueue, games_in, value_in, worker};
+use support::fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
+
+const T0: i64 = 1_700_000_000_000;
+const SECOND: i64 = 1_000;
+
+fn database() -> Option<String> {
+    match Backend::postgres()? {
+        Backend::Postgres(url) => Some(url),
+        Backend::Sqlite => None,
+    }
+}
+
+fn jobs_with_status(db: &str, status: &str) -> i64 {
+    value_in(
+        Path::new(db),
+        &format!("SELECT count(*) FROM import_jobs WHERE status = '{status}'"),
+    )
+    .and_then(|n| n.parse().ok())
+    .unwrap_or(0)
+}
+
+fn summary(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn enqueue_is_idempotent_and_keeps_order() {
+    let Some(db) = database() else { return };
+    let (code, stdout, stderr) = enqueue(&db, &["lichess:alice", "chesscom:bob", "lichess:Alice"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"queued":2,"unchanged":0}"#);
+    let (code, stdout, _) = enqueue(&db, &["chesscom:bob", "lichess:carol"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), r#"{"queued":1,"unchanged":1}"#);
+    let order = value_in(
+        Path::new(&db),
+        "SELECT string_agg(username, ',' ORDER BY seq) FROM import_jobs",
+    );
+    assert_eq!(order.as_deref(), Some("alice,bob,carol"));
+    assert_eq!(jobs_with_status(&db, "queued"), 3);
+}
+
+#[test]
+fn the_queue_needs_postgresql() {
+    let (code, _, stderr) = enqueue("games.sqlite", &["lichess:alice"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("PostgreSQL"), "{stderr}");
+    let fake = FakeServer::start();
+    let output = worker(&fake, "games.sqlite").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!Path::new("games.sqlite").exists(), "nothing was created");
+}
+
+#[test]
+fn three_workers_drain_thirty_players_exactly_once() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    // Three workers on one machine share one address; real ones would have one each.
+    fake.set_lichess_max_streams(3);
+    fake.set_chesscom_max_in_flight(6);
+    fake.set_lichess_rate(Some(2000.0));
+    fake.set_chesscom_latency(Duration::from_millis(5));
+    let mut players = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..15 {
+        let name = format!("lplayer{i:02}");
+        for id in fake.add_lichess_games(&name, 20, T0 + i * 1000 * SECOND, SECOND) {
+            expected.push(("lichess".to_string(), id));
+        }
+        players.push(format!("lichess:{name}"));
+    }
+    for i in 0..15 {
+        let name = format!("cplayer{i:02}");
+        for id in fake.add_chesscom_games(&name, 2023, 10, 5) {
+            expected.push(("chesscom".to_string(), id));
+        }
+        players.push(format!("chesscom:{name}"));
+    }
+    // Games between two queued players, which two workers may meet from both sides.
+    for i in 0..5 {
+        let (white, black) = (format!("lplayer{i:02}"), format!("lplayer{:02}", i + 5));
+        let id = fake.add_lichess_game(LichessGameSpec::new(&white, &black, T0 - i * SECOND));
+        expected.push(("lichess".to_string(), id));
+        let (white, black) = (format!("cplayer{i:02}"), format!("cplayer{:02}", i + 5));
+        let end = 1_698_000_000 + i;
+        let id = fake.add_chesscom_game(ChesscomGameSpec::new(&white, &black, end));
+        expected.push(("chesscom".to_string(), id));
+    }
+    expected.sort();
+    let names: Vec<&str> = players.iter().map(String::as_str).collect();
+    assert_eq!(enqueue(&db, &names).0, 0);
+
+    let workers: Vec<_> = (0..3)
+        .map(|_| worker(&fake, &db).args(["--jobs", "3"]).spawn().unwrap())
+        .collect();
+    let outputs: Vec<Output> = workers
+        .into_iter()
+        .map(|w| w.wait_with_output().unwrap())
+        .collect();
+    let mut imported = Vec::new();
+    for output in &outputs {
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for player in summary(output)["players"].as_array().unwrap() {
+            assert_eq!(player["status"], "ok", "{player}");
+            imported.push(format!(
+                "{}:{}",
+                player["platform"].as_str().unwrap(),
+                player["username"].as_str().unwrap()
+            ));
+        }
+    }
+    imported.sort();
+    let mut wanted = players.clone();
+    wanted.sort();
+    assert_eq!(imported, wanted, "each job done by exactly one worker");
+    assert!(
+        outputs
+            .iter()
+            .filter(|o| summary(o)["players"].as_array().unwrap().len() > 0)
+            .count()
+            >= 2,
+        "the work was shared"
+    );
+    assert_eq!(games_in(Path::new(&db)), expected);
+    assert_eq!(jobs_with_status(&db, "done"), 30);
+    let total_new: u64 = outputs
+        .iter()
+        .map(|o| summary(o)["new_games"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        total_new as usize,
+        expected.len(),
+        "every game stored exactly once"
+    );
+    assert_eq!(fake.max_any_player_concurrency(Provider::Lichess), 1);
+    assert_eq!(fake.max_any_player_concurrency(Provider::Chesscom), 1);
+}
+
+#[test]
+fn a_dead_workers_job_is_finished_by_another_after_its_lease_expires() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    let ids = fake.add_lichess_games("alice", 600, T0, SECOND);
+    fake.set_lichess_rate(Some(400.0));
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    let mut first = worker(&fake, &db).spawn().unwrap();
+    let stored = || {
+        value_in(Path::new(&db), "SELECT count(*) FROM games")
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    wait_for("the first worker to commit games", || stored() > 0);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let survived = stored();
+    assert!(survived < ids.len(), "the job finished before the kill");
+    assert!(fake.wait_idle(Duration::from_secs(5)));
+    fake.set_lichess_rate(None);
+
+    let second = worker(&fake, &db).output().unwrap();
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let report = summary(&second);
+    assert_eq!(report["players"][0]["status"], "ok");
+    assert_eq!(report["new_games"], ids.len() - survived);
+    let mut expected: Vec<(String, String)> = ids
+        .into_iter()
+        .map(|id| ("lichess".to_string(), id))
+        .collect();
+    expected.sort();
+    assert_eq!(games_in(Path::new(&db)), expected);
+    assert_eq!(jobs_with_status(&db, "done"), 1);
+    let attempts = value_in(Path::new(&db), "SELECT attempts FROM import_jobs");
+    assert_eq!(attempts.as_deref(), Some("2"));
+}
+
+#[test]
+fn an_import_and_a_worker_never_import_one_player_at_once() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    let ids = fake.add_lichess_games("alice", 400, T0, SECOND);
+    fake.set_lichess_max_streams(2);
+    fake.set_lichess_rate(Some(400.0));
+    let import = Import::new(&fake).players(["lichess:alice"]).db_target(&db);
+    let running = import.command().spawn().unwrap();
+    wait_for("the import to stream alice's games", || {
+        fake.in_flight(Provider::Lichess) > 0
+    });
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    let worked = worker(&fake, &db).output().unwrap();
+    let imported = running.wait_with_output().unwrap();
+    assert_eq!(imported.status.code(), Some(0));
+    assert_eq!(
+        worked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&worked.stderr)
+    );
+    assert_eq!(fake.max_player_concurrency(Provider::Lichess, "alice"), 1);
+    assert_eq!(games_in(Path::new(&db)).len(), ids.len());
+    assert_eq!(jobs_with_status(&db, "done"), 1);
+}
