@@ -183,6 +183,9 @@ fn a_second_run_fetches_nothing_new_and_a_third_picks_up_new_games(backend: Back
     assert_eq!(chesscom.len(), 2, "{chesscom:?}");
     assert!(chesscom[1].path.ends_with("/2023/10"), "{chesscom:?}");
     assert!(chesscom[1].if_none_match.is_some());
+    // Chess.com's Last-Modified is not an RFC date: it is echoed exactly as it was served.
+    let last_modified = chesscom[1].if_modified_since.clone().unwrap_or_default();
+    assert!(last_modified.ends_with("GMT+0000"), "{last_modified:?}");
     assert_eq!(chesscom[1].status, 304);
 
     let new_lichess = fake.add_lichess_games("alice", 3, T0 + 100 * MINUTE, MINUTE);

@@ -197,12 +197,13 @@ fn month_validators_are_saved_with_the_batch_and_replaced() {
         .unwrap();
     let state = f.store.player_state(&bob).unwrap();
     assert_eq!(state.last_month.as_deref(), Some("2024/03"));
-    assert_eq!(state.month_etags.len(), 2);
-    assert_eq!(state.month_etags["2024/03"], "W/\"def\"");
-    assert_eq!(state.month_etags["2024/02"], "\"old\"");
+    assert_eq!(state.months.len(), 2);
+    assert_eq!(state.months["2024/03"].etag, "W/\"def\"");
+    assert_eq!(state.months["2024/02"].etag, "\"old\"");
+    assert_eq!(state.months["2024/02"].last_modified, None);
     // Lichess players have no months, even under the same name.
     let state = f.store.player_state(&player("lichess:bob")).unwrap();
-    assert!(state.month_etags.is_empty());
+    assert!(state.months.is_empty());
     assert_eq!(
         pg::query_strings(
             &f.url,

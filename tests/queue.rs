@@ -146,7 +146,7 @@ fn three_workers_drain_thirty_players_exactly_once() {
     assert!(
         outputs
             .iter()
-            .filter(|o| summary(o)["players"].as_array().unwrap().len() > 0)
+            .filter(|o| !summary(o)["players"].as_array().unwrap().is_empty())
             .count()
             >= 2,
         "the work was shared"

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -106,8 +106,8 @@ pub async fn import(
     sink.total(Total::Months(months.len() as u64));
     let mut received = 0;
     for month in &months {
-        let etag = plan.state.month_etags.get(&month.name).map(String::as_str);
-        let fetched = fetch(source, &month.url, etag, "monthly archive", sink).await?;
+        let known = plan.state.months.get(&month.name);
+        let fetched = fetch(source, &month.url, known, "monthly archive", sink).await?;
         let (complete, validator) = match fetched {
             Fetched::NotModified => (true, None),
             Fetched::Body {
@@ -208,12 +208,12 @@ async fn store_month(
     Ok(complete)
 }
 
-/// GETs `url` (conditionally when `etag` is known) and reads the whole body, retrying bodies that
-/// break off like any other transport error.
+/// GETs `url` (conditionally when its validators are known) and reads the whole body, retrying
+/// bodies that break off like any other transport error.
 async fn fetch(
     source: &Source,
     url: &str,
-    etag: Option<&str>,
+    known: Option<&MonthValidator>,
     what: &'static str,
     sink: &mut impl Sink,
 ) -> Result<Fetched, ProviderError> {
@@ -221,11 +221,15 @@ async fn fetch(
     let mut tries = 1;
     loop {
         let build = || {
-            let request = source.client.get(url);
-            match etag {
-                Some(etag) => request.header(IF_NONE_MATCH, etag),
-                None => request,
+            let mut request = source.client.get(url);
+            if let Some(known) = known {
+                request = request.header(IF_NONE_MATCH, &known.etag);
+                // Echoed verbatim: Chess.com's dates are not RFC dates, so only it can read them.
+                if let Some(last_modified) = &known.last_modified {
+                    request = request.header(IF_MODIFIED_SINCE, last_modified);
+                }
             }
+            request
         };
         let sent = source.etiquette.send(build, &mut |n| sink.notice(n)).await;
         let (response, permit) = sent.map_err(|error| request_error(source, what, error))?;

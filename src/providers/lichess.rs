@@ -290,7 +290,16 @@ async fn handle_line(
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let game: ExportedGame = match serde_json::from_slice(line) {
+    let parsed = serde_json::from_slice::<ExportedGame>(line).or_else(|error| {
+        // Bytes that are not UTF-8 are replaced rather than costing the whole game.
+        if std::str::from_utf8(line).is_ok() {
+            return Err(error);
+        }
+        let game = serde_json::from_str(&String::from_utf8_lossy(line))?;
+        tracing::warn!("{player}: an export line has bytes that are not UTF-8; replaced them");
+        Ok(game)
+    });
+    let game = match parsed {
         Ok(game) => game,
         Err(error) => {
             let reason = format!("unreadable export line ({error})");
@@ -409,4 +418,103 @@ async fn refresh_ongoing(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::SinkClosed;
+    use crate::store::MonthValidator;
+
+    /// Records what a provider hands over.
+    #[derive(Default)]
+    struct Recorder {
+        games: Vec<(GameRecord, Option<Cursor>)>,
+        ongoing: Vec<String>,
+        unreadable: usize,
+    }
+
+    impl Sink for Recorder {
+        async fn game(
+            &mut self,
+            game: GameRecord,
+            cursor: Option<Cursor>,
+        ) -> Result<(), SinkClosed> {
+            self.games.push((game, cursor));
+            Ok(())
+        }
+        async fn commit(
+            &mut self,
+            _cursor: Option<Cursor>,
+            _month: Option<MonthValidator>,
+        ) -> Result<(), SinkClosed> {
+            Ok(())
+        }
+        fn ongoing(&mut self, game_id: String, _cursor: Option<Cursor>) {
+            self.ongoing.push(game_id);
+        }
+        fn resolved(&mut self, _game_id: String) {}
+        fn passed(&mut self, _cursor: Option<Cursor>) {}
+        fn unreadable(&mut self, _reason: &str) {
+            self.unreadable += 1;
+        }
+        fn skipped(&mut self, _reason: &str) {}
+        fn total(&mut self, _total: Total) {}
+        fn month_done(&mut self) {}
+        fn notice(&mut self, _notice: Notice) {}
+    }
+
+    async fn read(lines: &[&[u8]]) -> (Recorder, Result<(), ProviderError>) {
+        let player: Player = "lichess:alice".parse().unwrap();
+        let mut sink = Recorder::default();
+        let mut progress = Progress::default();
+        for line in lines {
+            if let Err(error) = handle_line(&player, line, true, &mut sink, &mut progress).await {
+                return (sink, Err(error));
+            }
+        }
+        (sink, Ok(()))
+    }
+
+    #[tokio::test]
+    async fn reads_games_and_moves_the_cursor() {
+        let line = br#"{"id":"abcdefgh","rated":true,"variant":"standard","speed":"blitz","createdAt":1700000000000,"status":"mate","pgn":"1. e4 *"}"#;
+        let (sink, result) = read(&[line]).await;
+        result.unwrap();
+        let (game, cursor) = &sink.games[0];
+        assert_eq!(game.game_id, "abcdefgh");
+        assert_eq!(game.rated, Some(true));
+        assert_eq!(game.played_at, Some(1_700_000_000_000));
+        assert_eq!(cursor, &Some(Cursor::CreatedAt(1_700_000_000_000)));
+    }
+
+    #[tokio::test]
+    async fn keeps_a_game_whose_line_has_bytes_that_are_not_utf8() {
+        let line = b"{\"id\":\"abcdefgh\",\"createdAt\":1,\"status\":\"draw\",\"pgn\":\"[White \\\"Al\xffce\\\"]\\n\\n1. e4 *\"}";
+        let (sink, result) = read(&[line]).await;
+        result.unwrap();
+        assert_eq!(sink.unreadable, 0);
+        assert!(
+            sink.games[0].0.pgn.contains("Al\u{fffd}ce"),
+            "{}",
+            sink.games[0].0.pgn
+        );
+    }
+
+    #[tokio::test]
+    async fn counts_unreadable_lines_and_lines_without_an_id() {
+        let (sink, result) = read(&[b"{not json", br#"{"createdAt":5}"#, b"   "]).await;
+        result.unwrap();
+        assert_eq!(sink.unreadable, 2);
+        assert!(sink.games.is_empty());
+    }
+
+    #[tokio::test]
+    async fn remembers_games_in_progress_and_stops_on_an_error_object() {
+        let started = br#"{"id":"ongoing1","createdAt":7,"status":"started","pgn":""}"#;
+        let (sink, result) = read(&[started, br#"{"error":"Not found"}"#]).await;
+        assert_eq!(sink.ongoing, ["ongoing1"]);
+        assert!(sink.games.is_empty());
+        assert!(result.unwrap_err().to_string().contains("Not found"));
+    }
 }

@@ -22,8 +22,9 @@ pub struct PlayerState {
     pub last_created_at: Option<i64>,
     /// Chess.com: the newest archive month (`YYYY/MM`) stored completely without a gap before it.
     pub last_month: Option<String>,
-    /// Chess.com: the `ETag` of each month stored completely, to ask for it again conditionally.
-    pub month_etags: HashMap<String, String>,
+    /// Chess.com: the validators of each month stored completely, by month, to ask for it again
+    /// conditionally.
+    pub months: HashMap<String, MonthValidator>,
     /// Lichess: games seen still in progress, to fetch by id once they have finished (their
     /// `createdAt` is behind the cursor, so the export will not serve them again).
     pub ongoing: Vec<String>,

@@ -21,7 +21,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{Batch, Cursor, Lease, PlayerState, SCHEMA_VERSION, Store, StoreError, WriteCounts};
+use super::{
+    Batch, Cursor, Lease, MonthValidator, PlayerState, SCHEMA_VERSION, Store, StoreError,
+    WriteCounts,
+};
 use crate::player::{Platform, Player};
 
 /// The schema users query directly; see the README. Each entry migrates from the version before;
@@ -394,16 +397,20 @@ impl Store for PostgresStore {
             if chesscom {
                 let rows = client
                     .query(
-                        "SELECT month, etag FROM chesscom_months WHERE username = $1",
+                        "SELECT month, etag, last_modified FROM chesscom_months
+                         WHERE username = $1",
                         &[&username],
                     )
                     .await
                     .map_err(explain)?;
                 for row in rows {
-                    state.month_etags.insert(
-                        row.try_get(0).map_err(explain)?,
-                        row.try_get(1).map_err(explain)?,
-                    );
+                    let month: String = row.try_get(0).map_err(explain)?;
+                    let validator = MonthValidator {
+                        month: month.clone(),
+                        etag: row.try_get(1).map_err(explain)?,
+                        last_modified: row.try_get(2).map_err(explain)?,
+                    };
+                    state.months.insert(month, validator);
                 }
             }
             Ok(state)

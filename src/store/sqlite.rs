@@ -6,7 +6,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Batch, Cursor, Lease, PlayerState, SCHEMA_VERSION, Store, StoreError, WriteCounts, now_ms,
+    Batch, Cursor, Lease, MonthValidator, PlayerState, SCHEMA_VERSION, Store, StoreError,
+    WriteCounts, now_ms,
 };
 use crate::player::Player;
 
@@ -369,12 +370,22 @@ impl Store for SqliteStore {
         if player.platform == crate::player::Platform::Chesscom {
             let mut statement = self
                 .conn
-                .prepare_cached("SELECT month, etag FROM chesscom_months WHERE username = ?1")
+                .prepare_cached(
+                    "SELECT month, etag, last_modified FROM chesscom_months WHERE username = ?1",
+                )
                 .map_err(|e| self.query_error(e))?;
             let rows = statement
-                .query_map([username], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_map([username], |row| {
+                    let month: String = row.get(0)?;
+                    let validator = MonthValidator {
+                        month: month.clone(),
+                        etag: row.get(1)?,
+                        last_modified: row.get(2)?,
+                    };
+                    Ok((month, validator))
+                })
                 .and_then(|rows| rows.collect::<rusqlite::Result<_>>());
-            state.month_etags = rows.map_err(|e| StoreError::Query {
+            state.months = rows.map_err(|e| StoreError::Query {
                 target: self.path.display().to_string(),
                 reason: explain(&e),
             })?;
@@ -606,7 +617,11 @@ mod tests {
         );
         let state = store.player_state(&bob).unwrap();
         assert_eq!(state.last_month.as_deref(), Some("2024/03"));
-        assert_eq!(state.month_etags["2024/03"], "W/\"abc\"");
+        assert_eq!(state.months["2024/03"].etag, "W/\"abc\"");
+        assert_eq!(
+            state.months["2024/03"].last_modified.as_deref(),
+            Some("Friday, 18-Oct-2024 01:24:09 GMT+0000")
+        );
     }
 
     #[test]

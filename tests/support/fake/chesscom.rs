@@ -988,19 +988,18 @@ impl Validators {
         }
     }
 
+    /// As HTTP caches decide (RFC 9110 §13.2.2): `If-Modified-Since` counts only when there is
+    /// no `If-None-Match`, which is the stronger validator.
     fn not_modified(&self, h: &HeaderMap) -> bool {
-        let inm = h
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
+        if let Some(tags) = h.get(header::IF_NONE_MATCH) {
+            return tags.to_str().is_ok_and(|v| {
                 v.split(',')
                     .any(|t| t.trim() == self.etag || t.trim() == "*")
             });
-        let ims = h
-            .get(header::IF_MODIFIED_SINCE)
+        }
+        h.get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v == self.last_modified);
-        inm || ims
+            .is_some_and(|v| v == self.last_modified)
     }
 
     fn apply(&self, r: &mut Response, matched: &'static str, context: Option<&'static str>) {

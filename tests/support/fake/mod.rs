@@ -222,6 +222,7 @@ pub struct RequestRecord {
     pub accept: Option<String>,
     pub authorization: Option<String>,
     pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
     pub accept_encoding: Option<String>,
     /// Status sent; 0 if the connection was dropped without a response.
     pub status: u16,
@@ -294,6 +295,7 @@ impl Shared {
             accept: get(header::ACCEPT),
             authorization: get(header::AUTHORIZATION),
             if_none_match: get(header::IF_NONE_MATCH),
+            if_modified_since: get(header::IF_MODIFIED_SINCE),
             accept_encoding: get(header::ACCEPT_ENCODING),
             status: 0,
             fault: None,
