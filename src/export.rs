@@ -96,6 +96,10 @@ mod tests {
     struct Games(Vec<&'static str>);
 
     impl Catalog for Games {
+        fn target(&self) -> &str {
+            "memory"
+        }
+
         fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError> {
             Ok(Vec::new())
         }

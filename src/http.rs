@@ -369,3 +369,96 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .unwrap_or(Duration::ZERO),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        headers.insert(RETRY_AFTER, later.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        headers.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(
+            retry_after(&headers),
+            Some(Duration::ZERO),
+            "a date in the past"
+        );
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let policy = RetryPolicy {
+            backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(1000),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..100 {
+            let first = policy.backoff_for(1);
+            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
+            let third = policy.backoff_for(3);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            assert!(policy.backoff_for(30) <= Duration::from_millis(1000));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_narrowed_lane_lets_one_request_through_at_a_time() {
+        let lane = Lane::new(2);
+        let cancel = CancellationToken::new();
+        let first = lane.acquire(&cancel).await.unwrap();
+        let second = lane.acquire(&cancel).await.unwrap();
+        drop((first, second));
+        lane.narrow_to_one();
+        let only = lane.acquire(&cancel).await.unwrap();
+        let waiting = tokio::time::timeout(Duration::from_secs(1), lane.acquire(&cancel)).await;
+        assert!(
+            waiting.is_err(),
+            "a second request got through a narrowed lane"
+        );
+        drop(only);
+        assert!(lane.acquire(&cancel).await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paused_lane_waits_and_a_blocked_lane_refuses() {
+        let lane = Lane::new(1);
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        lane.pause_until(start + Duration::from_secs(60));
+        lane.pause_until(start + Duration::from_secs(10));
+        drop(lane.acquire(&cancel).await.unwrap());
+        assert_eq!(start.elapsed().as_secs(), 60, "the later pause wins");
+        lane.block("Blocked: too heavy");
+        assert!(matches!(
+            lane.acquire(&cancel).await,
+            Err(HttpError::Blocked(_))
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_ends_a_wait_for_the_lane() {
+        let lane = Lane::new(1);
+        let cancel = CancellationToken::new();
+        lane.pause_until(Instant::now() + Duration::from_secs(3600));
+        cancel.cancel();
+        assert!(matches!(
+            lane.acquire(&cancel).await,
+            Err(HttpError::Interrupted)
+        ));
+    }
+}

@@ -438,6 +438,7 @@ impl Sink for PlayerSink {
                 month,
                 ongoing: std::mem::take(&mut self.pending_ongoing),
                 resolved: std::mem::take(&mut self.pending_resolved),
+                invalid: 0,
             })
             .await?;
         self.fetched_event();
@@ -538,6 +539,8 @@ enum WriteRequest {
         month: Option<MonthValidator>,
         ongoing: Vec<String>,
         resolved: Vec<String>,
+        /// Games whose PGN did not parse or validate, counted by the parser thread.
+        invalid: u64,
     },
     Finish {
         player: Player,
@@ -562,9 +565,14 @@ struct Writer {
     failures: Arc<std::sync::Mutex<HashMap<Player, Arc<OnceLock<String>>>>>,
 }
 
-/// How many batches may wait for the writer: enough to keep it busy while providers fetch, few
-/// enough to bound memory.
-const WRITER_QUEUE: usize = 8;
+/// How many batches may wait for the parser thread: enough to keep it busy while providers
+/// fetch, few enough to bound memory.
+const WRITER_QUEUE: usize = 4;
+/// How many parsed batches may wait for the writer thread. Consecutive batches of one player that
+/// wait there are stored in one transaction.
+const PARSED_QUEUE: usize = 4;
+/// The most games the writer merges into one transaction.
+const MAX_MERGED_GAMES: usize = 8_000;
 
 impl Writer {
     fn spawn(
@@ -572,9 +580,17 @@ impl Writer {
         events: mpsc::UnboundedSender<Event>,
     ) -> (Self, std::thread::JoinHandle<()>) {
         let (requests, receiver) = mpsc::channel(WRITER_QUEUE);
+        let (parsed, parsed_receiver) = std::sync::mpsc::sync_channel(PARSED_QUEUE);
+        let parser = std::thread::Builder::new()
+            .name("parser".into())
+            .spawn(move || parse_loop(receiver, parsed))
+            .unwrap_or_else(|error| panic!("cannot start the parser thread: {error}"));
         let thread = std::thread::Builder::new()
             .name("writer".into())
-            .spawn(move || write_loop(store, receiver, events))
+            .spawn(move || {
+                write_loop(store, parsed_receiver, events);
+                let _ = parser.join();
+            })
             .unwrap_or_else(|error| panic!("cannot start the writer thread: {error}"));
         let writer = Writer {
             requests,
@@ -658,15 +674,50 @@ impl Writer {
     }
 }
 
-/// The writer thread: parses each game's PGN and stores batches, one transaction each, off the
-/// async runtime.
+/// The parser thread: replays each game's PGN ([`pgn::complete`]) while the writer thread stores
+/// the batches before it, so that parsing and the database use both cores. Every request passes
+/// through in order, so the writer sees them as the providers sent them.
+fn parse_loop(
+    mut requests: mpsc::Receiver<WriteRequest>,
+    parsed: std::sync::mpsc::SyncSender<WriteRequest>,
+) {
+    while let Some(mut request) = requests.blocking_recv() {
+        if let WriteRequest::Batch {
+            player,
+            games,
+            invalid,
+            ..
+        } = &mut request
+        {
+            for game in games.iter_mut() {
+                pgn::complete(game);
+                if !game.valid {
+                    *invalid += 1;
+                    tracing::warn!(
+                        "{player}: game {} does not parse or validate; stored flagged invalid",
+                        game.game_id
+                    );
+                }
+            }
+        }
+        if parsed.send(request).is_err() {
+            return;
+        }
+    }
+}
+
+/// The writer thread: stores parsed batches, off the async runtime. Batches of one player that
+/// are already waiting go into one transaction (each batch's games still commit together with
+/// its cursor), so a fast download costs fewer commits, each of which rewrites the index pages
+/// it touched.
 fn write_loop(
     mut store: Box<dyn Store>,
-    mut requests: mpsc::Receiver<WriteRequest>,
+    requests: std::sync::mpsc::Receiver<WriteRequest>,
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut players: HashMap<Player, (Totals, Arc<OnceLock<String>>)> = HashMap::new();
-    while let Some(request) = requests.blocking_recv() {
+    let mut next = None;
+    while let Some(request) = next.take().or_else(|| requests.recv().ok()) {
         match request {
             WriteRequest::Lease {
                 player,
@@ -697,27 +748,45 @@ fn write_loop(
             WriteRequest::Batch {
                 player,
                 mut games,
-                cursor,
-                month,
-                ongoing,
-                resolved,
+                mut cursor,
+                mut month,
+                mut ongoing,
+                mut resolved,
+                mut invalid,
             } => {
+                // Take in the player's batches that wait behind this one, up to a month's
+                // validator (one per transaction) or a game remembered in progress after one was
+                // forgotten (stored together, the forgetting would win).
+                while month.is_none() && games.len() < MAX_MERGED_GAMES {
+                    match requests.try_recv() {
+                        Ok(WriteRequest::Batch {
+                            player: same,
+                            games: more,
+                            cursor: later,
+                            month: validator,
+                            ongoing: seen,
+                            resolved: gone,
+                            invalid: bad,
+                        }) if same == player && (seen.is_empty() || resolved.is_empty()) => {
+                            games.extend(more);
+                            cursor = later.or(cursor);
+                            month = validator;
+                            ongoing.extend(seen);
+                            resolved.extend(gone);
+                            invalid += bad;
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
                 let Some((totals, failure)) = players.get_mut(&player) else {
                     continue;
                 };
                 if totals.write_error.is_some() {
                     continue;
-                }
-                let mut invalid = 0;
-                for game in &mut games {
-                    pgn::complete(game);
-                    if !game.valid {
-                        invalid += 1;
-                        tracing::warn!(
-                            "{player}: game {} does not parse or validate; stored flagged invalid",
-                            game.game_id
-                        );
-                    }
                 }
                 let batch = Batch {
                     player: &player,

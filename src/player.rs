@@ -48,7 +48,7 @@ impl FromStr for Platform {
         match s.to_ascii_lowercase().as_str() {
             "lichess" | "lichess.org" => Ok(Platform::Lichess),
             "chesscom" | "chess.com" => Ok(Platform::Chesscom),
-            _ => Err(PlayerError::UnknownPlatform(s.to_string())),
+            _ => Err(PlayerError::UnknownPlatform(shorten(s))),
         }
     }
 }
@@ -96,13 +96,13 @@ impl Player {
         if !username.chars().all(allowed) {
             return Err(PlayerError::InvalidCharacters {
                 platform,
-                username: username.to_string(),
+                username: shorten(username),
             });
         }
         if !(min..=max).contains(&username.len()) {
             return Err(PlayerError::InvalidLength {
                 platform,
-                username: username.to_string(),
+                username: shorten(username),
                 min,
                 max,
             });
@@ -130,7 +130,7 @@ impl FromStr for Player {
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let spec = spec.trim();
         let Some((platform, username)) = spec.split_once(':') else {
-            return Err(PlayerError::MissingPlatform(spec.to_string()));
+            return Err(PlayerError::MissingPlatform(shorten(spec)));
         };
         let platform: Platform = platform.trim().parse()?;
         let username = username.trim();
@@ -138,6 +138,15 @@ impl FromStr for Player {
             return Err(PlayerError::EmptyUsername(spec.to_string()));
         }
         Player::new(platform, username)
+    }
+}
+
+/// A culprit short enough to quote in a one-line message.
+fn shorten(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 
@@ -257,6 +266,24 @@ mod tests {
         let text = b"lichess:al\xffice\n";
         let error = read_players(&text[..], "players.txt").unwrap_err();
         assert!(error.to_string().contains("players.txt:1"), "{error}");
+    }
+
+    #[test]
+    fn reads_a_hundred_thousand_players_and_names_the_one_bad_line() {
+        let mut text: String = (0..100_000)
+            .map(|i| format!("lichess:player{i}\n"))
+            .collect();
+        let players = read_players(text.as_bytes(), "big.txt").unwrap();
+        assert_eq!(players.len(), 100_000);
+        assert_eq!(dedup(players).len(), 100_000);
+        text.push_str(&format!("chesscom:{}\n", "x".repeat(10_000)));
+        text.push_str("lichess:caf\u{e9}\n");
+        let error = read_players(text.as_bytes(), "big.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("big.txt:100001: "), "{}", &error[..80]);
+        assert!(error.contains("3 to 25 characters"));
+        assert!(error.len() < 150, "the culprit is shortened: {error}");
     }
 
     #[test]

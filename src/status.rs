@@ -1,26 +1,27 @@
-//! `chess-import status`: one row per imported player, from the database alone.
+//! `chess-import status`: one row per imported player, from the database alone, and on
+//! PostgreSQL the job queue the workers share.
 
 use anyhow::Context;
 use serde::Serialize;
 
 use crate::Exit;
 use crate::cli::StatusArgs;
-use crate::store::catalog::{self, PlayerSummary};
+use crate::store::catalog::{self, Job, PlayerSummary, QueueSummary};
 use crate::view::thousands;
 
 pub fn command(args: &StatusArgs) -> anyhow::Result<Exit> {
     let mut catalog = catalog::open(&args.db.target, args.db.busy_timeout)?;
     let players = catalog.players()?;
+    let queue = catalog.queue()?;
     let output = if args.json {
         let json = serde_json::to_string(&StatusJson {
             players: players.iter().map(PlayerJson::from).collect(),
+            queue: queue.as_ref().map(QueueJson::from),
         })
         .context("cannot write the JSON status")?;
         format!("{json}\n")
-    } else if players.is_empty() {
-        format!("no player has been imported into {} yet\n", args.db.target)
     } else {
-        table(&players)
+        report(catalog.target(), &players, queue.as_ref())
     };
     crate::write_stdout(output.as_bytes(), "the status")?;
     Ok(Exit::Success)
@@ -29,6 +30,15 @@ pub fn command(args: &StatusArgs) -> anyhow::Result<Exit> {
 #[derive(Serialize)]
 struct StatusJson<'a> {
     players: Vec<PlayerJson<'a>>,
+    /// Only stores with a job queue (PostgreSQL) have the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<QueueJson<'a>>,
+}
+
+/// Unix ms as RFC 3339 UTC, to the second, for `--json`.
+fn rfc3339(ms: Option<i64>) -> Option<String> {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// A player in `--json`: times as RFC 3339 UTC, `null` when there is none.
@@ -45,10 +55,6 @@ struct PlayerJson<'a> {
 
 impl<'a> From<&'a PlayerSummary> for PlayerJson<'a> {
     fn from(p: &'a PlayerSummary) -> Self {
-        let rfc3339 = |ms: Option<i64>| {
-            ms.and_then(chrono::DateTime::from_timestamp_millis)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        };
         PlayerJson {
             platform: &p.platform,
             username: &p.username,
@@ -61,6 +67,93 @@ impl<'a> From<&'a PlayerSummary> for PlayerJson<'a> {
     }
 }
 
+/// The job queue in `--json`.
+#[derive(Serialize)]
+struct QueueJson<'a> {
+    queued: u64,
+    running: u64,
+    done: u64,
+    failed: u64,
+    running_jobs: Vec<RunningJson<'a>>,
+    failed_jobs: Vec<FailedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunningJson<'a> {
+    platform: &'a str,
+    username: &'a str,
+    worker: Option<&'a str>,
+    attempts: u32,
+    started: Option<String>,
+    lease_expires: Option<String>,
+    lease_expired: bool,
+}
+
+#[derive(Serialize)]
+struct FailedJson<'a> {
+    platform: &'a str,
+    username: &'a str,
+    worker: Option<&'a str>,
+    attempts: u32,
+    finished: Option<String>,
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a QueueSummary> for QueueJson<'a> {
+    fn from(q: &'a QueueSummary) -> Self {
+        QueueJson {
+            queued: q.queued,
+            running: q.running,
+            done: q.done,
+            failed: q.failed,
+            running_jobs: q
+                .running_jobs
+                .iter()
+                .map(|job| RunningJson {
+                    platform: &job.platform,
+                    username: &job.username,
+                    worker: job.worker.as_deref(),
+                    attempts: job.attempts,
+                    started: rfc3339(job.started_at),
+                    lease_expires: rfc3339(job.lease_expires_at),
+                    lease_expired: job.lease_expired,
+                })
+                .collect(),
+            failed_jobs: q
+                .failed_jobs
+                .iter()
+                .map(|job| FailedJson {
+                    platform: &job.platform,
+                    username: &job.username,
+                    worker: job.worker.as_deref(),
+                    attempts: job.attempts,
+                    finished: rfc3339(job.finished_at),
+                    error: job.last_error.as_deref(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The human status: the players' table (or a line saying there are none), then the queue
+/// when the store has one, then the time zone when any time was shown.
+pub fn report(target: &str, players: &[PlayerSummary], queue: Option<&QueueSummary>) -> String {
+    let mut out = if players.is_empty() {
+        format!("no player has been imported into {target} yet\n")
+    } else {
+        table(players)
+    };
+    if let Some(queue) = queue {
+        out.push('\n');
+        out.push_str(&queue_table(queue));
+    }
+    let jobs_shown = queue.is_some_and(|q| !q.running_jobs.is_empty() || !q.failed_jobs.is_empty());
+    if !players.is_empty() || jobs_shown {
+        out.push_str("(times in UTC)\n");
+    }
+    out
+}
+
 /// `2024-03-01 12:00`, UTC, or `-`.
 fn minute(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
@@ -68,8 +161,8 @@ fn minute(ms: Option<i64>) -> String {
         .unwrap_or_else(|| "-".to_string())
 }
 
-/// The human table: times in UTC, to the minute.
-pub fn table(players: &[PlayerSummary]) -> String {
+/// The players' table: times in UTC, to the minute.
+fn table(players: &[PlayerSummary]) -> String {
     let names: Vec<String> = players
         .iter()
         .map(|p| format!("{}:{}", p.platform, p.username))
@@ -90,7 +183,69 @@ pub fn table(players: &[PlayerSummary]) -> String {
         out.push_str(row.trim_end());
         out.push('\n');
     }
-    out.push_str("(times in UTC)\n");
+    out
+}
+
+/// The queue: a line of counts, then the running jobs (who runs each, since when, and whether
+/// its worker still renews the lease) and the failed ones with their errors.
+fn queue_table(queue: &QueueSummary) -> String {
+    if queue.is_empty() {
+        return "queue: empty\n".to_string();
+    }
+    let mut out = format!(
+        "queue: {} queued, {} running, {} done, {} failed\n",
+        thousands(queue.queued),
+        thousands(queue.running),
+        thousands(queue.done),
+        thousands(queue.failed)
+    );
+    let name = |job: &Job| format!("{}:{}", job.platform, job.username);
+    // One width for both lists, so that they read as one table.
+    let names = queue.running_jobs.iter().chain(&queue.failed_jobs);
+    let width = names.map(|job| name(job).len()).max().unwrap_or(0).max(7);
+    let worker = |job: &Job| job.worker.clone().unwrap_or_else(|| "-".into());
+    let mut push_row = |row: String| {
+        out.push_str(row.trim_end());
+        out.push('\n');
+    };
+    if !queue.running_jobs.is_empty() {
+        let workers = queue.running_jobs.iter().map(|job| worker(job).len());
+        let worker_width = workers.max().unwrap_or(0).max(6);
+        push_row(format!(
+            "{:width$}  {:worker_width$}  {:16}  lease",
+            "running", "worker", "since"
+        ));
+        for job in &queue.running_jobs {
+            let lease = match job.lease_expires_at {
+                Some(_) if job.lease_expired => {
+                    format!("expired {} (worker dead?)", minute(job.lease_expires_at))
+                }
+                Some(_) => format!("until {}", minute(job.lease_expires_at)),
+                None => "-".into(),
+            };
+            push_row(format!(
+                "{:width$}  {:worker_width$}  {:16}  {lease}",
+                name(job),
+                worker(job),
+                minute(job.started_at)
+            ));
+        }
+    }
+    if !queue.failed_jobs.is_empty() {
+        push_row(format!(
+            "{:width$}  {:>8}  {:16}  error",
+            "failed", "attempts", "finished"
+        ));
+        for job in &queue.failed_jobs {
+            push_row(format!(
+                "{:width$}  {:>8}  {:16}  {}",
+                name(job),
+                job.attempts,
+                minute(job.finished_at),
+                job.last_error.as_deref().unwrap_or("")
+            ));
+        }
+    }
     out
 }
 
@@ -121,7 +276,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            table(&players),
+            report("games.sqlite", &players, None),
             "player             games  newest game       last success      last error\n\
              chesscom:bob           0  -                 -                 user not found\n\
              lichess:alice      1,234  2024-03-01 12:00  2024-05-02 10:11\n\
@@ -130,5 +285,90 @@ mod tests {
         let json = serde_json::to_value(PlayerJson::from(&players[1])).unwrap();
         assert_eq!(json["newest_game"], "2024-03-01T12:00:00Z");
         assert_eq!(json["last_error"], serde_json::Value::Null);
+        assert_eq!(
+            report("games.sqlite", &[], None),
+            "no player has been imported into games.sqlite yet\n"
+        );
+    }
+
+    fn job(name: &str, worker: Option<&str>) -> Job {
+        let (platform, username) = name.split_once(':').unwrap();
+        Job {
+            platform: platform.into(),
+            username: username.into(),
+            worker: worker.map(Into::into),
+            attempts: 1,
+            started_at: None,
+            lease_expires_at: None,
+            lease_expired: false,
+            finished_at: None,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn queue_shows_counts_running_workers_and_failures() {
+        let queue = QueueSummary {
+            queued: 1200,
+            running: 2,
+            done: 7,
+            failed: 1,
+            running_jobs: vec![
+                Job {
+                    started_at: Some(1_714_644_600_000),
+                    lease_expires_at: Some(1_714_644_660_000),
+                    lease_expired: true,
+                    ..job("lichess:carol", Some("host-b:42:beef"))
+                },
+                Job {
+                    started_at: Some(1_714_644_600_000),
+                    lease_expires_at: Some(1_714_648_260_000),
+                    ..job("lichess:erin", Some("host-a:7:cafe"))
+                },
+            ],
+            failed_jobs: vec![Job {
+                attempts: 3,
+                finished_at: Some(1_714_644_660_000),
+                last_error: Some("user not found".into()),
+                ..job("chesscom:dave", None)
+            }],
+        };
+        assert_eq!(
+            report("postgres://me:***@db/games", &[], Some(&queue)),
+            "no player has been imported into postgres://me:***@db/games yet\n\
+             \n\
+             queue: 1,200 queued, 2 running, 7 done, 1 failed\n\
+             running        worker          since             lease\n\
+             lichess:carol  host-b:42:beef  2024-05-02 10:10  expired 2024-05-02 10:11 \
+             (worker dead?)\n\
+             lichess:erin   host-a:7:cafe   2024-05-02 10:10  until 2024-05-02 11:11\n\
+             failed         attempts  finished          error\n\
+             chesscom:dave         3  2024-05-02 10:11  user not found\n\
+             (times in UTC)\n"
+        );
+        let json = serde_json::to_value(QueueJson::from(&queue)).unwrap();
+        assert_eq!(json["queued"], 1200);
+        assert_eq!(json["running_jobs"][0]["lease_expired"], true);
+        assert_eq!(
+            json["running_jobs"][0]["lease_expires"],
+            "2024-05-02T10:11:00Z"
+        );
+        assert_eq!(json["running_jobs"][1]["worker"], "host-a:7:cafe");
+        assert_eq!(json["failed_jobs"][0]["error"], "user not found");
+        assert_eq!(json["failed_jobs"][0]["finished"], "2024-05-02T10:11:00Z");
+
+        let empty = QueueSummary::default();
+        assert_eq!(
+            report("postgres://me@db/games", &[], Some(&empty)),
+            "no player has been imported into postgres://me@db/games yet\n\nqueue: empty\n"
+        );
+        let only_counts = QueueSummary {
+            done: 3,
+            ..QueueSummary::default()
+        };
+        assert_eq!(
+            queue_table(&only_counts),
+            "queue: 0 queued, 0 running, 3 done, 0 failed\n"
+        );
     }
 }

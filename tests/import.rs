@@ -418,3 +418,31 @@ on_both_stores!(
     narrowed_runs_never_make_a_full_run_skip_games,
     odd_games_are_stored_flagged_or_skipped_and_counted,
 );
+
+#[test]
+fn an_unusable_postgresql_target_is_a_usage_error_with_the_password_masked() {
+    let Some(Backend::Postgres(url)) = Backend::postgres() else {
+        return;
+    };
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 1, T0, MINUTE);
+    let wrong = support::pg::with_password(&url, "not-the-password");
+    let missing = support::pg::with_database(&url, "no_such_database");
+    for (target, expected) in [(&wrong, "password"), (&missing, "no_such_database")] {
+        let run = Import::new(&fake)
+            .players(["lichess:alice"])
+            .db_target(target)
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "one line: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+        assert!(!run.stderr.contains("not-the-password"), "{}", run.stderr);
+        assert!(run.stderr.contains("***"), "{}", run.stderr);
+    }
+    assert!(fake.requests().is_empty());
+}

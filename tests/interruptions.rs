@@ -185,3 +185,33 @@ fn a_database_locked_beyond_the_busy_timeout_is_a_clear_error() {
     holder.execute_batch("ROLLBACK").unwrap();
     assert_eq!(games_in(import.db_path()).len(), 3, "no partial rows");
 }
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_and_the_database_stays_consistent() {
+    let fake = FakeServer::start();
+    let ids = fake.add_lichess_games("alice", 600, T0, SECOND);
+    fake.set_lichess_rate(Some(400.0));
+    let import = Import::new(&fake)
+        .players(["lichess:alice"])
+        .args(["--lease-ttl", "1s"]);
+    let child = spawn(&import);
+    wait_for("some games to be committed", || stored_games(&import) > 0);
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(50));
+    signal(&child, "INT");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(130));
+    let db = Connection::open(import.db_path()).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    drop(db);
+
+    assert!(fake.wait_idle(Duration::from_secs(5)));
+    fake.set_lichess_rate(None);
+    std::thread::sleep(Duration::from_millis(1100));
+    let rerun = import.run();
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(games_in(&rerun.db).len(), ids.len());
+}

@@ -1,4 +1,6 @@
-//! `status` and `export` on the database of a real import from the fake providers.
+//! `status` and `export` on the database of a real import from the fake providers, in SQLite
+//! and in PostgreSQL (whose tests are skipped, loudly, without `CHESS_IMPORT_TEST_PG`), and the
+//! PostgreSQL job queue in `status`.
 
 mod support;
 
@@ -9,9 +11,10 @@ use std::process::{Command, Stdio};
 
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use rusqlite::Connection;
-use serde_json::Value;
-use support::cli::Import;
+use serde_json::{Value, json};
+use support::cli::Backend;
 use support::fake::FakeServer;
+use support::pg;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -37,17 +40,34 @@ fn chess_import(args: &[&str], db: &Path) -> Run {
     }
 }
 
-/// Alice on Lichess (5 games from November 2023), Bob on Chess.com (January and March 2024),
-/// and a Chess.com player that does not exist, imported into one database.
-fn imported() -> (FakeServer, support::cli::Outcome) {
+fn is_postgres(db: &Path) -> bool {
+    db.to_string_lossy().starts_with("postgres")
+}
+
+/// The fake with alice on Lichess (`lichess_games` from November 2023), Bob on Chess.com
+/// (January and March 2024), and a Chess.com player that does not exist.
+fn fake(lichess_games: usize) -> FakeServer {
     let fake = FakeServer::start();
-    fake.add_lichess_games("alice", 5, T0, 60_000);
+    fake.add_lichess_games("alice", lichess_games, T0, 60_000);
     fake.add_chesscom_games("bob", 2024, 1, 3);
     fake.add_chesscom_games("bob", 2024, 3, 4);
-    let outcome = Import::new(&fake)
+    fake
+}
+
+/// Everything `fake` has, imported into a database of `backend`.
+fn import(fake: &FakeServer, backend: &Backend) -> support::cli::Outcome {
+    let outcome = backend
+        .import(fake)
         .players(["lichess:alice", "chesscom:bob", "chesscom:nobody"])
         .run();
     assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    outcome
+}
+
+/// Alice with 5 games, Bob and nobody, imported into one database.
+fn imported(backend: &Backend) -> (FakeServer, support::cli::Outcome) {
+    let fake = fake(5);
+    let outcome = import(&fake, backend);
     (fake, outcome)
 }
 
@@ -99,28 +119,40 @@ fn read_pgn(pgn: &[u8]) -> Vec<(Option<String>, u32)> {
     games
 }
 
-/// The stored games, oldest first as the export promises, each as pgn-reader reads it alone.
+/// The stored games, oldest first as the export promises (SQLite's order: games without a
+/// start first, ids bytewise), each as pgn-reader reads it alone.
 fn stored_games(db: &Path, platform: Option<&str>) -> Vec<(Option<String>, u32)> {
-    let conn = Connection::open(db).expect("open");
-    let mut statement = conn
-        .prepare(
-            "SELECT pgn FROM games WHERE ?1 IS NULL OR platform = ?1
-             ORDER BY played_at, game_id, platform",
-        )
-        .expect("query");
-    let pgns: Vec<String> = statement
-        .query_map([platform], |row| row.get(0))
-        .expect("rows")
-        .map(|row| row.expect("row"))
-        .collect();
+    let pgns: Vec<String> = if is_postgres(db) {
+        let only = platform.map_or(String::new(), |p| format!("WHERE platform = '{p}'"));
+        let sql = format!(
+            r#"SELECT pgn FROM games {only}
+               ORDER BY played_at NULLS FIRST, game_id COLLATE "C", platform COLLATE "C""#
+        );
+        pg::query_strings(&db.to_string_lossy(), &sql)
+            .into_iter()
+            .map(|pgn| pgn.expect("a PGN"))
+            .collect()
+    } else {
+        let conn = Connection::open(db).expect("open");
+        let mut statement = conn
+            .prepare(
+                "SELECT pgn FROM games WHERE ?1 IS NULL OR platform = ?1
+                 ORDER BY played_at, game_id, platform",
+            )
+            .expect("query");
+        statement
+            .query_map([platform], |row| row.get(0))
+            .expect("rows")
+            .map(|row| row.expect("row"))
+            .collect()
+    };
     pgns.iter()
         .flat_map(|pgn| read_pgn(pgn.as_bytes()))
         .collect()
 }
 
-#[test]
-fn status_shows_one_row_per_imported_player() {
-    let (_fake, outcome) = imported();
+fn status_shows_one_row_per_imported_player(backend: Backend) {
+    let (_fake, outcome) = imported(&backend);
     let run = chess_import(&["status", "--json"], &outcome.db);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
@@ -166,12 +198,22 @@ fn status_shows_one_row_per_imported_player() {
     assert!(lines[2].starts_with("chesscom:nobody          0  -                 -  "));
     assert!(lines[2].ends_with("user not found"), "{}", lines[2]);
     assert!(lines[3].starts_with("lichess:alice            5  2023-11-14 22:17  20"));
-    assert_eq!(lines[4], "(times in UTC)");
+    // Only PostgreSQL has a job queue; this one is empty.
+    if is_postgres(&outcome.db) {
+        assert_eq!(
+            json["queue"],
+            json!({"queued": 0, "running": 0, "done": 0, "failed": 0,
+                   "running_jobs": [], "failed_jobs": []})
+        );
+        assert_eq!(lines[4..], ["", "queue: empty", "(times in UTC)"]);
+    } else {
+        assert_eq!(json.get("queue"), None);
+        assert_eq!(lines[4..], ["(times in UTC)"]);
+    }
 }
 
-#[test]
-fn export_writes_every_game_oldest_first_as_readable_pgn() {
-    let (_fake, outcome) = imported();
+fn export_writes_every_game_oldest_first_as_readable_pgn(backend: Backend) {
+    let (_fake, outcome) = imported(&backend);
     let run = chess_import(&["export"], &outcome.db);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "exported 12 games\n");
@@ -185,9 +227,8 @@ fn export_writes_every_game_oldest_first_as_readable_pgn() {
     assert_eq!(run.stdout.matches("\n\n[Event ").count(), 11);
 }
 
-#[test]
-fn export_filters_by_player_and_day_and_writes_to_a_file() {
-    let (_fake, outcome) = imported();
+fn export_filters_by_player_and_day_and_writes_to_a_file(backend: Backend) {
+    let (_fake, outcome) = imported(&backend);
     let out = outcome.dir.path().join("alice.pgn");
     let out_arg = out.display().to_string();
     let run = chess_import(
@@ -219,12 +260,11 @@ fn export_filters_by_player_and_day_and_writes_to_a_file() {
     assert_eq!(read_pgn(run.stdout.as_bytes()).len(), 3, "bob's January");
 }
 
-#[test]
-fn export_into_a_closed_pipe_exits_quietly() {
+fn export_into_a_closed_pipe_exits_quietly(backend: Backend) {
     let fake = FakeServer::start();
     // Enough PGN to fill the pipe, so that the export is still writing when it closes.
     fake.add_lichess_games("alice", 400, T0, 60_000);
-    let outcome = Import::new(&fake).players(["lichess:alice"]).run();
+    let outcome = backend.import(&fake).players(["lichess:alice"]).run();
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let mut child = Command::new(env!("CARGO_BIN_EXE_chess-import"))
         .args(["export", "--db"])
@@ -257,14 +297,250 @@ fn reading_commands_never_create_a_database() {
         );
         assert!(!missing.exists());
     }
-    let run = chess_import(
-        &["status"],
-        Path::new("postgres://me:secret@localhost/games"),
+    // Nothing listens on port 1: the connection is refused at once.
+    for command in ["status", "export"] {
+        let run = chess_import(
+            &[command],
+            Path::new("postgres://me:secret@127.0.0.1:1/games"),
+        );
+        assert_eq!(run.code, 2);
+        assert_eq!(
+            run.stderr,
+            "chess-import: error: cannot open database postgres://me:***@127.0.0.1:1/games: \
+             cannot connect to 127.0.0.1:1: Connection refused (os error 111) (is the server \
+             running and accepting connections there?)\n"
+        );
+        assert_eq!(run.stdout, "");
+    }
+}
+
+on_both_stores!(
+    status_shows_one_row_per_imported_player,
+    export_writes_every_game_oldest_first_as_readable_pgn,
+    export_filters_by_player_and_day_and_writes_to_a_file,
+    export_into_a_closed_pipe_exits_quietly,
+);
+
+/// Games `import` would not write, to check the order at its edges: two without a start time
+/// (SQLite sorts them first, PostgreSQL would put them last) and two starting in the same
+/// millisecond as alice's first game, with ids that sort differently bytewise and by a
+/// language's collation.
+const ODD_GAMES: &str = r#"
+INSERT INTO games (platform, game_id, played_at, valid, pgn, imported_at) VALUES
+    ('lichess', 'zz000001', NULL, '1', '[Event "undated z"]
+
+1. e4 *', 0),
+    ('chesscom', 'AA000002', NULL, '1', '[Event "undated A"]
+
+1. d4 *', 0),
+    ('lichess', 'b0000003', 1700000000000, '1', '[Event "tie b"]
+
+1. c4 *', 0),
+    ('lichess', 'B0000004', 1700000000000, '1', '[Event "tie B"]
+
+1. Nf3 *', 0)"#;
+
+/// The same games, imported into SQLite and into PostgreSQL, export to the same bytes, in more
+/// than one of the chunks PostgreSQL sends them in; and `status` says the same of them.
+#[test]
+fn postgres_exports_and_lists_exactly_what_sqlite_does() {
+    let Some(postgres) = Backend::postgres() else {
+        return;
+    };
+    let fake = fake(1_100);
+    // The outcomes keep the SQLite file's directory alive.
+    let sqlite_import = import(&fake, &Backend::Sqlite);
+    let postgres_import = import(&fake, &postgres);
+    let (sqlite, postgres) = (&sqlite_import.db, &postgres_import.db);
+    let sqlite_conn = Connection::open(sqlite).expect("open");
+    sqlite_conn.execute_batch(ODD_GAMES).expect("odd games");
+    drop(sqlite_conn);
+    pg::execute(&postgres.to_string_lossy(), ODD_GAMES);
+
+    for args in [
+        &["export"][..],
+        &[
+            "export",
+            "--player",
+            "chesscom:bob",
+            "--player",
+            "lichess:alice",
+        ],
+        &["export", "--since", "2023-11-15", "--until", "2024-01-31"],
+    ] {
+        let expected = chess_import(args, sqlite);
+        assert_eq!(expected.code, 0, "{}", expected.stderr);
+        let run = chess_import(args, postgres);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stderr, expected.stderr, "{args:?}");
+        assert!(
+            run.stdout == expected.stdout,
+            "{args:?}: the exports differ"
+        );
+    }
+    let run = chess_import(&["export"], postgres);
+    assert_eq!(run.stderr, "exported 1111 games\n");
+    let exported = read_pgn(run.stdout.as_bytes());
+    assert_eq!(exported, stored_games(postgres, None));
+    assert_eq!(exported[0].0, None, "undated first");
+    assert!(run.stdout.starts_with("[Event \"undated A\"]"));
+
+    // Only the import times differ.
+    let players = |db: &Path| {
+        let run = chess_import(&["status", "--json"], db);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        for player in json["players"].as_array_mut().expect("players") {
+            for key in ["last_success", "last_attempt"] {
+                let time = player[key].take();
+                player[key] = Value::Bool(time.is_string());
+            }
+        }
+        json["players"].take()
+    };
+    assert_eq!(players(postgres), players(sqlite));
+}
+
+/// The queue as `status` shows it: counts, who runs what since when, a worker that stopped
+/// renewing its lease, and the failed jobs' errors.
+#[test]
+fn status_shows_the_postgres_job_queue() {
+    let Some(url) = pg::test_database() else {
+        return;
+    };
+    let db = Path::new(&url);
+    let run = chess_import(&["status"], db);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let masked = run.stdout.trim_end();
+    assert!(
+        masked.starts_with("no player has been imported into postgresql://chess_test:***@"),
+        "{masked}"
     );
-    assert_eq!(run.code, 2);
+    assert!(
+        !masked.contains(&pg::password(&url)),
+        "password shown: {masked}"
+    );
+    assert!(masked.ends_with(" yet\n\nqueue: empty"), "{masked}");
+
+    // T0 is 2023-11-14T22:13:20Z; alice's lease is an hour ahead of the server's clock.
+    pg::execute(
+        &url,
+        "INSERT INTO import_jobs (platform, username, status, worker, attempts, enqueued_at,
+             available_at, started_at, lease_expires_at, finished_at, new_games, last_error)
+         VALUES
+         ('lichess', 'queued', 'queued', NULL, 0, 1700000000000, 1700000000000, NULL, NULL,
+          NULL, NULL, NULL),
+         ('lichess', 'dead', 'running', 'host-a:17:beef', 1, 1700000000000, 1700000000000,
+          1700000001000, 1700000061000, NULL, NULL, NULL),
+         ('lichess', 'alive', 'running', 'host-b:42:cafe', 2, 1700000000000, 1700000000000,
+          1700000002000, (extract(epoch FROM now()) * 1000)::bigint + 3600000, NULL, NULL,
+          NULL),
+         ('chesscom', 'done', 'done', 'host-a:17:beef', 1, 1700000000000, 1700000000000,
+          1700000003000, NULL, 1700000004000, 12, NULL),
+         ('chesscom', 'nobody', 'failed', 'host-b:42:cafe', 3, 1700000000000, 1700000000000,
+          1700000005000, NULL, 1700000120000, NULL, 'user not found')",
+    );
+    let run = chess_import(&["status"], db);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
-        run.stderr,
-        "chess-import: error: reading a PostgreSQL target is not supported yet; use an SQLite \
-         file path\n"
+        lines[1..4],
+        [
+            "",
+            "queue: 1 queued, 2 running, 1 done, 1 failed",
+            "running          worker          since             lease"
+        ]
     );
+    assert!(
+        lines[4].starts_with("lichess:alive    host-b:42:cafe  2023-11-14 22:13  until 20"),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(
+        lines[5..],
+        [
+            "lichess:dead     host-a:17:beef  2023-11-14 22:13  expired 2023-11-14 22:14 \
+             (worker dead?)",
+            "failed           attempts  finished          error",
+            "chesscom:nobody         3  2023-11-14 22:15  user not found",
+            "(times in UTC)",
+        ]
+    );
+
+    let run = chess_import(&["status", "--json"], db);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json["players"], json!([]));
+    let queue = &json["queue"];
+    assert_eq!(
+        [
+            &queue["queued"],
+            &queue["running"],
+            &queue["done"],
+            &queue["failed"]
+        ],
+        [1, 2, 1, 1]
+    );
+    let alive = &queue["running_jobs"][0];
+    assert_eq!(alive["username"], "alive");
+    assert_eq!(alive["attempts"], 2);
+    assert_eq!(alive["lease_expired"], false);
+    assert_eq!(
+        queue["running_jobs"][1],
+        json!({"platform": "lichess", "username": "dead", "worker": "host-a:17:beef",
+               "attempts": 1, "started": "2023-11-14T22:13:21Z",
+               "lease_expires": "2023-11-14T22:14:21Z", "lease_expired": true})
+    );
+    assert_eq!(
+        queue["failed_jobs"],
+        json!([{"platform": "chesscom", "username": "nobody", "worker": "host-b:42:cafe",
+                "attempts": 3, "finished": "2023-11-14T22:15:20Z",
+                "error": "user not found"}])
+    );
+}
+
+/// A wrong password or a missing database: one line naming the target, password masked, exit 2,
+/// and no file created by `export --out`.
+#[test]
+fn postgres_errors_are_one_masked_line() {
+    let Some(url) = pg::test_database() else {
+        return;
+    };
+    let wrong = pg::with_password(&url, "not-the-password");
+    let missing = pg::with_database(&url, "no_such_database");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().join("games.pgn");
+    let out_arg = out.display().to_string();
+    let cases = [
+        (
+            &wrong,
+            "password authentication failed for user \"chess_test\" (check the password",
+        ),
+        (
+            &missing,
+            "database \"no_such_database\" does not exist (create it first",
+        ),
+    ];
+    for (target, reason) in cases {
+        for args in [
+            &["status"][..],
+            &["status", "--json"],
+            &["export", "--out", &out_arg],
+        ] {
+            let run = chess_import(args, Path::new(target));
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert_eq!(run.stdout, "");
+            let line = run.stderr.strip_suffix('\n').expect("a line");
+            assert!(!line.contains('\n'), "{line}");
+            assert!(
+                line.starts_with(
+                    "chess-import: error: cannot open database postgresql://chess_test:***@"
+                ),
+                "{line}"
+            );
+            assert!(line.contains(reason), "{line}");
+            assert!(!line.contains("not-the-password") && !line.contains(&pg::password(&url)));
+            assert!(!out.exists());
+        }
+    }
 }
