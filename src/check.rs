@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -343,12 +343,7 @@ impl Checker {
             }
         };
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let content_type = crate::http::content_type(&response);
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {

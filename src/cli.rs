@@ -69,13 +69,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Players as PLATFORM:USERNAME, e.g. lichess:alice or chesscom:bob.
-    #[arg(value_name = "PLAYER", value_parser = parse_player)]
-    pub players: Vec<Player>,
-
-    /// Read more players from a file, one per line ('-' for stdin; '#' starts a comment).
-    #[arg(short, long = "file", value_name = "PATH")]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub players: PlayerArgs,
 
     #[command(flatten)]
     pub db: DbArgs,
@@ -110,13 +105,8 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct EnqueueArgs {
-    /// Players as PLATFORM:USERNAME, e.g. lichess:alice or chesscom:bob.
-    #[arg(value_name = "PLAYER", value_parser = parse_player)]
-    pub players: Vec<Player>,
-
-    /// Read more players from a file, one per line ('-' for stdin; '#' starts a comment).
-    #[arg(short, long = "file", value_name = "PATH")]
-    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub players: PlayerArgs,
 
     #[command(flatten)]
     pub db: DbArgs,
@@ -218,6 +208,18 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Who to import or queue: players named on the command line and in files.
+#[derive(Debug, Args)]
+pub struct PlayerArgs {
+    /// Players as PLATFORM:USERNAME, e.g. lichess:alice or chesscom:bob.
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// Read more players from a file, one per line ('-' for stdin; '#' starts a comment).
+    #[arg(short, long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

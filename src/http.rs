@@ -347,14 +347,18 @@ pub fn describe_transport_error(error: &reqwest::Error) -> String {
     if error.is_timeout() {
         return "timed out".to_string();
     }
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::errors::with_causes(error)
+}
+
+/// The response's media type, lowercase (empty when it has none): providers answer some errors
+/// as HTML or JSON objects with a 200.
+pub fn content_type(response: &Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// Reads `Retry-After` as seconds or as an HTTP date.

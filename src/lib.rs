@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod check;
 pub mod cli;
+pub mod errors;
 pub mod export;
 pub mod game;
 pub mod http;
@@ -111,10 +112,7 @@ fn write_stdout(output: &[u8], what: &str) -> anyhow::Result<()> {
 }
 
 async fn import_command(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
-    let players = collect_players(&args.players, &args.files)?;
-    if players.is_empty() {
-        bail!("no players given: name them as PLATFORM:USERNAME or with --file");
-    }
+    let players = collect_players(&args.players)?;
     let store = open_store(&args.db)?;
     let cancel = CancellationToken::new();
     let mut options = import_options(
@@ -172,10 +170,7 @@ async fn enqueue_command(args: EnqueueArgs) -> anyhow::Result<Exit> {
     if !store::is_postgres_url(&args.db.target) {
         bail!("the import queue lives in PostgreSQL: give --db postgres://...");
     }
-    let players = collect_players(&args.players, &args.files)?;
-    if players.is_empty() {
-        bail!("no players given: name them as PLATFORM:USERNAME or with --file");
-    }
+    let players = collect_players(&args.players)?;
     let enqueued = queue::enqueue(&args.db.target, &players).await?;
     if args.json {
         let json = serde_json::to_string(&enqueued).context("cannot write the JSON summary")?;
@@ -249,10 +244,10 @@ fn start_of_day(day: chrono::NaiveDate) -> i64 {
         .timestamp_millis()
 }
 
-/// Players from the arguments and files, each once, in the order given.
-fn collect_players(args: &[Player], files: &[std::path::PathBuf]) -> anyhow::Result<Vec<Player>> {
-    let mut players = args.to_vec();
-    for path in files {
+/// Players from the arguments and files, each once, in the order given; at least one.
+fn collect_players(args: &cli::PlayerArgs) -> anyhow::Result<Vec<Player>> {
+    let mut players = args.players.clone();
+    for path in &args.files {
         let listed = if path == Path::new("-") {
             player::read_players(std::io::stdin().lock(), "<stdin>")?
         } else {
@@ -261,6 +256,9 @@ fn collect_players(args: &[Player], files: &[std::path::PathBuf]) -> anyhow::Res
             player::read_players(BufReader::new(file), &path.display().to_string())?
         };
         players.extend(listed);
+    }
+    if players.is_empty() {
+        bail!("no players given: name them as PLATFORM:USERNAME or with --file");
     }
     Ok(player::dedup(players))
 }

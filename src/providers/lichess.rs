@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
-use crate::http::{HttpError, Notice, describe_transport_error};
+use crate::http::{HttpError, Notice, content_type, describe_transport_error};
 use crate::player::{Platform, Player};
 use crate::store::Cursor;
 
@@ -226,12 +226,7 @@ async fn export_stream(
         .send(build, &mut |n| sink.notice(n))
         .await
         .map_err(|e| ProviderError::from_http("game export", e))?;
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = content_type(&response);
     if !(content_type.starts_with("application/x-ndjson")
         || content_type.starts_with("application/json"))
     {

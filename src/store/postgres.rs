@@ -897,17 +897,7 @@ pub(crate) fn explain(error: impl std::borrow::Borrow<tokio_postgres::Error>) ->
             };
             format!("{}{advice}", db.message())
         }
-        None => {
-            // The error's own Display omits its cause ("error connecting to server").
-            let mut text = error.to_string();
-            let mut source = std::error::Error::source(error);
-            while let Some(cause) = source {
-                text.push_str(": ");
-                text.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            text
-        }
+        None => crate::errors::with_causes(error),
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
