@@ -97,52 +97,32 @@ impl SqliteStore {
                 dir.display()
             )));
         }
+        // SQLite's own message ("unable to open database file") does not say why; the system's
+        // answer to opening the file for writing does ("Read-only file system").
+        let failed = |error: rusqlite::Error| {
+            let why = std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .err()
+                .filter(|_| path.exists());
+            open_error(match why {
+                Some(os) => format!("{error}: {os}"),
+                None => explain(&error),
+            })
+        };
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| open_error(explain(&e)))?;
+        .map_err(failed)?;
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
         };
-        store
-            .prepare(busy_timeout)
-            .map_err(|e| open_error(explain(&e)))?;
+        store.prepare(busy_timeout).map_err(failed)?;
         store.migrate()?;
-        Ok(store)
-    }
-
-    /// Opens an existing database without changing it, for reading commands.
-    pub fn open_read_only(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::Open {
-            target: path.display().to_string(),
-            reason: explain(&e),
-        })?;
-        conn.busy_timeout(busy_timeout)
-            .map_err(|e| StoreError::Open {
-                target: path.display().to_string(),
-                reason: explain(&e),
-            })?;
-        let store = SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-        };
-        let version = store.user_version()?;
-        if version != SCHEMA_VERSION {
-            return Err(StoreError::Open {
-                target: path.display().to_string(),
-                reason: format!(
-                    "schema version {version}, expected {SCHEMA_VERSION} (is it a chess-import database?)"
-                ),
-            });
-        }
         Ok(store)
     }
 
@@ -167,15 +147,6 @@ impl SqliteStore {
              PRAGMA cache_size = -8000;",
         )?;
         Ok(())
-    }
-
-    fn user_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(|e| StoreError::Open {
-                target: self.target(),
-                reason: explain(&e),
-            })
     }
 
     /// Applies missing migrations inside one immediate transaction, so two processes starting
