@@ -101,6 +101,14 @@ fn counts_new_and_duplicate_games_and_links_both_players() {
     let rows = pg::query_i64(&f.url, "SELECT count(*) FROM games");
     let links = pg::query_i64(&f.url, "SELECT count(*) FROM player_games");
     assert_eq!((rows, links), (2, 4));
+    assert_eq!(f.store.player_state(&bob).unwrap().stored_games, 2);
+    assert_eq!(
+        f.store
+            .player_state(&player("lichess:carol"))
+            .unwrap()
+            .stored_games,
+        0
+    );
 
     // A game served twice in one batch is stored once, as first served, and counted once as a
     // duplicate, as in SQLite.

@@ -84,7 +84,8 @@ pub async fn import(
     if plan.want_total
         && let Some(total) = profile_game_count(source, player, sink).await?
     {
-        sink.total(Total::Games(total));
+        // The profile counts every game the player has; those stored already will not come.
+        sink.total(Total::Games(total.saturating_sub(plan.state.stored_games)));
     }
     if !plan.state.ongoing.is_empty() {
         refresh_ongoing(source, player, &plan.state.ongoing, sink).await?;

@@ -25,6 +25,8 @@ pub struct PlayerState {
     /// Chess.com: the validators of each month stored completely, by month, to ask for it again
     /// conditionally.
     pub months: HashMap<String, MonthValidator>,
+    /// How many games are linked to the player: what a progress estimate starts from.
+    pub stored_games: u64,
     /// Lichess: games seen still in progress, to fetch by id once they have finished (their
     /// `createdAt` is behind the cursor, so the export will not serve them again).
     pub ongoing: Vec<String>,

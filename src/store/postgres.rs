@@ -380,6 +380,15 @@ impl Store for PostgresStore {
                 state.last_created_at = row.try_get(0).map_err(explain)?;
                 state.last_month = row.try_get(1).map_err(explain)?;
             }
+            let stored_games: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM player_games WHERE platform = $1 AND username = $2",
+                    &[&platform, &username],
+                )
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(explain)?;
+            state.stored_games = stored_games.unsigned_abs();
             // Bytewise order, as SQLite sorts.
             let rows = client
                 .query(

@@ -317,9 +317,17 @@ impl Store for SqliteStore {
             .optional()
             .map_err(|e| self.query_error(e))?;
         let (last_created_at, last_month) = row.unwrap_or((None, None));
+        let stored_games: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2",
+            )
+            .and_then(|mut statement| statement.query_row([platform, username], |row| row.get(0)))
+            .map_err(|e| self.query_error(e))?;
         let mut state = PlayerState {
             last_created_at,
             last_month,
+            stored_games: stored_games.unsigned_abs(),
             ..PlayerState::default()
         };
         let query_error = |e: rusqlite::Error| StoreError::Query {
@@ -544,6 +552,14 @@ mod tests {
             .query_row("SELECT count(*) FROM player_games", [], |r| r.get(0))
             .unwrap();
         assert_eq!((rows, links), (2, 4));
+        assert_eq!(store.player_state(&bob).unwrap().stored_games, 2);
+        assert_eq!(
+            store
+                .player_state(&player("lichess:carol"))
+                .unwrap()
+                .stored_games,
+            0
+        );
     }
 
     #[test]
