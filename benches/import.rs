@@ -627,9 +627,15 @@ fn main() {
         if options.wants("s1") {
             let mut rss = Vec::new();
             for player in [&small, &big] {
-                let db = fresh_db(dir.path(), &player.name);
                 let spec = format!("lichess:{}", player.name);
-                let run = run_scenario(&fake, import_args(&fake, &db, "none", &[&spec]), false);
+                // Best of three, like the parse-only reference: the machine may be shared.
+                let run = (0..3)
+                    .map(|_| {
+                        let db = fresh_db(dir.path(), &player.name);
+                        run_scenario(&fake, import_args(&fake, &db, "none", &[&spec]), false)
+                    })
+                    .min_by(|a, b| a.wall.cmp(&b.wall))
+                    .expect("three runs");
                 let label = if player.name == "bench_big" {
                     "1 Lichess → SQLite".to_string()
                 } else {
@@ -681,19 +687,33 @@ fn main() {
         if options.wants("bars") {
             println!("\n[bars] scenario 1 with live bars on a pseudo-terminal vs --progress none");
             let mut walls = Vec::new();
-            for (progress, tty) in [("none", false), ("bars", true)] {
-                let db = fresh_db(dir.path(), &format!("bars_{progress}"));
-                let run = run_scenario(
-                    &fake,
-                    import_args(&fake, &db, progress, &["lichess:bench_big"]),
-                    tty,
-                );
+            let mut runs: Vec<Vec<(Run, String)>> = vec![Vec::new(), Vec::new()];
+            // Alternating runs, best of three each: a single pair is within the noise of a
+            // shared machine.
+            for _ in 0..3 {
+                for (index, (progress, tty)) in
+                    [("none", false), ("bars", true)].into_iter().enumerate()
+                {
+                    let db = fresh_db(dir.path(), &format!("bars_{progress}"));
+                    let run = run_scenario(
+                        &fake,
+                        import_args(&fake, &db, progress, &["lichess:bench_big"]),
+                        tty,
+                    );
+                    runs[index].push((run, requests_text(&fake)));
+                }
+            }
+            for ((progress, tty), runs) in [("none", false), ("bars", true)].into_iter().zip(runs) {
+                let (run, requests) = runs
+                    .into_iter()
+                    .min_by(|a, b| a.0.wall.cmp(&b.0.wall))
+                    .expect("three runs");
                 let label = format!(
                     "1 Lichess → SQLite, --progress {progress}{}",
                     if tty { " (tty)" } else { "" }
                 );
                 if check_run(&mut report, &label, &run, big.games) {
-                    report.row(&label, &run, big.games, big.bytes, requests_text(&fake));
+                    report.row(&label, &run, big.games, big.bytes, requests);
                     walls.push(run.wall.as_secs_f64());
                 }
             }

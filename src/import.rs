@@ -567,12 +567,9 @@ struct Writer {
 
 /// How many batches may wait for the parser thread: enough to keep it busy while providers
 /// fetch, few enough to bound memory.
-const WRITER_QUEUE: usize = 4;
-/// How many parsed batches may wait for the writer thread. Consecutive batches of one player that
-/// wait there are stored in one transaction.
-const PARSED_QUEUE: usize = 4;
-/// The most games the writer merges into one transaction.
-const MAX_MERGED_GAMES: usize = 8_000;
+const WRITER_QUEUE: usize = 1;
+/// How many parsed batches may wait for the writer thread.
+const PARSED_QUEUE: usize = 1;
 
 impl Writer {
     fn spawn(
@@ -706,18 +703,48 @@ fn parse_loop(
     }
 }
 
-/// The writer thread: stores parsed batches, off the async runtime. Batches of one player that
-/// are already waiting go into one transaction (each batch's games still commit together with
-/// its cursor), so a fast download costs fewer commits, each of which rewrites the index pages
-/// it touched.
+/// The writer thread: stores parsed batches, off the async runtime.
+///
+/// Consecutive batches of one player may share a transaction (see [`Store::write_batch`]): the
+/// writer commits as soon as anything else is to be done, no batch came for [`COMMIT_WHEN_IDLE`],
+/// or [`COMMIT_INTERVAL`] has passed. A busy import thus commits a few times a second, not once
+/// per batch: every commit rewrites each index page that a game touched, and the keys (game ids)
+/// are random. Each batch's games still go in with its cursor, all or nothing, and a player's
+/// counts only grow once they are committed.
 fn write_loop(
     mut store: Box<dyn Store>,
     requests: std::sync::mpsc::Receiver<WriteRequest>,
     events: mpsc::UnboundedSender<Event>,
 ) {
+    use std::sync::mpsc::RecvTimeoutError;
+
     let mut players: HashMap<Player, (Totals, Arc<OnceLock<String>>)> = HashMap::new();
-    let mut next = None;
-    while let Some(request) = next.take().or_else(|| requests.recv().ok()) {
+    let mut open: Option<Uncommitted> = None;
+    loop {
+        let request = match &open {
+            None => match requests.recv() {
+                Ok(request) => request,
+                Err(_) => break,
+            },
+            Some(uncommitted) => {
+                let left = COMMIT_INTERVAL.saturating_sub(uncommitted.since.elapsed());
+                match requests.recv_timeout(left.min(COMMIT_WHEN_IDLE)) {
+                    Ok(request) => request,
+                    Err(RecvTimeoutError::Timeout) => {
+                        commit(&mut *store, &mut open, &mut players, &events);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
+        let same_player = matches!(
+            (&request, &open),
+            (WriteRequest::Batch { player, .. }, Some(uncommitted)) if *player == uncommitted.player
+        );
+        if !same_player {
+            commit(&mut *store, &mut open, &mut players, &events);
+        }
         match request {
             WriteRequest::Lease {
                 player,
@@ -747,41 +774,13 @@ fn write_loop(
             }
             WriteRequest::Batch {
                 player,
-                mut games,
-                mut cursor,
-                mut month,
-                mut ongoing,
-                mut resolved,
-                mut invalid,
+                games,
+                cursor,
+                month,
+                ongoing,
+                resolved,
+                invalid,
             } => {
-                // Take in the player's batches that wait behind this one, up to a month's
-                // validator (one per transaction) or a game remembered in progress after one was
-                // forgotten (stored together, the forgetting would win).
-                while month.is_none() && games.len() < MAX_MERGED_GAMES {
-                    match requests.try_recv() {
-                        Ok(WriteRequest::Batch {
-                            player: same,
-                            games: more,
-                            cursor: later,
-                            month: validator,
-                            ongoing: seen,
-                            resolved: gone,
-                            invalid: bad,
-                        }) if same == player && (seen.is_empty() || resolved.is_empty()) => {
-                            games.extend(more);
-                            cursor = later.or(cursor);
-                            month = validator;
-                            ongoing.extend(seen);
-                            resolved.extend(gone);
-                            invalid += bad;
-                        }
-                        Ok(other) => {
-                            next = Some(other);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
                 let Some((totals, failure)) = players.get_mut(&player) else {
                     continue;
                 };
@@ -798,21 +797,19 @@ fn write_loop(
                 };
                 match store.write_batch(&batch) {
                     Ok(counts) => {
-                        totals.new += counts.new;
-                        totals.duplicate += counts.duplicate;
-                        totals.invalid += invalid;
-                        let _ = events.send(Event::Stored {
+                        let uncommitted = open.get_or_insert_with(|| Uncommitted {
                             player: player.clone(),
-                            new: totals.new,
-                            duplicate: totals.duplicate,
-                            invalid: totals.invalid,
+                            since: std::time::Instant::now(),
+                            counts: Totals::default(),
                         });
+                        uncommitted.counts.new += counts.new;
+                        uncommitted.counts.duplicate += counts.duplicate;
+                        uncommitted.counts.invalid += invalid;
                     }
                     Err(error) => {
-                        let message = error.to_string();
-                        tracing::error!("{player}: {message}");
-                        let _ = failure.set(message.clone());
-                        totals.write_error = Some(message);
+                        // The store rolled back the open transaction: none of it was stored.
+                        open = None;
+                        fail(&player, totals, failure, error.to_string());
                     }
                 }
             }
@@ -830,4 +827,56 @@ fn write_loop(
             }
         }
     }
+    commit(&mut *store, &mut open, &mut players, &events);
+}
+
+/// How long a player's written batches may wait for their commit while more keep coming.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
+/// How long the writer waits for another batch before it commits what it wrote: longer than the
+/// parser needs for a batch, so that a busy import keeps its transaction open, and short enough
+/// that a slow download's games are committed as they arrive.
+const COMMIT_WHEN_IDLE: Duration = Duration::from_millis(50);
+
+/// Batches written into the store's open transaction, and what they did.
+struct Uncommitted {
+    player: Player,
+    since: std::time::Instant,
+    counts: Totals,
+}
+
+/// Ends the open transaction, if any, and counts what it stored for its player.
+fn commit(
+    store: &mut dyn Store,
+    open: &mut Option<Uncommitted>,
+    players: &mut HashMap<Player, (Totals, Arc<OnceLock<String>>)>,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let Some(Uncommitted { player, counts, .. }) = open.take() else {
+        return;
+    };
+    let committed = store.commit();
+    let Some((totals, failure)) = players.get_mut(&player) else {
+        return;
+    };
+    match committed {
+        Ok(_) => {
+            totals.new += counts.new;
+            totals.duplicate += counts.duplicate;
+            totals.invalid += counts.invalid;
+            let _ = events.send(Event::Stored {
+                player,
+                new: totals.new,
+                duplicate: totals.duplicate,
+                invalid: totals.invalid,
+            });
+        }
+        Err(error) => fail(&player, totals, failure, error.to_string()),
+    }
+}
+
+/// Storing the player's games failed: its provider stops, and its report says why.
+fn fail(player: &Player, totals: &mut Totals, failure: &OnceLock<String>, message: String) {
+    tracing::error!("{player}: {message}");
+    let _ = failure.set(message.clone());
+    totals.write_error = Some(message);
 }

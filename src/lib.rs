@@ -218,10 +218,27 @@ async fn run_import(
 ) -> RunReport {
     watch_ctrl_c(cancel.clone(), screen.clone());
     let (events, receiver) = mpsc::unbounded_channel();
-    let view = tokio::spawn(screen.clone().listen(receiver, options.jobs));
+    let view = spawn_view(screen.clone(), receiver, options.jobs);
     let report = import::run(jobs, options, store, events, cancel).await;
-    let _ = view.await;
+    if let Ok(view) = view {
+        let _ = tokio::task::spawn_blocking(move || view.join()).await;
+    }
     report
+}
+
+/// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal
+/// emulator, a paused pseudo-terminal) then delays only the drawing, never the import's runtime.
+fn spawn_view(
+    screen: Screen,
+    events: mpsc::UnboundedReceiver<import::Event>,
+    jobs: usize,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    std::thread::Builder::new()
+        .name("view".into())
+        .spawn(move || runtime.block_on(screen.listen(events, jobs)))
 }
 
 /// The final summary: JSON on stdout, or the table on stderr; and the exit status it means.

@@ -94,8 +94,14 @@ pub trait Store: Send {
     fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError>;
 
     /// Stores the games (ignoring those already stored), links them to the player and advances
-    /// the cursor, all or nothing.
+    /// the cursor, all or nothing. A store may leave the batch in a transaction that stays open
+    /// for the next batches (SQLite does, so that consecutive batches share one commit): the batch
+    /// is durable once [`Store::commit`] returns, and a failed batch or commit loses everything
+    /// written since the last commit, never part of a batch.
     fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError>;
+
+    /// Makes every batch written since the last commit durable.
+    fn commit(&mut self) -> Result<(), StoreError>;
 
     /// Records the end of a player's import: a success time, or the error.
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError>;
