@@ -625,6 +625,12 @@ pub(crate) struct Data {
     games: HashMap<String, Arc<LichessGame>>,
     by_user: HashMap<String, Vec<Entry>>,
     seq: u64,
+    /// Bumped by every change through [`FakeServer::lichess_mut`], so cached answers go stale.
+    version: u64,
+    /// `/api/user` answers by user, with the version they were made at: lila keeps its counters
+    /// in the user document and answers at once, so the fake must not walk 100,000 games each
+    /// time either.
+    profiles: HashMap<String, (u64, String)>,
 }
 
 impl Data {
@@ -678,16 +684,23 @@ impl Data {
 // Builder API.
 
 impl FakeServer {
+    /// The Lichess data, for a change: cached answers made before it go stale.
+    fn lichess_mut(&self) -> std::sync::MutexGuard<'_, Data> {
+        let mut data = lock(&self.shared.lichess);
+        data.version += 1;
+        data
+    }
+
     /// Register a Lichess account (idempotent; keeps the first spelling as
     /// the display name).
     pub fn add_lichess_user(&self, name: &str) {
-        lock(&self.shared.lichess).ensure_user(name);
+        self.lichess_mut().ensure_user(name);
     }
 
     /// Close (or reopen) an account: exports then 404, `/api/user` says
     /// `"disabled":true`.
     pub fn set_lichess_user_closed(&self, name: &str, closed: bool) {
-        let mut d = lock(&self.shared.lichess);
+        let mut d = self.lichess_mut();
         d.ensure_user(name);
         if let Some(u) = d.users.get_mut(&name.to_lowercase()) {
             u.closed = closed;
@@ -706,7 +719,7 @@ impl FakeServer {
     ) -> Vec<String> {
         let call = self.next_call();
         let (display, seq0) = {
-            let mut d = lock(&self.shared.lichess);
+            let mut d = self.lichess_mut();
             d.ensure_user(name);
             let seq0 = d.seq;
             d.seq += n as u64;
@@ -752,7 +765,7 @@ impl FakeServer {
             game
         };
         let generated = parallel_map(n, make);
-        let mut d = lock(&self.shared.lichess);
+        let mut d = self.lichess_mut();
         let mut ids = Vec::with_capacity(n);
         for mut game in generated {
             let mut attempt = 0u64;
@@ -772,7 +785,7 @@ impl FakeServer {
     /// registered: it appears in both exports). Returns its id.
     pub fn add_lichess_game(&self, spec: LichessGameSpec) -> String {
         let call = self.next_call();
-        let mut d = lock(&self.shared.lichess);
+        let mut d = self.lichess_mut();
         let mut spec = spec;
         spec.white = d.display(&spec.white);
         spec.black = d.display(&spec.black);
@@ -816,7 +829,7 @@ impl FakeServer {
     /// Finish an ongoing game: all moves, result, rating changes. Returns
     /// `false` if unknown or already finished.
     pub fn finish_lichess_game(&self, id: &str) -> bool {
-        let mut d = lock(&self.shared.lichess);
+        let mut d = self.lichess_mut();
         let Some(full) = d.games.get(id).and_then(|g| g.finished_version.clone()) else {
             return false;
         };
@@ -829,7 +842,7 @@ impl FakeServer {
     /// format its `pgn` field is served if it is JSON with one, else the
     /// line itself. Always treated as a finished game.
     pub fn add_raw_lichess_line(&self, name: &str, created_at_ms: i64, line: &str) {
-        let mut d = lock(&self.shared.lichess);
+        let mut d = self.lichess_mut();
         d.ensure_user(name);
         let seq = d.seq;
         d.seq += 1;
@@ -1240,17 +1253,31 @@ struct Counts {
     perfs: std::collections::BTreeMap<&'static str, (usize, u32)>,
 }
 
+/// The profile's counters. lila keeps them up to date in the user document, so its profile
+/// answers at once; walking the index (rather than collecting, deduplicating and sorting every
+/// game) keeps the fake about as quick for a user with 100,000 games.
 fn counts(d: &Data, key: &str) -> Counts {
     let mut c = Counts::default();
-    let mut items = d.items(key);
-    items.sort_by_key(Item::key);
-    for item in items {
-        let Item::Game(g) = item else { continue };
+    // The newest game of each perf gives its current rating.
+    let mut newest: std::collections::HashMap<&'static str, (i64, u64)> = Default::default();
+    let mut seen_self_games = std::collections::HashSet::new();
+    for entry in d.by_user.get(key).into_iter().flatten() {
+        let Entry::Game(id) = entry else { continue };
+        let Some(g) = d.games.get(id) else { continue };
+        // A game between a user and themself is indexed twice.
+        if g.white.id == g.black.id && !seen_self_games.insert(id.as_str()) {
+            continue;
+        }
         c.all += 1;
         let me_white = g.white.id == key;
         let me = if me_white { &g.white } else { &g.black };
         let perf = c.perfs.entry(g.speed).or_insert((0, me.rating));
-        perf.1 = me.rating;
+        let order = (g.created_at, g.seq);
+        let latest = newest.entry(g.speed).or_insert(order);
+        if order >= *latest {
+            *latest = order;
+            perf.1 = me.rating;
+        }
         if g.rated {
             c.rated += 1;
             perf.0 += 1;
@@ -1289,11 +1316,13 @@ fn user_json_string(d: &Data, user: &User, with_count: bool) -> String {
         })
         .collect();
     let seen_at = d
-        .items(&user.id)
-        .iter()
-        .map(|i| match i {
-            Item::Game(g) => g.last_move_at,
-            Item::Raw(r) => r.created_at,
+        .by_user
+        .get(&user.id)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| match entry {
+            Entry::Game(id) => d.games.get(id).map(|g| g.last_move_at),
+            Entry::Raw(r) => Some(r.created_at),
         })
         .max()
         .unwrap_or(user.created_at);
@@ -1320,11 +1349,19 @@ fn user_json_string(d: &Data, user: &User, with_count: bool) -> String {
 
 fn user_profile(shared: &Arc<Shared>, route: &Route) -> Response {
     let key = route.user_key().unwrap_or_default();
-    let d = lock(&shared.lichess);
-    match d.users.get(&key) {
-        None => json(404, r#"{"error":"Not found"}"#),
-        Some(user) => json(200, user_json_string(&d, user, true)),
+    let mut d = lock(&shared.lichess);
+    let version = d.version;
+    if let Some((made_at, body)) = d.profiles.get(&key)
+        && *made_at == version
+    {
+        return json(200, body.clone());
     }
+    let Some(user) = d.users.get(&key) else {
+        return json(404, r#"{"error":"Not found"}"#);
+    };
+    let body = user_json_string(&d, user, true);
+    d.profiles.insert(key, (version, body.clone()));
+    json(200, body)
 }
 
 async fn users_bulk(shared: &Arc<Shared>, req: Request) -> Response {
