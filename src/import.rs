@@ -606,30 +606,31 @@ impl Writer {
     }
 
     async fn lease(&self, player: &Player, owner: &str, ttl: Duration) -> Result<Lease, String> {
-        let (reply, answer) = oneshot::channel();
-        self.send(WriteRequest::Lease {
+        self.ask(|reply| WriteRequest::Lease {
             player: player.clone(),
             owner: owner.to_string(),
             ttl,
             reply,
         })
         .await
-        .map_err(|e| e.to_string())?;
-        match answer.await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(SinkClosed.to_string()),
-        }
     }
 
     async fn state(&self, player: &Player) -> Result<PlayerState, String> {
-        let (reply, answer) = oneshot::channel();
-        self.send(WriteRequest::State {
+        self.ask(|reply| WriteRequest::State {
             player: player.clone(),
             failure: self.failure_slot(player),
             reply,
         })
         .await
-        .map_err(|e| e.to_string())?;
+    }
+
+    /// Sends the request `make` builds around a reply channel, and waits for the store's answer.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteRequest,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(make(reply)).await.map_err(|e| e.to_string())?;
         match answer.await {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err(SinkClosed.to_string()),
