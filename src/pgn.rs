@@ -450,9 +450,9 @@ mod tests {
     use super::*;
     use crate::player::Platform;
 
-    // Real PGNs copied from provider responses (see /work/shared/fixtures in the project's
-    // research material); the games marked "constructed" were written for these tests and
-    // replayed with shakmaty beforehand.
+    // Real PGNs copied from recorded provider responses (their sources are listed in
+    // tests/support/fixtures/README.md); the games marked "constructed" were written for these
+    // tests and replayed with shakmaty beforehand.
 
     /// Chess.com live blitz game 4861239226, as served by `GET /pub/player/fabianocaruana/games/2020/05/pgn`.
     const CHESSCOM_LIVE: &str = r#"[Event "Live Chess"]
