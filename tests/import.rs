@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::cli::{Backend, Import, games_in, links_in, value_in};
+use support::cli::{Backend, Import, game_keys, games_in, links_in, value_in};
 use support::fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
 
 /// 2023-11-14T22:13:20Z, a fixed point for generated games.
@@ -25,16 +25,7 @@ fn imports_both_platforms_in_one_run(backend: Backend) {
     let summary = run.json();
     assert_eq!(summary["new_games"], 37);
     assert_eq!(summary["failed_players"], 0);
-    let mut expected: Vec<(String, String)> = lichess_ids
-        .iter()
-        .map(|id| ("lichess".to_string(), id.clone()))
-        .chain(
-            chesscom_ids
-                .iter()
-                .map(|id| ("chesscom".to_string(), id.clone())),
-        )
-        .collect();
-    expected.sort();
+    let expected = game_keys(&lichess_ids, &chesscom_ids);
     assert_eq!(games_in(&run.db), expected);
     let valid = value_in(&run.db, "SELECT count(*) FROM games WHERE valid");
     let with_plies = value_in(&run.db, "SELECT count(ply_count) FROM games");
@@ -313,16 +304,7 @@ fn narrowed_runs_never_make_a_full_run_skip_games(backend: Backend) {
 
     let full = import().db(&late.db).run();
     assert_eq!(full.code, 0, "{}", full.stderr);
-    let mut expected: Vec<(String, String)> = lichess_ids
-        .iter()
-        .map(|id| ("lichess".to_string(), id.clone()))
-        .chain(
-            chesscom_ids
-                .iter()
-                .map(|id| ("chesscom".to_string(), id.clone())),
-        )
-        .collect();
-    expected.sort();
+    let expected = game_keys(&lichess_ids, &chesscom_ids);
     assert_eq!(games_in(&full.db), expected);
 }
 

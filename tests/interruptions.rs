@@ -7,7 +7,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use support::cli::{Import, games_in};
+use support::cli::{Import, game_keys, games_in};
 use support::fake::{FakeServer, Provider};
 
 const T0: i64 = 1_700_000_000_000;
@@ -67,11 +67,7 @@ fn kill_9_mid_import_then_a_rerun_completes_exactly_the_missing_games() {
         summary["duplicate_games"], 0,
         "resumed right after the last committed game"
     );
-    let mut expected: Vec<(String, String)> = ids
-        .into_iter()
-        .map(|id| ("lichess".to_string(), id))
-        .collect();
-    expected.sort();
+    let expected = game_keys(&ids, &[]);
     assert_eq!(games_in(&rerun.db), expected);
 }
 

@@ -8,7 +8,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::cli::{Backend, Import, enqueue, games_in, value_in, worker};
+use support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
 use support::fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 
 const T0: i64 = 1_700_000_000_000;
@@ -197,11 +197,7 @@ fn a_dead_workers_job_is_finished_by_another_after_its_lease_expires() {
     let report = summary(&second);
     assert_eq!(report["players"][0]["status"], "ok");
     assert_eq!(report["new_games"], ids.len() - survived);
-    let mut expected: Vec<(String, String)> = ids
-        .into_iter()
-        .map(|id| ("lichess".to_string(), id))
-        .collect();
-    expected.sort();
+    let expected = game_keys(&ids, &[]);
     assert_eq!(games_in(Path::new(&db)), expected);
     assert_eq!(jobs_with_status(&db, "done"), 1);
     let attempts = value_in(Path::new(&db), "SELECT attempts FROM import_jobs");

@@ -297,3 +297,18 @@ pub fn enqueue(db: &str, players: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The sorted `(platform, game_id)` keys of games of both platforms, as [`games_in`] lists them.
+pub fn game_keys(lichess: &[String], chesscom: &[String]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = lichess
+        .iter()
+        .map(|id| ("lichess".to_string(), id.clone()))
+        .chain(
+            chesscom
+                .iter()
+                .map(|id| ("chesscom".to_string(), id.clone())),
+        )
+        .collect();
+    keys.sort();
+    keys
+}
