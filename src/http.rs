@@ -195,7 +195,7 @@ impl Lane {
         blocked.get_or_insert_with(|| reason.to_string());
     }
 
-    pub fn blocked_reason(&self) -> Option<String> {
+    fn blocked_reason(&self) -> Option<String> {
         self.blocked
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -71,9 +71,15 @@ fn lichess_429_without_retry_after_pauses_the_lane() {
     let (fake, expected) = populated();
     fake.push_fault_n(Provider::Lichess, Matcher::any(), Fault::RateLimitedJson, 2);
     fake.push_fault(Provider::Lichess, Matcher::any(), Fault::RateLimitedHtml);
+    let started = std::time::Instant::now();
     let run = import_all(&fake).run();
     assert_complete(&run, &expected);
     assert_eq!(fake.served_429(Provider::Lichess), 3);
+    // Each 429 paused every Lichess request for --rate-limit-wait (100ms in these tests).
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the lane was not paused"
+    );
     assert_eq!(fake.max_lichess_streams(), 1);
 }
 

@@ -228,3 +228,39 @@ fn times_are_normalised_keeping_their_width() {
         "a 00.0s b0.1s (0.0s)"
     );
 }
+
+#[test]
+fn verbosity_follows_quiet_verbose_and_rust_log() {
+    let fake = FakeServer::start();
+    fake.add_chesscom_games("bob", 2023, 10, 2);
+    fake.add_chesscom_bughouse_game("bob", 2023, 10);
+    fake.add_raw_lichess_line("alice", 1_700_000_000_000, "{not json");
+    // A warning (an unreadable line) and a debug line (a bughouse game skipped).
+    let run = |args: &[&str], rust_log: Option<&str>| {
+        let import = support::cli::Import::new(&fake)
+            .players(["lichess:alice", "chesscom:bob"])
+            .args(args.iter().copied());
+        let mut command = import.command();
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        let output = command.output().expect("run chess-import");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let warning = "unreadable export line";
+    let debug = "without PGN";
+    let default = run(&[], None);
+    assert!(
+        default.contains(warning) && !default.contains(debug),
+        "{default}"
+    );
+    let quiet = run(&["-q"], None);
+    assert!(!quiet.contains(warning), "{quiet}");
+    let verbose = run(&["-vv"], None);
+    assert!(
+        verbose.contains(warning) && verbose.contains(debug),
+        "{verbose}"
+    );
+    let filtered = run(&[], Some("chess_import=debug"));
+    assert!(filtered.contains(debug), "{filtered}");
+}

@@ -129,10 +129,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    pub fn connection(&self) -> &Connection {
-        &self.conn
-    }
-
     fn prepare(&mut self, busy_timeout: Duration) -> rusqlite::Result<()> {
         self.conn.busy_timeout(busy_timeout)?;
         // Only takes effect on a new, empty file (before WAL mode and the first table): a game's
