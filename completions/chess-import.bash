@@ -89,7 +89,7 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__check)
-            opts="-q -v -h -V --games --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --lease-ttl --progress --quiet --verbose --help --version"
+            opts="-q -v -h -V --games --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,10 +131,6 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --lease-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
                     return 0
@@ -165,7 +161,7 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__enqueue)
-            opts="-f -q -v -h -V --file --db --busy-timeout --json --progress --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --file --db --json --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,10 +179,6 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --busy-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
                     return 0
@@ -199,17 +191,13 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__export)
-            opts="-p -o -q -v -h -V --db --busy-timeout --player --since --until --out --progress --quiet --verbose --help --version"
+            opts="-p -o -q -v -h -V --db --player --since --until --out --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --busy-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -375,7 +363,7 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__import)
-            opts="-f -j -q -v -h -V --file --db --busy-timeout --jobs --since --until --max-games --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --lease-ttl --progress --quiet --verbose --help --version"
+            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -397,14 +385,6 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --jobs)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -j)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -414,6 +394,18 @@ _chess__import() {
                     return 0
                     ;;
                 --max-games)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -446,10 +438,6 @@ _chess__import() {
                     return 0
                     ;;
                 --read-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lease-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -465,17 +453,13 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__status)
-            opts="-q -v -h -V --db --busy-timeout --json --progress --quiet --verbose --help --version"
+            opts="-q -v -h -V --db --json --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --busy-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -491,7 +475,7 @@ _chess__import() {
             return 0
             ;;
         chess__subcmd__import__subcmd__worker)
-            opts="-j -q -v -h -V --db --busy-timeout --jobs --once --poll-interval --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --lease-ttl --progress --quiet --verbose --help --version"
+            opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,7 +485,7 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --busy-timeout)
+                --poll-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -513,7 +497,7 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --poll-interval)
+                --lease-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -546,10 +530,6 @@ _chess__import() {
                     return 0
                     ;;
                 --read-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --lease-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

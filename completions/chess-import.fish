@@ -25,11 +25,11 @@ function __fish_chess_import_using_subcommand
 end
 
 complete -c chess-import -n "__fish_chess_import_needs_command" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_needs_command" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_needs_command" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_needs_command" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_needs_command" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "import" -d 'Download every game of the given players and store the new ones'
@@ -41,28 +41,28 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "worker" -
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-games -d 'At most this many games per player (oldest first), e.g. for a quick smoke run' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-url -d 'Base URL of Lichess' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l json -d 'Print one JSON summary object on stdout at the end'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l games -d 'How many of each player\'s newest games to fetch and parse' -r
@@ -70,86 +70,81 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lich
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l json -d 'Print one JSON report on stdout instead of the table'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l json -d 'Print one JSON object on stdout instead of the table'
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s p -l player -d 'Only games of these players (repeat for more), as PLATFORM:USERNAME' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s o -l out -d 'Write to this file instead of stdout' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'The PostgreSQL database holding the queue, as a postgres:// URL' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'Where games go: an SQLite file path, or a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players this worker imports at once' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue, as a postgres:// URL' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-url -d 'Base URL of Lichess' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retries -d 'Tries per request before a player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l once -d 'Exit once the queue is drained, instead of waiting for new jobs (for cron)'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l json -d 'Print one JSON summary object on stdout at the end'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
-bars\t''
-plain\t''
-none\t''"
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s q -l quiet -d 'Only print errors and the final summary'
-complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'

@@ -1,14 +1,16 @@
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use chess_import::Exit;
 use chess_import::cli::Cli;
-use chess_import::view::{Display, Screen};
-use chess_import::{Exit, view};
+use chess_import::view::{self, Screen};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let screen = Screen::new(Display::resolve(cli.progress), cli.quiet);
+    let screen = Screen::new(cli.progress.display(), cli.quiet);
     view::init_logging(cli.verbose, cli.quiet, screen.clone());
     match chess_import::run(cli, screen) {
         Ok(exit) => ExitCode::from(exit.code()),

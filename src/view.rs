@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
-use crate::cli::ProgressMode;
 use crate::http::Notice;
 use crate::import::Event;
 use crate::player::Player;
@@ -28,20 +27,13 @@ pub enum Display {
 }
 
 impl Display {
-    /// `auto` means bars on a terminal that can draw them, plain lines anywhere else.
-    pub fn resolve(mode: ProgressMode) -> Self {
-        match mode {
-            ProgressMode::Bars => Display::Bars,
-            ProgressMode::Plain => Display::Plain,
-            ProgressMode::None => Display::Hidden,
-            ProgressMode::Auto => {
-                let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-                if std::io::stderr().is_terminal() && !dumb {
-                    Display::Bars
-                } else {
-                    Display::Plain
-                }
-            }
+    /// Bars on a terminal that can draw them, plain lines anywhere else.
+    pub fn auto() -> Self {
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        if std::io::stderr().is_terminal() && !dumb {
+            Display::Bars
+        } else {
+            Display::Plain
         }
     }
 }

@@ -34,7 +34,7 @@ fn check(fake: &FakeServer, args: &[&str]) -> Run {
         .args(["--chesscom-url", &fake.chesscom_url()])
         .args([
             "--retries",
-            "2",
+            "1",
             "--retry-backoff",
             "10ms",
             "--rate-limit-wait",

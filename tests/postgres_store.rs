@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use chess_import::game::GameRecord;
 use chess_import::player::{Platform, Player};
+use chess_import::resume::{Cursor, MonthValidator};
 use chess_import::store::postgres::{PostgresStore, mask_password};
-use chess_import::store::{
-    Batch, Cursor, Lease, MonthValidator, SCHEMA_VERSION, Store, StoreError, WriteCounts,
-};
+use chess_import::store::{Batch, Lease, SCHEMA_VERSION, Store, StoreError, WriteCounts};
 use tokio::runtime::Runtime;
 
 /// A store on a fresh database. Fields drop in order: the store before its runtime.
@@ -158,15 +157,16 @@ fn cursors_only_move_forward_and_persist_across_reconnects() {
     drop(f.store);
     let mut store = PostgresStore::connect(&f.url, f.runtime.handle().clone()).unwrap();
     let state = store.player_state(&alice).unwrap();
-    assert_eq!(state.last_created_at, Some(200));
-    assert_eq!(state.last_month, None);
+    assert_eq!(state.resume.last_created_at, Some(200));
+    assert_eq!(state.resume.last_month, None);
     let state = store.player_state(&bob).unwrap();
-    assert_eq!(state.last_month.as_deref(), Some("2024/03"));
-    assert_eq!(state.last_created_at, None);
+    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
+    assert_eq!(state.resume.last_created_at, None);
     assert_eq!(
         store
             .player_state(&player("lichess:nobody"))
             .unwrap()
+            .resume
             .last_created_at,
         None
     );
@@ -204,14 +204,14 @@ fn month_validators_are_saved_with_the_batch_and_replaced() {
         })
         .unwrap();
     let state = f.store.player_state(&bob).unwrap();
-    assert_eq!(state.last_month.as_deref(), Some("2024/03"));
-    assert_eq!(state.months.len(), 2);
-    assert_eq!(state.months["2024/03"].etag, "W/\"def\"");
-    assert_eq!(state.months["2024/02"].etag, "\"old\"");
-    assert_eq!(state.months["2024/02"].last_modified, None);
+    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
+    assert_eq!(state.resume.months.len(), 2);
+    assert_eq!(state.resume.months["2024/03"].etag, "W/\"def\"");
+    assert_eq!(state.resume.months["2024/02"].etag, "\"old\"");
+    assert_eq!(state.resume.months["2024/02"].last_modified, None);
     // Lichess players have no months, even under the same name.
     let state = f.store.player_state(&player("lichess:bob")).unwrap();
-    assert!(state.months.is_empty());
+    assert!(state.resume.months.is_empty());
     assert_eq!(
         pg::query_strings(
             &f.url,
@@ -240,7 +240,7 @@ fn remembers_ongoing_games_until_resolved() {
         })
         .unwrap();
     assert_eq!(
-        f.store.player_state(&alice).unwrap().ongoing,
+        f.store.player_state(&alice).unwrap().resume.ongoing,
         ["B3333333", "a1111111", "b2222222"]
     );
     let (finished, resolved) = (
@@ -254,11 +254,15 @@ fn remembers_ongoing_games_until_resolved() {
             ..games_batch(&alice, &finished)
         })
         .unwrap();
-    assert_eq!(f.store.player_state(&alice).unwrap().ongoing, ["b2222222"]);
+    assert_eq!(
+        f.store.player_state(&alice).unwrap().resume.ongoing,
+        ["b2222222"]
+    );
     assert!(
         f.store
             .player_state(&player("lichess:bob"))
             .unwrap()
+            .resume
             .ongoing
             .is_empty()
     );
@@ -562,7 +566,7 @@ fn five_thousand_games_go_in_as_one_batch() {
         5000
     );
     assert_eq!(
-        f.store.player_state(&alice).unwrap().last_created_at,
+        f.store.player_state(&alice).unwrap().resume.last_created_at,
         Some(1_700_000_004_999)
     );
     // Row at a time over a socket would take seconds; a COPY takes a fraction of one.
@@ -667,7 +671,7 @@ fn reconnects_after_the_server_drops_the_connection() {
         .player_state(&alice)
         .or_else(|_| f.store.player_state(&alice))
         .unwrap();
-    assert_eq!(state.last_created_at, Some(42));
+    assert_eq!(state.resume.last_created_at, Some(42));
     let games = [game(Platform::Lichess, "aaaaaaaa")];
     assert_eq!(
         f.store

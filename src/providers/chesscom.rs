@@ -11,7 +11,10 @@ use super::{Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice, describe_transport_error};
 use crate::player::{Platform, Player};
-use crate::store::{Cursor, MonthValidator};
+use crate::resume::{Cursor, MonthValidator};
+
+/// Chess.com refuses parallel bursts: two requests in flight at most.
+pub const MAX_IN_FLIGHT: usize = 2;
 
 #[derive(Deserialize)]
 struct Archives {
@@ -79,7 +82,7 @@ pub async fn import(
     let archives: Archives = serde_json::from_slice(&bytes).map_err(|error| {
         ProviderError::BadResponse(format!("archive list is not the expected JSON ({error})"))
     })?;
-    let stored = plan.state.last_month.as_deref();
+    let stored = plan.resume.last_month.as_deref();
     let first_wanted = plan.since.map(month_of);
     let last_wanted = plan.until.map(|until| month_of(until - 1));
     let mut months = Vec::new();
@@ -106,7 +109,7 @@ pub async fn import(
     sink.total(Total::Months(months.len() as u64));
     let mut received = 0;
     for month in &months {
-        let known = plan.state.months.get(&month.name);
+        let known = plan.resume.months.get(&month.name);
         let fetched = fetch(source, &month.url, known, "monthly archive", sink).await?;
         let (complete, validator) = match fetched {
             Fetched::NotModified => (true, None),

@@ -9,7 +9,10 @@ use super::{Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice, content_type, describe_transport_error};
 use crate::player::{Platform, Player};
-use crate::store::Cursor;
+use crate::resume::Cursor;
+
+/// Lichess serves one export stream per IP address at a time: one Lichess player at a time.
+pub const MAX_STREAMS: usize = 1;
 
 /// One line of the export. Only what the PGN does not say as reliably is read here; the rest
 /// comes from the game's PGN tags.
@@ -85,12 +88,12 @@ pub async fn import(
         && let Some(total) = profile_game_count(source, player, sink).await?
     {
         // The profile counts every game the player has; those stored already will not come.
-        sink.total(Total::Games(total.saturating_sub(plan.state.stored_games)));
+        sink.total(Total::Games(total.saturating_sub(plan.stored_games)));
     }
-    if !plan.state.ongoing.is_empty() {
-        refresh_ongoing(source, player, &plan.state.ongoing, sink).await?;
+    if !plan.resume.ongoing.is_empty() {
+        refresh_ongoing(source, player, &plan.resume.ongoing, sink).await?;
     }
-    let stored = plan.state.last_created_at;
+    let stored = plan.resume.last_created_at;
     // `since` is inclusive: start one millisecond after the newest stored game.
     let resume_from = stored.map(|created_at| created_at + 1);
     let mut since = match (resume_from, plan.since) {
@@ -420,7 +423,7 @@ async fn refresh_ongoing(
 mod tests {
     use super::*;
     use crate::providers::SinkClosed;
-    use crate::store::MonthValidator;
+    use crate::resume::MonthValidator;
 
     /// Records what a provider hands over.
     #[derive(Default)]

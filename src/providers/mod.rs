@@ -5,7 +5,8 @@ use std::future::Future;
 
 use crate::game::GameRecord;
 use crate::http::{Etiquette, HttpError, Notice};
-use crate::store::{Cursor, MonthValidator, PlayerState};
+use crate::player::Platform;
+use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 pub mod chesscom;
 pub mod lichess;
@@ -27,11 +28,29 @@ impl Source {
     }
 }
 
+/// Both sites of a run.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    pub lichess: Source,
+    pub chesscom: Source,
+}
+
+impl Sources {
+    pub fn of(&self, platform: Platform) -> &Source {
+        match platform {
+            Platform::Lichess => &self.lichess,
+            Platform::Chesscom => &self.chesscom,
+        }
+    }
+}
+
 /// What to fetch for one player.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     /// Where the previous runs stopped.
-    pub state: PlayerState,
+    pub resume: ResumePoint,
+    /// Games of the player already stored, which a progress total need not count again.
+    pub stored_games: u64,
     /// Only games started at or after this instant (unix ms).
     pub since: Option<i64>,
     /// Only games started before this instant (unix ms).

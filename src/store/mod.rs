@@ -2,11 +2,11 @@
 //! and the player's cursor are written in one transaction, so the cursor never points past a game
 //! that is not stored, and a game is stored once however often it is served.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::game::GameRecord;
 use crate::player::Player;
+use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 pub mod catalog;
 pub mod postgres;
@@ -18,34 +18,10 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// What a store remembers of a player between runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlayerState {
-    /// Lichess: `createdAt` (unix ms) of the newest game stored without a gap before it.
-    pub last_created_at: Option<i64>,
-    /// Chess.com: the newest archive month (`YYYY/MM`) stored completely without a gap before it.
-    pub last_month: Option<String>,
-    /// Chess.com: the validators of each month stored completely, by month, to ask for it again
-    /// conditionally.
-    pub months: HashMap<String, MonthValidator>,
+    /// Where the player's next import resumes.
+    pub resume: ResumePoint,
     /// How many games are linked to the player: what a progress estimate starts from.
     pub stored_games: u64,
-    /// Lichess: games seen still in progress, to fetch by id once they have finished (their
-    /// `createdAt` is behind the cursor, so the export will not serve them again).
-    pub ongoing: Vec<String>,
-}
-
-/// How far a player's games are stored without a gap, saved with the games that prove it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cursor {
-    CreatedAt(i64),
-    Month(String),
-}
-
-/// The validators of a Chess.com month that was stored completely.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MonthValidator {
-    pub month: String,
-    pub etag: String,
-    /// Kept verbatim: Chess.com's `Last-Modified` is not an RFC date.
-    pub last_modified: Option<String>,
 }
 
 /// Games of one player to store in one transaction, with what they advance.

@@ -21,11 +21,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{
-    Batch, Cursor, Lease, MonthValidator, PlayerState, SCHEMA_VERSION, Store, StoreError,
-    WriteCounts,
-};
+use super::{Batch, Lease, PlayerState, SCHEMA_VERSION, Store, StoreError, WriteCounts};
 use crate::player::{Platform, Player};
+use crate::resume::{Cursor, MonthValidator};
 
 /// The schema users query directly; see the README. Each entry migrates from the version before;
 /// entry N takes the database to version N + 1.
@@ -377,8 +375,8 @@ impl Store for PostgresStore {
                 .map_err(explain)?;
             let mut state = PlayerState::default();
             if let Some(row) = row {
-                state.last_created_at = row.try_get(0).map_err(explain)?;
-                state.last_month = row.try_get(1).map_err(explain)?;
+                state.resume.last_created_at = row.try_get(0).map_err(explain)?;
+                state.resume.last_month = row.try_get(1).map_err(explain)?;
             }
             let stored_games: i64 = client
                 .query_one(
@@ -398,7 +396,7 @@ impl Store for PostgresStore {
                 )
                 .await
                 .map_err(explain)?;
-            state.ongoing = rows
+            state.resume.ongoing = rows
                 .iter()
                 .map(|row| row.try_get(0))
                 .collect::<Result<_, _>>()
@@ -419,7 +417,7 @@ impl Store for PostgresStore {
                         etag: row.try_get(1).map_err(explain)?,
                         last_modified: row.try_get(2).map_err(explain)?,
                     };
-                    state.months.insert(month, validator);
+                    state.resume.months.insert(month, validator);
                 }
             }
             Ok(state)

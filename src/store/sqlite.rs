@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{
-    Batch, Cursor, Lease, MonthValidator, PlayerState, SCHEMA_VERSION, Store, StoreError,
-    WriteCounts, now_ms,
-};
+use super::{Batch, Lease, PlayerState, SCHEMA_VERSION, Store, StoreError, WriteCounts, now_ms};
 use crate::player::Player;
+use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 /// The schema users query directly; see the README. Each entry migrates from the version before.
 const MIGRATIONS: &[&str] = &[r#"
@@ -360,16 +358,18 @@ impl Store for SqliteStore {
             .and_then(|mut statement| statement.query_row([platform, username], |row| row.get(0)))
             .map_err(|e| self.query_error(e))?;
         let mut state = PlayerState {
-            last_created_at,
-            last_month,
+            resume: ResumePoint {
+                last_created_at,
+                last_month,
+                ..ResumePoint::default()
+            },
             stored_games: stored_games.unsigned_abs(),
-            ..PlayerState::default()
         };
         let query_error = |e: rusqlite::Error| StoreError::Query {
             target: self.path.display().to_string(),
             reason: explain(&e),
         };
-        state.ongoing = self
+        state.resume.ongoing = self
             .conn
             .prepare_cached(
                 "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
@@ -399,7 +399,7 @@ impl Store for SqliteStore {
                     Ok((month, validator))
                 })
                 .and_then(|rows| rows.collect::<rusqlite::Result<_>>());
-            state.months = rows.map_err(|e| StoreError::Query {
+            state.resume.months = rows.map_err(|e| StoreError::Query {
                 target: self.path.display().to_string(),
                 reason: explain(&e),
             })?;
@@ -540,7 +540,6 @@ mod tests {
     use super::*;
     use crate::game::GameRecord;
     use crate::player::Platform;
-    use crate::store::MonthValidator;
 
     const BUSY: Duration = Duration::from_secs(1);
 
@@ -648,14 +647,14 @@ mod tests {
         }
         let mut store = SqliteStore::open(&path, BUSY).unwrap();
         assert_eq!(
-            store.player_state(&alice).unwrap().last_created_at,
+            store.player_state(&alice).unwrap().resume.last_created_at,
             Some(200)
         );
         let state = store.player_state(&bob).unwrap();
-        assert_eq!(state.last_month.as_deref(), Some("2024/03"));
-        assert_eq!(state.months["2024/03"].etag, "W/\"abc\"");
+        assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
+        assert_eq!(state.resume.months["2024/03"].etag, "W/\"abc\"");
         assert_eq!(
-            state.months["2024/03"].last_modified.as_deref(),
+            state.resume.months["2024/03"].last_modified.as_deref(),
             Some("Friday, 18-Oct-2024 01:24:09 GMT+0000")
         );
     }
@@ -678,15 +677,19 @@ mod tests {
         };
         write(&mut store, &["b2222222".into(), "a1111111".into()], &[]);
         assert_eq!(
-            store.player_state(&alice).unwrap().ongoing,
+            store.player_state(&alice).unwrap().resume.ongoing,
             ["a1111111", "b2222222"]
         );
         write(&mut store, &[], &["a1111111".into()]);
-        assert_eq!(store.player_state(&alice).unwrap().ongoing, ["b2222222"]);
+        assert_eq!(
+            store.player_state(&alice).unwrap().resume.ongoing,
+            ["b2222222"]
+        );
         assert!(
             store
                 .player_state(&player("lichess:bob"))
                 .unwrap()
+                .resume
                 .ongoing
                 .is_empty()
         );

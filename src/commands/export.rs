@@ -5,16 +5,17 @@ use std::io::{BufWriter, ErrorKind, Write};
 
 use anyhow::Context;
 
-use crate::cli::ExportArgs;
+use super::{Exit, READ_BUSY_TIMEOUT};
+use crate::cli::{self, ExportArgs};
 use crate::store::catalog::{self, Catalog, GameFilter, ReadError};
-use crate::{DAY_MS, Exit, start_of_day};
 
-pub fn command(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
-    let mut catalog = catalog::open(&args.db.target, args.db.busy_timeout)?;
+pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
+    let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
+    let (since, until) = cli::day_window(args.since, args.until);
     let filter = GameFilter {
         players: args.players,
-        since: args.since.map(start_of_day),
-        until: args.until.map(|day| start_of_day(day) + DAY_MS),
+        since,
+        until,
     };
     let written = match &args.out {
         Some(path) => {

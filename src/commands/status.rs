@@ -4,13 +4,13 @@
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::Exit;
+use super::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
 use crate::store::catalog::{self, Job, PlayerSummary, QueueSummary};
 use crate::view::thousands;
 
-pub fn command(args: &StatusArgs) -> anyhow::Result<Exit> {
-    let mut catalog = catalog::open(&args.db.target, args.db.busy_timeout)?;
+pub fn exec(args: &StatusArgs) -> anyhow::Result<Exit> {
+    let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
     let players = catalog.players()?;
     let queue = catalog.queue()?;
     let output = if args.json {
@@ -23,7 +23,7 @@ pub fn command(args: &StatusArgs) -> anyhow::Result<Exit> {
     } else {
         report(catalog.target(), &players, queue.as_ref())
     };
-    crate::write_stdout(output.as_bytes(), "the status")?;
+    write_stdout(output.as_bytes(), "the status")?;
     Ok(Exit::Success)
 }
 

@@ -1,4 +1,5 @@
-//! The command line: clap definitions and the environment variables behind them.
+//! The command line: clap definitions and the environment variables behind them, and (in
+//! [`options`]) how they become the library's options.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -6,6 +7,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::player::Player;
+
+mod options;
+
+pub use options::day_window;
 
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "chess-import/",
@@ -28,24 +33,31 @@ pub struct Cli {
     pub command: Command,
 
     /// How to show progress: bars on a terminal, plain lines for logs, or nothing.
-    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, global = true)]
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, global = true,
+          help_heading = GLOBAL)]
     pub progress: ProgressMode,
 
     /// Only print errors and the final summary.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
-    /// Log more (-v: each request retry and game problem, -vv: debugging). RUST_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    /// Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL)]
     pub verbose: u8,
 }
+
+/// The heading of the options every subcommand takes, listed last.
+const GLOBAL: &str = "Global options";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     /// Bars on a terminal, plain lines otherwise.
     Auto,
+    /// Live per-player bars on stderr.
     Bars,
+    /// One line per player event, without escape codes: for log files.
     Plain,
+    /// Nothing but log messages and the summary.
     None,
 }
 
@@ -75,10 +87,9 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// How many players are imported at once.
-    #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
+    /// How long an SQLite write waits for another process's transaction before it fails.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub busy_timeout: Duration,
 
     /// Only games started on or after this day (YYYY-MM-DD, UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -92,15 +103,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N")]
     pub max_games: Option<u64>,
 
-    /// Print one JSON summary object on stdout at the end.
-    #[arg(long)]
-    pub json: bool,
-
     #[command(flatten)]
-    pub providers: ProviderArgs,
-
-    #[command(flatten)]
-    pub etiquette: EtiquetteArgs,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -109,7 +113,7 @@ pub struct EnqueueArgs {
     pub players: PlayerArgs,
 
     #[command(flatten)]
-    pub db: DbArgs,
+    pub db: QueueDbArgs,
 
     /// Print one JSON object on stdout: {"queued":N,"unchanged":N}.
     #[arg(long)]
@@ -119,12 +123,7 @@ pub struct EnqueueArgs {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     #[command(flatten)]
-    pub db: DbArgs,
-
-    /// How many players this worker imports at once.
-    #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
+    pub db: QueueDbArgs,
 
     /// Exit once the queue is drained, instead of waiting for new jobs (for cron).
     #[arg(long)]
@@ -134,9 +133,27 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub poll_interval: Duration,
 
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What `import` and `worker` share: how many players at once, the summary, the providers and
+/// how the run treats them, and the per-player lease.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many players are imported at once.
+    #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
     /// Print one JSON summary object on stdout at the end.
     #[arg(long)]
     pub json: bool,
+
+    /// How long a player's lease lasts without renewal; a crashed run's players are free again
+    /// after it.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub lease_ttl: Duration,
 
     #[command(flatten)]
     pub providers: ProviderArgs,
@@ -222,20 +239,32 @@ pub struct PlayerArgs {
     pub files: Vec<PathBuf>,
 }
 
+/// The database `import` writes to and `status` and `export` read.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// Where games go: an SQLite file path, or a postgres:// URL.
+    /// The database: an SQLite file path, or a postgres:// URL.
     #[arg(
         long = "db",
         value_name = "TARGET",
         env = "CHESS_IMPORT_DB",
+        hide_env_values = true,
         default_value = "games.sqlite"
     )]
     pub target: String,
+}
 
-    /// How long an SQLite write waits for another process's transaction before it fails.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub busy_timeout: Duration,
+/// The PostgreSQL database whose job queue `enqueue` and `worker` share; no default, since a
+/// queue has no SQLite form.
+#[derive(Debug, Args)]
+pub struct QueueDbArgs {
+    /// The PostgreSQL database holding the queue, as a postgres:// URL.
+    #[arg(
+        long = "db",
+        value_name = "URL",
+        env = "CHESS_IMPORT_DB",
+        hide_env_values = true
+    )]
+    pub target: String,
 }
 
 #[derive(Debug, Args)]
@@ -274,8 +303,10 @@ pub struct ProviderArgs {
 
 #[derive(Debug, Args)]
 pub struct EtiquetteArgs {
-    /// Tries per request before a player fails (5xx, dropped connections, 429s).
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Retries of a request after its first try, before the player fails (5xx, dropped
+    /// connections, 429s).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
     /// First wait before a retry; it doubles each try (e.g. 500ms, 2s).
@@ -289,11 +320,6 @@ pub struct EtiquetteArgs {
     /// Longest silence on a connection before it is dropped and the download resumed.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub read_timeout: Duration,
-
-    /// How long a player's lease lasts without renewal; a crashed run's players are free again
-    /// after it.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub lease_ttl: Duration,
 }
 
 fn parse_player(spec: &str) -> Result<Player, String> {

@@ -9,13 +9,14 @@ use reqwest::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::{Exit, watch_ctrl_c, write_stdout};
 use crate::cli::CheckArgs;
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice};
+use crate::pgn;
 use crate::player::{Platform, Player};
 use crate::providers::Source;
 use crate::view::{Screen, thousands};
-use crate::{Exit, pgn};
 
 /// The whole check, as `--json` prints it.
 #[derive(Clone, Debug, Serialize)]
@@ -73,23 +74,21 @@ impl Verdict {
     }
 }
 
-pub async fn command(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
+pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
     let cancel = CancellationToken::new();
-    let (lichess, chesscom) = crate::sources(&args.providers, &args.etiquette, &cancel)?;
-    crate::watch_ctrl_c(cancel.clone(), screen.clone());
+    let sources = args.providers.sources(&args.etiquette, &cancel)?;
+    watch_ctrl_c(cancel.clone(), screen.clone());
     let started = Instant::now();
     let players = crate::player::dedup(args.players);
     let checker = Checker {
         games: usize::from(args.games),
         screen,
     };
-    let results = futures_util::future::join_all(players.iter().map(|player| {
-        let source = match player.platform {
-            Platform::Lichess => &lichess,
-            Platform::Chesscom => &chesscom,
-        };
-        checker.player(source, player)
-    }))
+    let results = futures_util::future::join_all(
+        players
+            .iter()
+            .map(|player| checker.player(sources.of(player.platform), player)),
+    )
     .await;
     let report = CheckReport::new(
         players.iter().zip(results).collect(),
@@ -101,7 +100,7 @@ pub async fn command(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
     } else {
         table(&report)
     };
-    crate::write_stdout(output.as_bytes(), "the report")?;
+    write_stdout(output.as_bytes(), "the report")?;
     Ok(if cancel.is_cancelled() {
         Exit::Interrupted
     } else if report.ok {

@@ -1,0 +1,25 @@
+//! `chess-import enqueue`: adds players to the PostgreSQL job queue that workers share.
+
+use anyhow::{Context, bail};
+
+use super::{Exit, write_stdout};
+use crate::cli::EnqueueArgs;
+use crate::{queue, store};
+
+pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
+    if !store::is_postgres_url(&args.db.target) {
+        bail!("the import queue lives in PostgreSQL: give --db postgres://...");
+    }
+    let players = args.players.collect()?;
+    let enqueued = queue::enqueue(&args.db.target, &players).await?;
+    if args.json {
+        let json = serde_json::to_string(&enqueued).context("cannot write the JSON summary")?;
+        write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
+    } else {
+        eprintln!(
+            "queued {} players; {} already queued or running",
+            enqueued.queued, enqueued.unchanged
+        );
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,109 @@
+//! `chess-import import`: the players of the command line, imported with the view listening and
+//! Ctrl-C watched. `worker` runs the same way, fed by the queue.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Exit, watch_ctrl_c, write_stdout};
+use crate::cli::{self, ImportArgs};
+use crate::import::{self, Event, ImportOptions, Jobs, PlayerList};
+use crate::player::Platform;
+use crate::report::RunReport;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{self, Store};
+use crate::view::{self, Screen};
+
+pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
+    let players = args.players.collect()?;
+    let cancel = CancellationToken::new();
+    let mut options = args
+        .run
+        .import_options(process_owner(), screen.shows_bars(), &cancel)?;
+    (options.since, options.until) = cli::day_window(args.since, args.until);
+    options.max_games = args.max_games;
+    let store: Box<dyn Store> = if store::is_postgres_url(&args.db.target) {
+        Box::new(postgres_store(&args.db.target)?)
+    } else {
+        Box::new(SqliteStore::open(
+            Path::new(&args.db.target),
+            args.busy_timeout,
+        )?)
+    };
+    let order: HashMap<(Platform, String), usize> = players
+        .iter()
+        .enumerate()
+        .map(|(index, p)| ((p.platform, p.username().to_string()), index))
+        .collect();
+    let jobs = PlayerList::new(players);
+    let mut report = run(jobs, options, store, &screen, cancel).await;
+    // The summary lists players in the order they were given, not the order they finished.
+    report
+        .players
+        .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
+    print_report(&report, args.run.json)
+}
+
+pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
+    let handle = tokio::runtime::Handle::current();
+    Ok(PostgresStore::connect(target, handle)?)
+}
+
+/// Runs the importer with the view listening and Ctrl-C watched.
+pub(super) async fn run(
+    jobs: impl Jobs,
+    options: ImportOptions,
+    store: Box<dyn Store>,
+    screen: &Screen,
+    cancel: CancellationToken,
+) -> RunReport {
+    watch_ctrl_c(cancel.clone(), screen.clone());
+    let (events, receiver) = mpsc::unbounded_channel();
+    let view = spawn_view(screen.clone(), receiver, options.jobs);
+    let report = import::run(jobs, options, store, events, cancel).await;
+    if let Ok(view) = view {
+        let _ = tokio::task::spawn_blocking(move || view.join()).await;
+    }
+    report
+}
+
+/// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal
+/// emulator, a paused pseudo-terminal) then delays only the drawing, never the import's runtime.
+fn spawn_view(
+    screen: Screen,
+    events: mpsc::UnboundedReceiver<Event>,
+    jobs: usize,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    std::thread::Builder::new()
+        .name("view".into())
+        .spawn(move || runtime.block_on(screen.listen(events, jobs)))
+}
+
+/// The final summary: JSON on stdout, or the table on stderr; and the exit status it means.
+pub(super) fn print_report(report: &RunReport, json: bool) -> anyhow::Result<Exit> {
+    if json {
+        let json = serde_json::to_string(report).context("cannot write the JSON summary")?;
+        write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
+    } else {
+        eprint!("{}", view::summary_table(report));
+    }
+    Ok(Exit::of(report))
+}
+
+/// Who this process is in the lease table: host, pid and a random tag (pids are reused).
+pub(super) fn process_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
+}

@@ -1,0 +1,34 @@
+//! `chess-import worker`: imports the players of the shared PostgreSQL queue, alongside workers
+//! on other machines.
+
+use anyhow::bail;
+use tokio_util::sync::CancellationToken;
+
+use super::Exit;
+use super::import::{postgres_store, print_report, process_owner, run};
+use crate::cli::WorkerArgs;
+use crate::view::Screen;
+use crate::{queue, store};
+
+pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
+    if !store::is_postgres_url(&args.db.target) {
+        bail!("a worker needs the shared queue of a PostgreSQL database: give --db postgres://...");
+    }
+    let store = postgres_store(&args.db.target)?;
+    let cancel = CancellationToken::new();
+    let options = args
+        .run
+        .import_options(process_owner(), screen.shows_bars(), &cancel)?;
+    let queue = queue::JobQueue::open(
+        &args.db.target,
+        queue::WorkerOptions {
+            worker: options.owner.clone(),
+            lease: args.run.lease_ttl,
+            poll: args.poll_interval,
+            once: args.once,
+        },
+    )
+    .await?;
+    let report = run(queue, options, Box::new(store), &screen, cancel).await;
+    print_report(&report, args.run.json)
+}

@@ -1,0 +1,351 @@
+//! The scheduler: players run as tasks of a bounded `JoinSet`, each provider starting only as
+//! many players as its lane can serve; providers hand their games to a [`sink`] that batches them
+//! for the [`writer`]'s parser and writer threads; and every step is told to the view as an
+//! [`Event`].
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::http::Notice;
+use crate::player::{Platform, Player};
+use crate::providers::{self, Plan, ProviderError, Sink, Sources, Total};
+use crate::report::{PlayerReport, PlayerStatus, RunReport};
+use crate::store::{Lease, PlayerState, Store};
+
+mod sink;
+mod writer;
+
+use sink::PlayerSink;
+use writer::Writer;
+
+/// What the importer tells whoever draws its progress.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Queued {
+        player: Player,
+    },
+    Started {
+        player: Player,
+    },
+    Total {
+        player: Player,
+        total: Total,
+    },
+    /// Games fetched so far, and Chess.com months done.
+    Fetched {
+        player: Player,
+        games: u64,
+        months: u64,
+    },
+    /// Running totals of what the store did with them.
+    Stored {
+        player: Player,
+        new: u64,
+        duplicate: u64,
+        invalid: u64,
+    },
+    Notice {
+        player: Player,
+        notice: Notice,
+    },
+    Finished {
+        report: PlayerReport,
+    },
+}
+
+/// Everything a run needs besides its players.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    pub jobs: usize,
+    pub sources: Sources,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub max_games: Option<u64>,
+    /// Spend a request per Lichess player on its game count, for progress bars.
+    pub want_totals: bool,
+    /// Who this process is in the lease table.
+    pub owner: String,
+    pub lease_ttl: Duration,
+    pub batch_size: usize,
+    /// Longest time fetched games wait before they are committed.
+    pub flush_interval: Duration,
+}
+
+/// Where a run's players come from: a list given at start, or a job queue shared with other
+/// processes.
+pub trait Jobs: Send {
+    /// Players known to be waiting at the start, to show as queued.
+    fn queued(&self) -> Vec<Player>;
+
+    /// Takes the next player to import whose platform is in `open`; `None` when none is ready.
+    fn take(&mut self, open: &[Platform]) -> impl Future<Output = Option<Player>> + Send;
+
+    /// Called when the import of a taken player has ended.
+    fn done(&mut self, report: &PlayerReport) -> impl Future<Output = ()> + Send;
+
+    /// Called when nothing runs and nothing is ready: waits for more work, or returns `false` to
+    /// end the run.
+    fn wait(&mut self, cancel: &CancellationToken) -> impl Future<Output = bool> + Send;
+
+    /// The players that will not be started because the run was cancelled.
+    fn abandon(&mut self) -> Vec<Player>;
+}
+
+/// The players of one `import` command, taken in order as their provider has room.
+pub struct PlayerList(VecDeque<Player>);
+
+impl PlayerList {
+    pub fn new(players: Vec<Player>) -> Self {
+        PlayerList(players.into())
+    }
+}
+
+impl Jobs for PlayerList {
+    fn queued(&self) -> Vec<Player> {
+        self.0.iter().cloned().collect()
+    }
+
+    async fn take(&mut self, open: &[Platform]) -> Option<Player> {
+        let index = self.0.iter().position(|p| open.contains(&p.platform))?;
+        self.0.remove(index)
+    }
+
+    async fn done(&mut self, _report: &PlayerReport) {}
+
+    async fn wait(&mut self, _cancel: &CancellationToken) -> bool {
+        false
+    }
+
+    fn abandon(&mut self) -> Vec<Player> {
+        self.0.drain(..).collect()
+    }
+}
+
+/// Imports the players `jobs` hands out into `store`, telling `events` as it goes. Ends early,
+/// committing what was fetched, when `cancel` fires. Reports come in the order players finished.
+pub async fn run(
+    mut jobs: impl Jobs,
+    options: ImportOptions,
+    store: Box<dyn Store>,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: CancellationToken,
+) -> RunReport {
+    let started = Instant::now();
+    let (writer, writer_thread) = Writer::spawn(store, events.clone());
+    let heartbeat = tokio::spawn(writer::renew_leases(
+        writer.clone(),
+        options.owner.clone(),
+        options.lease_ttl,
+    ));
+    let shared = Arc::new(RunContext {
+        options,
+        writer,
+        events: events.clone(),
+    });
+    for player in jobs.queued() {
+        let _ = events.send(Event::Queued { player });
+    }
+    let mut reports = Vec::new();
+    let mut tasks = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, Player> = HashMap::new();
+    let slots = shared.options.jobs.max(1);
+    let mut abandoned = false;
+    loop {
+        if cancel.is_cancelled() && !abandoned {
+            abandoned = true;
+            // Players not started yet never will be; the running ones wind down themselves.
+            for player in jobs.abandon() {
+                let report = PlayerReport::without_games(
+                    &player,
+                    PlayerStatus::Interrupted,
+                    Some("interrupted before it started".into()),
+                );
+                let _ = events.send(Event::Finished {
+                    report: report.clone(),
+                });
+                reports.push(report);
+            }
+        }
+        while !cancel.is_cancelled() && tasks.len() < slots {
+            let open = open_platforms(&running, slots);
+            let Some(player) = jobs.take(&open).await else {
+                break;
+            };
+            let task = tasks.spawn(import_player(shared.clone(), player.clone()));
+            running.insert(task.id(), player);
+        }
+        if tasks.is_empty() {
+            if cancel.is_cancelled() || !jobs.wait(&cancel).await {
+                break;
+            }
+            continue;
+        }
+        let joined = tokio::select! {
+            joined = tasks.join_next_with_id() => joined,
+            _ = cancel.cancelled(), if !abandoned => continue,
+        };
+        let report = match joined {
+            Some(Ok((id, report))) => {
+                running.remove(&id);
+                report
+            }
+            Some(Err(error)) => {
+                let Some(player) = running.remove(&error.id()) else {
+                    continue;
+                };
+                let report = PlayerReport::without_games(
+                    &player,
+                    PlayerStatus::Failed,
+                    Some(format!("internal error: {error}")),
+                );
+                let _ = events.send(Event::Finished {
+                    report: report.clone(),
+                });
+                report
+            }
+            None => continue,
+        };
+        jobs.done(&report).await;
+        reports.push(report);
+    }
+    heartbeat.abort();
+    drop(shared);
+    // The writer ends once every sender is gone; wait so that the last commit is on disk.
+    let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
+    RunReport::new(
+        reports,
+        cancel.is_cancelled(),
+        started.elapsed().as_millis() as u64,
+    )
+}
+
+/// The platforms that can start another player now.
+fn open_platforms(running: &HashMap<tokio::task::Id, Player>, slots: usize) -> Vec<Platform> {
+    Platform::ALL
+        .into_iter()
+        .filter(|&platform| can_start(platform, running, slots))
+        .collect()
+}
+
+/// A Lichess player waiting for the one export stream would hold a job slot for nothing, so
+/// each provider only starts as many players as its lane can serve.
+fn can_start(platform: Platform, running: &HashMap<tokio::task::Id, Player>, jobs: usize) -> bool {
+    let busy = running.values().filter(|p| p.platform == platform).count();
+    let limit = match platform {
+        Platform::Lichess => providers::lichess::MAX_STREAMS,
+        Platform::Chesscom => jobs,
+    };
+    busy < limit
+}
+
+/// What every player's task of a run shares.
+struct RunContext {
+    options: ImportOptions,
+    writer: Writer,
+    events: mpsc::UnboundedSender<Event>,
+}
+
+async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport {
+    let started = Instant::now();
+    let options = &shared.options;
+    let _ = shared.events.send(Event::Started {
+        player: player.clone(),
+    });
+    let mut report = match prepare(&shared, &player).await {
+        Ok(state) => fetch_and_store(&shared, &player, state).await,
+        Err(report) => report,
+    };
+    if report.status != PlayerStatus::Skipped {
+        shared.writer.release(&player, &options.owner).await;
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    let _ = shared.events.send(Event::Finished {
+        report: report.clone(),
+    });
+    report
+}
+
+/// Takes the player's lease and reads where its last import stopped.
+async fn prepare(shared: &RunContext, player: &Player) -> Result<PlayerState, PlayerReport> {
+    let options = &shared.options;
+    let failed =
+        |error: String| PlayerReport::without_games(player, PlayerStatus::Failed, Some(error));
+    match shared
+        .writer
+        .lease(player, &options.owner, options.lease_ttl)
+        .await
+    {
+        Ok(Lease::Acquired) => {}
+        Ok(Lease::HeldBy(holder)) => {
+            return Err(PlayerReport::without_games(
+                player,
+                PlayerStatus::Skipped,
+                Some(format!("import already in progress elsewhere ({holder})")),
+            ));
+        }
+        Err(error) => return Err(failed(error)),
+    }
+    shared.writer.state(player).await.map_err(failed)
+}
+
+async fn fetch_and_store(shared: &RunContext, player: &Player, state: PlayerState) -> PlayerReport {
+    let options = &shared.options;
+    let plan = Plan {
+        resume: state.resume,
+        stored_games: state.stored_games,
+        since: options.since,
+        until: options.until,
+        max_games: options.max_games,
+        want_total: options.want_totals,
+    };
+    let mut sink = PlayerSink::new(
+        &shared.writer,
+        &shared.events,
+        player.clone(),
+        options.batch_size,
+        options.flush_interval,
+    );
+    let source = options.sources.of(player.platform);
+    let result = match player.platform {
+        Platform::Lichess => providers::lichess::import(source, player, &plan, &mut sink).await,
+        Platform::Chesscom => providers::chesscom::import(source, player, &plan, &mut sink).await,
+    };
+    // Whatever happened, what was fetched completely is kept.
+    let flushed = sink.commit(None, None).await;
+    let error = match (result, flushed) {
+        (Err(ProviderError::Sink(_)), _) | (Ok(()), Err(_)) => None,
+        (Err(error), _) => Some(error),
+        (Ok(()), Ok(())) => None,
+    };
+    let (status, message) = match &error {
+        None => (PlayerStatus::Ok, None),
+        Some(ProviderError::Interrupted) => {
+            (PlayerStatus::Interrupted, Some("interrupted".to_string()))
+        }
+        Some(error) => (PlayerStatus::Failed, Some(error.to_string())),
+    };
+    let totals = shared.writer.finish(player, message.clone()).await;
+    // A store failure outranks what the provider said: it is why the provider stopped.
+    let (status, message) = match totals.write_error {
+        Some(error) => (PlayerStatus::Failed, Some(error)),
+        None => (status, message),
+    };
+    PlayerReport {
+        platform: player.platform,
+        username: player.username().to_string(),
+        status,
+        new_games: totals.new,
+        duplicate_games: totals.duplicate,
+        invalid_games: totals.invalid + sink.unreadable,
+        skipped_games: sink.skipped,
+        elapsed_ms: 0,
+        error: message,
+    }
+}

@@ -1,0 +1,36 @@
+//! Where a player's import resumes: the cursors and validators a provider starts from and hands
+//! back with the games that prove them. Plain data that both the providers and the stores use, so
+//! that neither has to know the other.
+
+use std::collections::HashMap;
+
+/// What the previous runs left for a player's next import.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// Lichess: `createdAt` (unix ms) of the newest game stored without a gap before it.
+    pub last_created_at: Option<i64>,
+    /// Chess.com: the newest archive month (`YYYY/MM`) stored completely without a gap before it.
+    pub last_month: Option<String>,
+    /// Chess.com: the validators of each month stored completely, by month, to ask for it again
+    /// conditionally.
+    pub months: HashMap<String, MonthValidator>,
+    /// Lichess: games seen still in progress, to fetch by id once they have finished (their
+    /// `createdAt` is behind the cursor, so the export will not serve them again).
+    pub ongoing: Vec<String>,
+}
+
+/// How far a player's games are stored without a gap, saved with the games that prove it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    CreatedAt(i64),
+    Month(String),
+}
+
+/// The validators of a Chess.com month that was stored completely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthValidator {
+    pub month: String,
+    pub etag: String,
+    /// Kept verbatim: Chess.com's `Last-Modified` is not an RFC date.
+    pub last_modified: Option<String>,
+}
