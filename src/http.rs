@@ -24,6 +24,23 @@ pub struct RetryPolicy {
     pub rate_limit_wait: Duration,
 }
 
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Waiting(wait) => {
+                // Rounded up: a 0.4 s pause is not "waiting 0s".
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                write!(f, "waiting {seconds}s (rate limited)")
+            }
+            Notice::Retrying {
+                attempt,
+                max,
+                error,
+            } => write!(f, "retrying {attempt}/{max} ({error})"),
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -81,12 +98,122 @@ pub enum HttpError {
     RateLimited { tries: u32 },
     #[error("HTTP {status} after {tries} tries")]
     Status { status: StatusCode, tries: u32 },
-    #[error("{error} (after {tries} tries)")]
-    Transport { error: String, tries: u32 },
+    /// No answer, or an answer whose body broke off.
+    #[error("{}{}", .failure, after(*.tries))]
+    Transport {
+        failure: Transport,
+        tries: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request could not even be built (e.g. a header value that is not valid HTTP).
+    #[error("cannot build the request: {0}")]
+    Request(#[source] reqwest::Error),
     #[error("{0}")]
     Blocked(String),
     #[error("interrupted")]
     Interrupted,
+}
+
+/// ` (after N tries)`, or nothing for a first try.
+fn after(tries: u32) -> String {
+    if tries > 1 {
+        format!(" (after {tries} tries)")
+    } else {
+        String::new()
+    }
+}
+
+/// What went wrong on the wire, short enough for a progress line: the host and the cause,
+/// without the request's URL, which reqwest's own message repeats at length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transport {
+    pub host: String,
+    pub cause: TransportCause,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportCause {
+    /// The name does not resolve: offline, or a wrong URL. Retrying cannot help.
+    Dns,
+    ConnectionRefused,
+    TimedOut,
+    /// Anything else, as the deepest cause says it (e.g. "connection reset by peer").
+    Other(String),
+}
+
+impl Transport {
+    pub fn of(error: &reqwest::Error) -> Self {
+        let host = error
+            .url()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_else(|| "the provider".into());
+        Transport {
+            host,
+            cause: TransportCause::of(error),
+        }
+    }
+
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.cause != TransportCause::Dns
+    }
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = &self.host;
+        match &self.cause {
+            TransportCause::Dns => write!(f, "{host}: cannot resolve host (offline?)"),
+            TransportCause::ConnectionRefused => write!(f, "{host}: connection refused"),
+            TransportCause::TimedOut => write!(f, "{host}: timed out"),
+            TransportCause::Other(cause) => write!(f, "{host}: {cause}"),
+        }
+    }
+}
+
+impl TransportCause {
+    fn of(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            return TransportCause::TimedOut;
+        }
+        let mut deepest = None;
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(current) = cause {
+            let text = current.to_string();
+            // hyper-util names a failed lookup "dns error"; the resolver's own text varies.
+            if text.starts_with("dns error") {
+                return TransportCause::Dns;
+            }
+            if let Some(io) = current.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    std::io::ErrorKind::ConnectionRefused => {
+                        return TransportCause::ConnectionRefused;
+                    }
+                    std::io::ErrorKind::TimedOut => return TransportCause::TimedOut,
+                    _ => {}
+                }
+            }
+            deepest = Some(text);
+            cause = current.source();
+        }
+        TransportCause::Other(deepest.unwrap_or_else(|| error.to_string()))
+    }
+}
+
+/// A whole answer: its status and headers, and the body read completely under the lane.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Answer {
+    /// The media type, lowercase (empty when there is none).
+    pub fn content_type(&self) -> String {
+        media_type(&self.headers)
+    }
 }
 
 /// What a retrying request tells the player's progress line.
@@ -223,80 +350,142 @@ pub struct Etiquette {
 
 impl Etiquette {
     /// Sends the request `build` makes, retrying what is worth retrying. Returns a response whose
-    /// status is 2xx or 304, together with the lane permit its body must be read under.
+    /// status is 2xx or 304, together with the lane permit its body must be read under: for
+    /// bodies read as a stream, whose breaks the caller resumes itself.
     pub async fn send(
         &self,
         build: impl Fn() -> RequestBuilder,
         notify: &mut impl FnMut(Notice),
     ) -> Result<(Response, LanePermit), HttpError> {
+        self.retrying(build, notify, async |response, permit| {
+            Ok((response, permit))
+        })
+        .await
+    }
+
+    /// Like [`Etiquette::send`], and reads the whole body under the lane; a body that breaks
+    /// off is retried like a request that got no answer.
+    pub async fn fetch(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        notify: &mut impl FnMut(Notice),
+    ) -> Result<Answer, HttpError> {
+        self.retrying(build, notify, async |response: Response, permit| {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await;
+            drop(permit);
+            Ok(Answer {
+                status,
+                headers,
+                body: body?,
+            })
+        })
+        .await
+    }
+
+    /// The one retry loop: counts tries, waits out 429s and backs off after server errors and
+    /// transport errors (a broken body included, as `read` reports it), up to the policy's
+    /// tries; answers that cannot change (404, 410, 403, other 4xx) end it at once.
+    async fn retrying<T>(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        notify: &mut impl FnMut(Notice),
+        read: impl AsyncFn(Response, LanePermit) -> Result<T, reqwest::Error>,
+    ) -> Result<T, HttpError> {
         let max = self.policy.max_tries.max(1);
         let mut attempt = 1;
         loop {
             let permit = self.lane.acquire(&self.cancel).await?;
+            let (client, request) = build().build_split();
+            let request = request.map_err(HttpError::Request)?;
+            let (method, url) = (request.method().clone(), request.url().clone());
+            let started = Instant::now();
             let sent = tokio::select! {
-                sent = build().send() => sent,
+                sent = client.execute(request) => sent,
                 _ = self.cancel.cancelled() => return Err(HttpError::Interrupted),
             };
-            let wait = match sent {
+            let failed = match sent {
                 Ok(response) => {
                     let status = response.status();
+                    tracing::info!(
+                        "{method} {} -> {status} in {} ms",
+                        without_query_secrets(&url),
+                        started.elapsed().as_millis()
+                    );
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                        return Ok((response, permit));
+                        let read = tokio::select! {
+                            read = read(response, permit) => read,
+                            _ = self.cancel.cancelled() => return Err(HttpError::Interrupted),
+                        };
+                        match read {
+                            Ok(value) => return Ok(value),
+                            Err(error) => Err(error),
+                        }
+                    } else {
+                        drop(permit);
+                        Ok(response)
                     }
+                }
+                Err(error) => {
                     drop(permit);
-                    match status {
-                        StatusCode::NOT_FOUND => return Err(HttpError::NotFound),
-                        StatusCode::GONE => return Err(HttpError::Gone),
-                        StatusCode::FORBIDDEN => {
-                            let body = body_excerpt(response).await;
-                            return Err(HttpError::Forbidden(body));
+                    tracing::info!(
+                        "{method} {} -> {}",
+                        without_query_secrets(&url),
+                        Transport::of(&error)
+                    );
+                    Err(error)
+                }
+            };
+            let wait = match failed {
+                Ok(response) => match response.status() {
+                    StatusCode::NOT_FOUND => return Err(HttpError::NotFound),
+                    StatusCode::GONE => return Err(HttpError::Gone),
+                    StatusCode::FORBIDDEN => {
+                        return Err(HttpError::Forbidden(body_excerpt(response).await));
+                    }
+                    StatusCode::TOO_MANY_REQUESTS => {
+                        if attempt >= max {
+                            return Err(HttpError::RateLimited { tries: attempt });
                         }
-                        StatusCode::TOO_MANY_REQUESTS => {
-                            if attempt >= max {
-                                return Err(HttpError::RateLimited { tries: attempt });
-                            }
-                            let wait = self.rate_limited(response.headers(), attempt);
-                            notify(Notice::Waiting(wait));
-                            wait
-                        }
-                        status
-                            if status.is_server_error()
-                                || status == StatusCode::REQUEST_TIMEOUT =>
-                        {
-                            if attempt >= max {
-                                return Err(HttpError::Status {
-                                    status,
-                                    tries: attempt,
-                                });
-                            }
-                            notify(Notice::Retrying {
-                                attempt: attempt + 1,
-                                max,
-                                error: format!("HTTP {status}"),
-                            });
-                            self.policy.backoff_for(attempt)
-                        }
-                        status => {
+                        let wait = self.rate_limited(response.headers(), attempt);
+                        notify(Notice::Waiting(wait));
+                        wait
+                    }
+                    status if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT => {
+                        if attempt >= max {
                             return Err(HttpError::Status {
                                 status,
                                 tries: attempt,
                             });
                         }
+                        notify(Notice::Retrying {
+                            attempt: attempt + 1,
+                            max,
+                            error: format!("HTTP {status}"),
+                        });
+                        self.policy.backoff_for(attempt)
                     }
-                }
-                Err(error) => {
-                    drop(permit);
-                    let error = describe_transport_error(&error);
-                    if attempt >= max {
-                        return Err(HttpError::Transport {
-                            error,
+                    status => {
+                        return Err(HttpError::Status {
+                            status,
                             tries: attempt,
+                        });
+                    }
+                },
+                Err(error) => {
+                    let failure = Transport::of(&error);
+                    if attempt >= max || !failure.is_retryable() {
+                        return Err(HttpError::Transport {
+                            failure,
+                            tries: attempt,
+                            source: error,
                         });
                     }
                     notify(Notice::Retrying {
                         attempt: attempt + 1,
                         max,
-                        error,
+                        error: failure.to_string(),
                     });
                     self.policy.backoff_for(attempt)
                 }
@@ -341,20 +530,42 @@ async fn body_excerpt(response: Response) -> String {
     line.chars().take(200).collect()
 }
 
-/// A transport error with its causes, since reqwest's own message alone ("error sending
-/// request") does not say what went wrong.
-pub fn describe_transport_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        return "timed out".to_string();
+/// A request's URL as a log line may show it: the providers' URLs carry no secrets in their
+/// paths, but a query parameter named like a credential is masked all the same.
+fn without_query_secrets(url: &reqwest::Url) -> String {
+    let secret = |key: &str| {
+        let key = key.to_ascii_lowercase();
+        ["token", "password", "secret", "key"]
+            .iter()
+            .any(|word| key.contains(word))
+    };
+    if !url.query_pairs().any(|(key, _)| secret(&key)) {
+        return url.to_string();
     }
-    crate::errors::with_causes(error)
+    let mut masked = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(key, value)| {
+            let value = if secret(&key) {
+                "***".into()
+            } else {
+                value.into_owned()
+            };
+            (key.into_owned(), value)
+        })
+        .collect();
+    masked.query_pairs_mut().clear().extend_pairs(pairs);
+    masked.to_string()
 }
 
 /// The response's media type, lowercase (empty when it has none): providers answer some errors
 /// as HTML or JSON objects with a 200.
 pub fn content_type(response: &Response) -> String {
-    response
-        .headers()
+    media_type(response.headers())
+}
+
+fn media_type(headers: &HeaderMap) -> String {
+    headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
@@ -418,6 +629,101 @@ mod tests {
             assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
             assert!(policy.backoff_for(30) <= Duration::from_millis(1000));
         }
+    }
+
+    fn etiquette(max_tries: u32) -> Etiquette {
+        Etiquette {
+            lane: Arc::new(Lane::new(1)),
+            rule: RateLimitRule::PauseLane,
+            policy: RetryPolicy {
+                max_tries,
+                backoff: Duration::from_millis(1),
+                ..RetryPolicy::default()
+            },
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    fn client() -> reqwest::Client {
+        build_client(&ClientConfig {
+            user_agent: "chess-import-test".into(),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_not_retried_and_said_short() {
+        let client = client();
+        let mut notices = Vec::new();
+        // `.invalid` never resolves (RFC 2606), online or not.
+        let url = "http://chess-import.invalid/api/games/user/alice?sort=dateAsc";
+        let error = etiquette(5)
+            .send(|| client.get(url), &mut |n| notices.push(n))
+            .await
+            .unwrap_err();
+        assert!(notices.is_empty(), "retried: {notices:?}");
+        let HttpError::Transport { failure, tries, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(failure.cause, TransportCause::Dns);
+        assert_eq!(*tries, 1);
+        assert_eq!(
+            error.to_string(),
+            "chess-import.invalid: cannot resolve host (offline?)"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_retried_and_named() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let client = client();
+        let mut notices = Vec::new();
+        let url = format!("http://127.0.0.1:{port}/pub/player/bob");
+        let error = etiquette(3)
+            .send(|| client.get(&url), &mut |n| notices.push(n))
+            .await
+            .unwrap_err();
+        assert_eq!(notices.len(), 2, "{notices:?}");
+        assert_eq!(
+            error.to_string(),
+            "127.0.0.1: connection refused (after 3 tries)"
+        );
+        assert!(
+            std::error::Error::source(&error).is_some(),
+            "the reqwest error is kept as the cause"
+        );
+    }
+
+    #[test]
+    fn notices_read_the_same_everywhere() {
+        assert_eq!(
+            Notice::Waiting(Duration::from_millis(400)).to_string(),
+            "waiting 1s (rate limited)"
+        );
+        let retrying = Notice::Retrying {
+            attempt: 2,
+            max: 5,
+            error: "HTTP 503 Service Unavailable".into(),
+        };
+        assert_eq!(
+            retrying.to_string(),
+            "retrying 2/5 (HTTP 503 Service Unavailable)"
+        );
+    }
+
+    #[test]
+    fn logged_urls_mask_credentials_in_the_query() {
+        let url = reqwest::Url::parse("https://x.example/a?max=5&access_token=s3cret").unwrap();
+        assert_eq!(
+            without_query_secrets(&url),
+            "https://x.example/a?max=5&access_token=***"
+        );
+        let plain = reqwest::Url::parse("https://x.example/a?max=5").unwrap();
+        assert_eq!(without_query_secrets(&plain), "https://x.example/a?max=5");
     }
 
     #[tokio::test(start_paused = true)]

@@ -120,7 +120,11 @@ fn healthy_providers_pass() {
     assert_eq!(export.query_param("max").as_deref(), Some("5"));
     assert_eq!(export.query_param("pgnInJson").as_deref(), Some("true"));
     assert_eq!(export.accept.as_deref(), Some("application/x-ndjson"));
-    assert_eq!(export.query_param("sort"), None, "newest first");
+    assert_eq!(
+        export.query_param("sort").as_deref(),
+        Some("dateDesc"),
+        "newest first"
+    );
 }
 
 #[test]
@@ -186,7 +190,7 @@ fn a_provider_that_is_down_fails_the_check() {
     let failed = &json["providers"][1]["checks"][0];
     assert_eq!(
         failed["detail"],
-        "HTTP 503 Service Unavailable after 2 tries"
+        "profile: HTTP 503 Service Unavailable after 2 tries"
     );
     // The etiquette's retries show as lines, like an import's.
     assert_eq!(
@@ -230,7 +234,10 @@ fn an_html_page_instead_of_games_fails_the_check() {
     assert_eq!(check["status"], 200);
     assert_eq!(check["verdict"], "failed");
     let detail = check["detail"].as_str().expect("detail");
-    assert!(detail.starts_with("answered text/html"), "{detail}");
+    assert!(
+        detail.starts_with("game export answered text/html"),
+        "{detail}"
+    );
 }
 
 #[test]
@@ -262,5 +269,77 @@ fn the_table_lists_every_request_and_a_verdict_per_provider() {
             "chesscom:nobody | GET /pub/player/nobody/games/YYYY/MM | - | - | - | skipped",
             "lichess: ok · chesscom: failed",
         ]
+    );
+}
+
+#[test]
+fn an_unknown_value_or_a_missing_field_is_drift_naming_it() {
+    let fake = healthy_fake();
+    // The newest game: a speed Lichess does not have today, and no createdAt.
+    let pgn = "[Event \"x\"]\n[Result \"1-0\"]\n\n1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n";
+    let line = serde_json::json!({
+        "id": "drifted1", "rated": true, "variant": "standard", "speed": "hyperBullet",
+        "status": "mate", "pgn": pgn,
+    });
+    fake.add_raw_lichess_line("alice", T0 + 3_600_000, &line.to_string());
+    let run = check(&fake, &["--json", "lichess:alice"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let export = &run.json()["providers"][0]["checks"][1];
+    assert_eq!(export["verdict"], "drift");
+    assert_eq!(
+        export["detail"],
+        "`createdAt` is missing; `speed` has the unknown value \"hyperBullet\""
+    );
+}
+
+#[test]
+fn a_refused_user_agent_is_told_apart_from_a_missing_user() {
+    let fake = healthy_fake();
+    // Lichess answers the export of a crawler-like agent with 404, as for a missing user.
+    let run = check(
+        &fake,
+        &["--json", "--user-agent", "curl/8.5.0", "lichess:alice"],
+    );
+    assert_eq!(run.code, 1);
+    let export = &run.json()["providers"][0]["checks"][1];
+    assert_eq!(export["status"], 404);
+    assert_eq!(export["verdict"], "blocked");
+    let detail = export["detail"].as_str().expect("detail");
+    assert!(detail.contains("\"curl/8.5.0\""), "{detail}");
+    // A player that really is missing stays "not found".
+    let run = check(&fake, &["--json", "lichess:nobody"]);
+    assert_eq!(
+        run.json()["providers"][0]["checks"][0]["verdict"],
+        "not_found"
+    );
+}
+
+#[test]
+fn the_junit_report_has_one_case_per_request() {
+    let fake = healthy_fake();
+    let out = tempfile::tempdir().expect("temporary directory");
+    let junit = out.path().join("check.xml");
+    let junit_arg = junit.to_str().expect("UTF-8 path");
+    let run = check(
+        &fake,
+        &["--junit", junit_arg, "lichess:alice", "chesscom:nobody"],
+    );
+    assert_eq!(run.code, 1);
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert_eq!(xml.matches("<testcase ").count(), 5, "{xml}");
+    assert!(
+        xml.contains("tests=\"5\" failures=\"1\" skipped=\"2\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testcase classname=\"chesscom:nobody\" name=\"GET /pub/player/nobody\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            "<failure type=\"not found\" message=\"not found\">HTTP 404: user not found</failure>"
+        ),
+        "{xml}"
     );
 }

@@ -168,7 +168,7 @@ pub struct CheckArgs {
     #[arg(
         value_name = "PLAYER",
         value_parser = parse_player,
-        default_values = ["lichess:thibault", "chesscom:hikaru"]
+        default_values = CHECK_PLAYERS
     )]
     pub players: Vec<Player>,
 
@@ -181,12 +181,19 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also write the report as JUnit XML to this file, one test case per request.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     #[command(flatten)]
     pub providers: ProviderArgs,
 
     #[command(flatten)]
     pub etiquette: EtiquetteArgs,
 }
+
+/// The accounts `check` asks when given none: long-standing accounts that exist for sure.
+pub const CHECK_PLAYERS: [&str; 2] = ["lichess:thibault", "chesscom:hikaru"];
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

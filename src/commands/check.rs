@@ -1,22 +1,33 @@
-//! `chess-import check`: a smoke test of the provider APIs. For each player it asks the endpoints
-//! an import relies on, with the same client, base URLs, token and etiquette as `import`, parses
-//! the newest few games like an import would, and reports each answer. It stores nothing.
+//! `chess-import check`: a smoke test of the provider APIs, for CI. For each player it runs the
+//! importer's own provider functions (profile, game export, archive list, newest month) with the
+//! same client, base URLs, token and etiquette as `import`, through a sink that records what they
+//! hand over instead of storing it; validates the games as the import's writer does; and reports
+//! each request. It stores nothing.
+//!
+//! Besides "does it answer", it watches for what breaks an import quietly: drift (a field the
+//! import relies on missing, or an enumerated field with a value it does not know) and a refused
+//! User-Agent (Lichess answers 404 to crawler-like agents, so a known account answering 404 is
+//! a block, not a missing player).
 
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use reqwest::header::ACCEPT;
-use serde::{Deserialize, Serialize};
+use indicatif::HumanCount;
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::{Exit, watch_ctrl_c, write_stdout};
-use crate::cli::CheckArgs;
+use crate::cli::{CHECK_PLAYERS, CheckArgs};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice};
 use crate::pgn;
 use crate::player::{Platform, Player};
-use crate::providers::Source;
-use crate::view::{Screen, thousands};
+use crate::providers::{self, Drift, ProviderError, Sink, SinkClosed, Source, Total};
+use crate::resume::{Cursor, MonthValidator};
+use crate::view::Screen;
 
 /// The whole check, as `--json` prints it.
 #[derive(Clone, Debug, Serialize)]
@@ -58,6 +69,10 @@ pub enum Verdict {
     Ok,
     /// The provider says the player does not exist.
     NotFound,
+    /// The provider refuses this client (its User-Agent, or a crawl it finds too heavy).
+    Blocked,
+    /// The answer came, but a field the import relies on is missing or has an unknown value.
+    Drift,
     Failed,
     /// Not asked, because an earlier request of the player failed.
     Skipped,
@@ -68,9 +83,16 @@ impl Verdict {
         match self {
             Verdict::Ok => "ok",
             Verdict::NotFound => "not found",
+            Verdict::Blocked => "blocked",
+            Verdict::Drift => "drift",
             Verdict::Failed => "failed",
             Verdict::Skipped => "skipped",
         }
+    }
+
+    /// Whether a later request of the same player is still worth asking.
+    fn answered(self) -> bool {
+        matches!(self, Verdict::Ok | Verdict::Drift)
     }
 }
 
@@ -81,7 +103,8 @@ pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let players = crate::player::dedup(args.players);
     let checker = Checker {
-        games: usize::from(args.games),
+        games: args.games.into(),
+        user_agent: &args.providers.user_agent,
         screen,
     };
     let results = futures_util::future::join_all(
@@ -94,6 +117,9 @@ pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
         players.iter().zip(results).collect(),
         started.elapsed().as_millis() as u64,
     );
+    if let Some(path) = &args.junit {
+        write_junit(path, &report)?;
+    }
     let output = if args.json {
         let json = serde_json::to_string(&report).context("cannot write the JSON report")?;
         format!("{json}\n")
@@ -136,15 +162,13 @@ impl CheckReport {
     }
 }
 
-struct Checker {
-    games: usize,
+struct Checker<'a> {
+    games: u64,
+    user_agent: &'a str,
     screen: Screen,
 }
 
-/// An answer's body, or the check that says why there is none.
-type Answer = Result<(u16, bytes::Bytes), EndpointCheck>;
-
-impl Checker {
+impl Checker<'_> {
     async fn player(&self, source: &Source, player: &Player) -> Vec<EndpointCheck> {
         match player.platform {
             Platform::Lichess => self.lichess(source, player).await,
@@ -152,277 +176,214 @@ impl Checker {
         }
     }
 
-    /// `GET /api/user/{name}`, then the newest games as NDJSON, as the import asks for them.
+    /// The profile, then the newest games through the import's export reader.
     async fn lichess(&self, source: &Source, player: &Player) -> Vec<EndpointCheck> {
         let name = player.username();
-        let profile_path = format!("/api/user/{name}");
+        let profile_request = format!("GET /api/user/{name}");
+        let export_request = format!("GET /api/games/user/{name}?max={}", self.games);
+        let mut recorder = self.recorder(player, &profile_request);
         let started = Instant::now();
-        let profile = self.get(source, player, &profile_path, None).await;
-        let profile = match profile {
-            Ok((status, body)) => {
-                let checked = check(player, &profile_path, status, started, Verdict::Ok);
-                match serde_json::from_slice::<LichessProfile>(&body) {
-                    Ok(profile) if profile.id.eq_ignore_ascii_case(name) => EndpointCheck {
-                        detail: profile
+        let answer = providers::lichess::profile(source, player, &mut |n| recorder.notice(n)).await;
+        let profile = match answer {
+            Ok(profile) => {
+                let mut check = answered(player, &profile_request, started);
+                match &profile.id {
+                    Some(id) if !id.eq_ignore_ascii_case(name) => {
+                        check.verdict = Verdict::Failed;
+                        check.detail = Some(format!("the profile of {id:?} was served"));
+                    }
+                    _ => {
+                        check.detail = profile
                             .count
+                            .as_ref()
                             .and_then(|c| c.all)
-                            .map(|n| format!("profile counts {} games", thousands(n))),
-                        ..checked
-                    },
-                    Ok(profile) => EndpointCheck {
-                        verdict: Verdict::Failed,
-                        detail: Some(format!("the profile of {:?} was served", profile.id)),
-                        ..checked
-                    },
-                    Err(error) => EndpointCheck {
-                        verdict: Verdict::Failed,
-                        detail: Some(format!("not a profile: {error}")),
-                        ..checked
-                    },
-                }
-            }
-            Err(failed) => failed,
-        };
-        let games_path = format!("/api/games/user/{name}");
-        let request = format!("{games_path}?max={}", self.games);
-        if profile.verdict != Verdict::Ok {
-            return vec![profile, skipped(player, &request)];
-        }
-        let started = Instant::now();
-        let query = [
-            ("max", self.games.to_string()),
-            ("pgnInJson", "true".into()),
-            ("clocks", "true".into()),
-            ("opening", "true".into()),
-        ];
-        let games = match self
-            .get(source, player, &games_path, Some(&query[..]))
-            .await
-        {
-            Ok((status, body)) => {
-                let parsed = parse_lichess_games(&body);
-                games_check(player, &request, status, started, parsed)
-            }
-            Err(failed) => EndpointCheck {
-                request: format!("GET {request}"),
-                ..failed
-            },
-        };
-        vec![profile, games]
-    }
-
-    /// `GET /pub/player/{name}`, the archive list, then the newest month.
-    async fn chesscom(&self, source: &Source, player: &Player) -> Vec<EndpointCheck> {
-        let name = player.username();
-        let profile_path = format!("/pub/player/{name}");
-        let archives_path = format!("/pub/player/{name}/games/archives");
-        let newest_path = format!("/pub/player/{name}/games/YYYY/MM");
-        let started = Instant::now();
-        let profile = match self.get(source, player, &profile_path, None).await {
-            Ok((status, body)) => {
-                let checked = check(player, &profile_path, status, started, Verdict::Ok);
-                match serde_json::from_slice::<ChesscomProfile>(&body) {
-                    Ok(profile) if profile.username.eq_ignore_ascii_case(name) => checked,
-                    Ok(profile) => EndpointCheck {
-                        verdict: Verdict::Failed,
-                        detail: Some(format!("the profile of {:?} was served", profile.username)),
-                        ..checked
-                    },
-                    Err(error) => EndpointCheck {
-                        verdict: Verdict::Failed,
-                        detail: Some(format!("not a profile: {error}")),
-                        ..checked
-                    },
-                }
-            }
-            Err(failed) => failed,
-        };
-        if profile.verdict != Verdict::Ok {
-            return vec![
-                profile,
-                skipped(player, &archives_path),
-                skipped(player, &newest_path),
-            ];
-        }
-        let started = Instant::now();
-        let newest = match self.get(source, player, &archives_path, None).await {
-            Ok((status, body)) => match serde_json::from_slice::<ChesscomArchives>(&body) {
-                Ok(list) => {
-                    let newest = list.archives.iter().filter_map(|url| month_path(url)).max();
-                    let months = list.archives.len() as u64;
-                    let archives = EndpointCheck {
-                        detail: Some(format!("{} months", thousands(months))),
-                        ..check(player, &archives_path, status, started, Verdict::Ok)
-                    };
-                    match newest {
-                        Some(newest) => Ok((archives, newest)),
-                        None if months == 0 => Err(vec![
-                            archives,
-                            EndpointCheck {
-                                detail: Some("the player has no games".into()),
-                                ..skipped(player, &newest_path)
-                            },
-                        ]),
-                        None => Err(vec![
-                            EndpointCheck {
-                                verdict: Verdict::Failed,
-                                detail: Some("the list holds no month URL".into()),
-                                ..archives
-                            },
-                            skipped(player, &newest_path),
-                        ]),
+                            .map(|n| format!("profile counts {} games", HumanCount(n)));
+                        with_drift(&mut check, &profile.drift());
                     }
                 }
-                Err(error) => Err(vec![
-                    EndpointCheck {
-                        detail: Some(format!("not an archive list: {error}")),
-                        ..check(player, &archives_path, status, started, Verdict::Failed)
-                    },
-                    skipped(player, &newest_path),
-                ]),
-            },
-            Err(failed) => Err(vec![failed, skipped(player, &newest_path)]),
-        };
-        let (archives, month) = match newest {
-            Ok(found) => found,
-            Err(rest) => return [vec![profile], rest].concat(),
-        };
-        let started = Instant::now();
-        let month = match self.get(source, player, &month, None).await {
-            Ok((status, body)) => {
-                let parsed = parse_chesscom_month(&body, self.games);
-                games_check(player, &month, status, started, parsed)
+                check
             }
-            Err(failed) => failed,
+            Err(error) => self.failed(player, &profile_request, started, &error, None),
+        };
+        if !profile.verdict.answered() {
+            return vec![profile, skipped(player, &export_request)];
+        }
+        let mut recorder = self.recorder(player, &export_request);
+        let started = Instant::now();
+        let result = providers::lichess::newest_games(source, player, self.games, &mut recorder);
+        let export = match result.await {
+            Ok(()) => recorder.games_check(answered(player, &export_request, started)),
+            // The profile was served, so the account exists: a 404 here is Lichess's answer
+            // to an agent it takes for a crawler.
+            Err(ProviderError::UserNotFound) => EndpointCheck {
+                status: Some(404),
+                verdict: Verdict::Blocked,
+                detail: Some(format!(
+                    "the profile is served but the export answers 404: Lichess refuses the \
+                     User-Agent {:?} (it answers crawler-like agents so); set --user-agent to \
+                     one naming the tool and a contact",
+                    self.user_agent
+                )),
+                ..answered(player, &export_request, started)
+            },
+            Err(error) => self.failed(player, &export_request, started, &error, None),
+        };
+        vec![profile, export]
+    }
+
+    /// The profile, the archive list, then the newest month through the import's month reader.
+    async fn chesscom(&self, source: &Source, player: &Player) -> Vec<EndpointCheck> {
+        let name = player.username();
+        let profile_request = format!("GET /pub/player/{name}");
+        let archives_request = format!("GET /pub/player/{name}/games/archives");
+        let newest_request = format!("GET /pub/player/{name}/games/YYYY/MM");
+        let mut recorder = self.recorder(player, &profile_request);
+        let started = Instant::now();
+        let answer =
+            providers::chesscom::profile(source, player, &mut |n| recorder.notice(n)).await;
+        let profile = match answer {
+            Ok(profile) => {
+                let mut check = answered(player, &profile_request, started);
+                match &profile.username {
+                    Some(username) if !username.eq_ignore_ascii_case(name) => {
+                        check.verdict = Verdict::Failed;
+                        check.detail = Some(format!("the profile of {username:?} was served"));
+                    }
+                    Some(_) => {}
+                    None => with_drift(&mut check, &[Drift::missing("username")]),
+                }
+                check
+            }
+            Err(error) => self.failed(player, &profile_request, started, &error, None),
+        };
+        if !profile.verdict.answered() {
+            return vec![
+                profile,
+                skipped(player, &archives_request),
+                skipped(player, &newest_request),
+            ];
+        }
+        let mut recorder = self.recorder(player, &archives_request);
+        let started = Instant::now();
+        let months = providers::chesscom::archive_months(source, player, &mut recorder).await;
+        let months = match months {
+            Ok(months) => months,
+            Err(error) => {
+                let failed = self.failed(player, &archives_request, started, &error, None);
+                return vec![profile, failed, skipped(player, &newest_request)];
+            }
+        };
+        let archives = EndpointCheck {
+            detail: Some(format!("{} months", HumanCount(months.len() as u64))),
+            ..answered(player, &archives_request, started)
+        };
+        let Some(newest) = months.last() else {
+            let none = EndpointCheck {
+                detail: Some("the player has no games".into()),
+                ..skipped(player, &newest_request)
+            };
+            return vec![profile, archives, none];
+        };
+        let month_request = format!("GET /pub/player/{name}/games/{}", newest.name);
+        let mut recorder = self.recorder(player, &month_request);
+        let started = Instant::now();
+        let result = providers::chesscom::month_games(source, player, newest, &mut recorder);
+        let month = match result.await {
+            Ok(()) => recorder.games_check(answered(player, &month_request, started)),
+            Err(error) => self.failed(player, &month_request, started, &error, None),
         };
         vec![profile, archives, month]
     }
 
-    /// GETs `path` at the provider with the import's etiquette, and reads the whole body.
-    async fn get(
+    fn recorder(&self, player: &Player, request: &str) -> Recorder {
+        Recorder {
+            player: player.clone(),
+            request: request.to_string(),
+            screen: self.screen.clone(),
+            keep: usize::try_from(self.games).unwrap_or(usize::MAX),
+            games: VecDeque::new(),
+            unreadable: 0,
+            without_pgn: 0,
+            drift: Vec::new(),
+        }
+    }
+
+    /// The check of a request that ended in an error.
+    fn failed(
         &self,
-        source: &Source,
         player: &Player,
-        path: &str,
-        query: Option<&[(&str, String)]>,
-    ) -> Answer {
-        let started = Instant::now();
-        let url = source.url(path);
-        let build = || {
-            let mut request = source.client.get(&url);
-            if let Some(query) = query {
-                request = request.query(query).header(ACCEPT, "application/x-ndjson");
-            }
-            match &source.token {
-                Some(token) => request.bearer_auth(token),
-                None => request,
-            }
+        request: &str,
+        started: Instant,
+        error: &ProviderError,
+        status: Option<u16>,
+    ) -> EndpointCheck {
+        let mut check = EndpointCheck {
+            status: status.or_else(|| status_of(error)),
+            detail: Some(error.to_string()),
+            verdict: Verdict::Failed,
+            ..answered(player, request, started)
         };
-        let mut notify = |notice: Notice| self.notice(player, path, &notice);
-        let failed = |status: Option<u16>, verdict, detail: String| EndpointCheck {
-            status,
-            detail: Some(detail),
-            ..check(player, path, 0, started, verdict)
-        };
-        let (response, _permit) = match source.etiquette.send(build, &mut notify).await {
-            Ok(answer) => answer,
-            Err(HttpError::NotFound) => {
-                return Err(failed(
-                    Some(404),
-                    Verdict::NotFound,
-                    "user not found".into(),
+        match error {
+            ProviderError::UserNotFound if is_known_account(player) => {
+                check.verdict = Verdict::Blocked;
+                check.detail = Some(format!(
+                    "{player} is a known account, so this 404 means the provider refuses the \
+                     User-Agent {:?}; set --user-agent to one naming the tool and a contact",
+                    self.user_agent
                 ));
             }
-            Err(error) => {
-                return Err(failed(
-                    status_of(&error),
-                    Verdict::Failed,
-                    error.to_string(),
-                ));
+            ProviderError::UserNotFound => {
+                check.verdict = Verdict::NotFound;
+                check.detail = Some("user not found".into());
             }
-        };
-        let status = response.status().as_u16();
-        let content_type = crate::http::content_type(&response);
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(error) => {
-                let error = crate::http::describe_transport_error(&error);
-                return Err(failed(
-                    Some(status),
-                    Verdict::Failed,
-                    format!("the body broke off: {error}"),
-                ));
-            }
-        };
-        // Both providers answer JSON (or NDJSON); an HTML page is a portal or an error page.
-        if !content_type.contains("json") {
-            return Err(failed(
-                Some(status),
-                Verdict::Failed,
-                format!(
-                    "answered {} instead of JSON",
-                    if content_type.is_empty() {
-                        "without a content type"
-                    } else {
-                        &content_type
-                    }
-                ),
-            ));
+            ProviderError::Refused(_)
+            | ProviderError::Http {
+                source: HttpError::Blocked(_),
+                ..
+            } => check.verdict = Verdict::Blocked,
+            _ => {}
         }
-        Ok((status, body))
-    }
-
-    /// Retries and rate limits show like the import's, as lines (never under `-q` or `none`).
-    fn notice(&self, player: &Player, path: &str, notice: &Notice) {
-        if !self.screen.shows_progress() {
-            return;
-        }
-        let text = match notice {
-            Notice::Waiting(wait) => format!("waiting {}s (rate limited)", wait.as_secs()),
-            Notice::Retrying {
-                attempt,
-                max,
-                error,
-            } => format!("retrying {attempt}/{max} ({error})"),
-        };
-        self.screen.line(&format!("{player}: GET {path}: {text}"));
+        check
     }
 }
 
-/// The status a failed request got, when it got one.
-fn status_of(error: &HttpError) -> Option<u16> {
-    match error {
-        HttpError::NotFound => Some(404),
-        HttpError::Gone => Some(410),
-        HttpError::Forbidden(_) | HttpError::Blocked(_) => Some(403),
-        HttpError::RateLimited { .. } => Some(429),
-        HttpError::Status { status, .. } => Some(status.as_u16()),
-        HttpError::Transport { .. } | HttpError::Interrupted => None,
-    }
+/// The accounts `check` asks by default exist for sure, so a 404 for them is a block.
+fn is_known_account(player: &Player) -> bool {
+    CHECK_PLAYERS
+        .iter()
+        .any(|known| known.parse::<Player>().is_ok_and(|known| known == *player))
 }
 
-fn check(
-    player: &Player,
-    path: &str,
-    status: u16,
-    started: Instant,
-    verdict: Verdict,
-) -> EndpointCheck {
+/// Turns a check into drift when anything drifted, naming the first few fields.
+fn with_drift(check: &mut EndpointCheck, drift: &[Drift]) {
+    if drift.is_empty() {
+        return;
+    }
+    check.verdict = Verdict::Drift;
+    let mut named: Vec<String> = drift.iter().take(3).map(Drift::to_string).collect();
+    if drift.len() > 3 {
+        named.push(format!("{} more", drift.len() - 3));
+    }
+    check.detail = Some(named.join("; "));
+}
+
+/// A request that was answered: status 200 (the providers' functions only return on a 2xx).
+fn answered(player: &Player, request: &str, started: Instant) -> EndpointCheck {
     EndpointCheck {
         player: player.to_string(),
-        request: format!("GET {path}"),
-        status: Some(status),
+        request: request.to_string(),
+        status: Some(200),
         latency_ms: Some(started.elapsed().as_millis() as u64),
         games: None,
-        verdict,
+        verdict: Verdict::Ok,
         detail: None,
     }
 }
 
-fn skipped(player: &Player, path: &str) -> EndpointCheck {
+fn skipped(player: &Player, request: &str) -> EndpointCheck {
     EndpointCheck {
         player: player.to_string(),
-        request: format!("GET {path}"),
+        request: request.to_string(),
         status: None,
         latency_ms: None,
         games: None,
@@ -431,191 +392,170 @@ fn skipped(player: &Player, path: &str) -> EndpointCheck {
     }
 }
 
-/// What reading an answer's games found.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Parsed {
-    /// Games whose PGN parsed and whose moves are legal.
-    valid: u64,
-    /// Games that did not: the import would store them flagged invalid.
-    invalid: u64,
-    /// Records without the fields the import needs (id, PGN), or not JSON at all.
+/// The status a failed request got, when it got one.
+fn status_of(error: &ProviderError) -> Option<u16> {
+    match error {
+        ProviderError::UserNotFound => Some(404),
+        ProviderError::Refused(_) => Some(403),
+        ProviderError::Http { source, .. } => match source {
+            HttpError::NotFound => Some(404),
+            HttpError::Gone => Some(410),
+            HttpError::Forbidden(_) | HttpError::Blocked(_) => Some(403),
+            HttpError::RateLimited { .. } => Some(429),
+            HttpError::Status { status, .. } => Some(status.as_u16()),
+            HttpError::Transport { .. } | HttpError::Request(_) | HttpError::Interrupted => None,
+        },
+        // The answer came (2xx) but was not what the import reads.
+        ProviderError::BadResponse(_) => Some(200),
+        _ => None,
+    }
+}
+
+/// A sink that keeps what a provider hands over: the newest few games, to validate as the
+/// import's writer does, and what could not be read or drifted.
+struct Recorder {
+    player: Player,
+    request: String,
+    screen: Screen,
+    keep: usize,
+    games: VecDeque<GameRecord>,
     unreadable: u64,
-    /// Games the import skips by design (Chess.com variants without PGN).
     without_pgn: u64,
+    drift: Vec<Drift>,
 }
 
-/// The check of an endpoint that serves games: ok when every game was read and validated.
-fn games_check(
-    player: &Player,
-    path: &str,
-    status: u16,
-    started: Instant,
-    parsed: Result<Parsed, String>,
-) -> EndpointCheck {
-    let mut check = check(player, path, status, started, Verdict::Ok);
-    match parsed {
-        Ok(parsed) => {
-            check.games = Some(parsed.valid);
-            let bad = parsed.invalid + parsed.unreadable;
-            if bad > 0 {
-                check.verdict = Verdict::Failed;
-                check.detail = Some(format!(
-                    "{bad} of {} games could not be read or validated",
-                    parsed.valid + bad
-                ));
-            } else if parsed.without_pgn > 0 {
-                check.detail = Some(format!("{} without PGN", parsed.without_pgn));
+impl Recorder {
+    /// The verdict on the games handed over: ok when every game was read, validated, and no
+    /// field drifted.
+    fn games_check(self, mut check: EndpointCheck) -> EndpointCheck {
+        let (mut valid, mut invalid) = (0, 0);
+        for mut game in self.games {
+            pgn::complete(&mut game);
+            if game.valid {
+                valid += 1;
+            } else {
+                invalid += 1;
             }
         }
-        Err(error) => {
+        check.games = Some(valid);
+        let bad = invalid + self.unreadable;
+        if !self.drift.is_empty() {
+            with_drift(&mut check, &self.drift);
+        } else if bad > 0 {
             check.verdict = Verdict::Failed;
-            check.detail = Some(error);
+            check.detail = Some(format!(
+                "{bad} of {} games could not be read or validated",
+                valid + bad
+            ));
+        } else if self.without_pgn > 0 {
+            check.detail = Some(format!("{} without PGN", self.without_pgn));
         }
-    }
-    check
-}
-
-/// The profile fields the check looks at: whose it is and the game counter the import's
-/// progress bar uses.
-#[derive(Deserialize)]
-struct LichessProfile {
-    id: String,
-    count: Option<LichessCount>,
-}
-
-#[derive(Deserialize)]
-struct LichessCount {
-    all: Option<u64>,
-}
-
-/// A line of the Lichess export: the fields the import needs.
-#[derive(Deserialize)]
-struct LichessGame {
-    id: String,
-    pgn: String,
-    variant: Option<String>,
-}
-
-fn parse_lichess_games(body: &[u8]) -> Result<Parsed, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("the export is not UTF-8: {e}"))?;
-    let mut parsed = Parsed::default();
-    for line in text.lines().filter(|line| !line.trim().is_empty()) {
-        match serde_json::from_str::<LichessGame>(line) {
-            Ok(game) => {
-                let mut record = GameRecord::new(Platform::Lichess, game.id, game.pgn);
-                record.variant = game.variant;
-                parsed.count(record);
-            }
-            Err(_) => parsed.unreadable += 1,
-        }
-    }
-    Ok(parsed)
-}
-
-#[derive(Deserialize)]
-struct ChesscomProfile {
-    username: String,
-}
-
-#[derive(Deserialize)]
-struct ChesscomArchives {
-    archives: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ChesscomMonth {
-    games: Vec<serde_json::Value>,
-}
-
-/// A game of a monthly archive: the fields the import needs.
-#[derive(Deserialize)]
-struct ChesscomGame {
-    uuid: String,
-    pgn: Option<String>,
-    rules: Option<String>,
-}
-
-/// Reads the newest `newest` games of a month (the archive lists them oldest first).
-fn parse_chesscom_month(body: &[u8], newest: usize) -> Result<Parsed, String> {
-    let month: ChesscomMonth =
-        serde_json::from_slice(body).map_err(|e| format!("not a monthly archive: {e}"))?;
-    let mut parsed = Parsed::default();
-    let skip = month.games.len().saturating_sub(newest);
-    for game in month.games.into_iter().skip(skip) {
-        match serde_json::from_value::<ChesscomGame>(game) {
-            Ok(ChesscomGame { pgn: None, .. }) => parsed.without_pgn += 1,
-            Ok(ChesscomGame {
-                uuid,
-                pgn: Some(pgn),
-                rules,
-            }) => {
-                let mut record = GameRecord::new(Platform::Chesscom, uuid, pgn);
-                record.variant = rules;
-                parsed.count(record);
-            }
-            Err(_) => parsed.unreadable += 1,
-        }
-    }
-    Ok(parsed)
-}
-
-impl Parsed {
-    /// Parses and replays the game exactly as the import's writer does.
-    fn count(&mut self, mut record: GameRecord) {
-        pgn::complete(&mut record);
-        if record.valid {
-            self.valid += 1;
-        } else {
-            self.invalid += 1;
-        }
+        check
     }
 }
 
-/// `https://api.chess.com/pub/player/x/games/2024/03` as `/pub/player/x/games/2024/03`, to be
-/// asked at the configured base URL, like the import does.
-fn month_path(url: &str) -> Option<String> {
-    let path = url.get(url.find("/pub/")?..)?.trim_end_matches('/');
-    let mut segments = path.rsplit('/');
-    let month = segments.next()?;
-    let year = segments.next()?;
-    let digits = |s: &str, n| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    (digits(year, 4) && digits(month, 2)).then(|| path.to_string())
+impl Sink for Recorder {
+    async fn game(&mut self, game: GameRecord, _cursor: Option<Cursor>) -> Result<(), SinkClosed> {
+        // Chess.com months come oldest first: the newest are the last ones handed over.
+        if self.games.len() == self.keep {
+            self.games.pop_front();
+        }
+        self.games.push_back(game);
+        Ok(())
+    }
+
+    async fn commit(
+        &mut self,
+        _cursor: Option<Cursor>,
+        _month: Option<MonthValidator>,
+    ) -> Result<(), SinkClosed> {
+        Ok(())
+    }
+
+    fn ongoing(&mut self, _game_id: String, _cursor: Option<Cursor>) {}
+
+    fn resolved(&mut self, _game_id: String) {}
+
+    fn passed(&mut self, _cursor: Option<Cursor>) {}
+
+    fn unreadable(&mut self, _reason: &str) {
+        self.unreadable += 1;
+    }
+
+    fn skipped(&mut self, _reason: &str) {
+        self.without_pgn += 1;
+    }
+
+    fn total(&mut self, _total: Total) {}
+
+    fn month_done(&mut self) {}
+
+    /// Retries and rate limits show like the import's, as lines (never under `-q` or `none`).
+    fn notice(&mut self, notice: Notice) {
+        if self.screen.shows_progress() {
+            let line = format!("{}: {}: {notice}", self.player, self.request);
+            self.screen.line(&line);
+        }
+    }
+
+    fn drift(&mut self, drift: Drift) {
+        if !self.drift.contains(&drift) {
+            self.drift.push(drift);
+        }
+    }
 }
 
 /// The human report: one row per request, then one verdict per provider.
 pub fn table(report: &CheckReport) -> String {
-    let checks: Vec<&EndpointCheck> = report.providers.iter().flat_map(|p| &p.checks).collect();
-    let player_width = checks
-        .iter()
-        .map(|c| c.player.len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let request_width = checks
-        .iter()
-        .map(|c| c.request.len())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let mut out = format!(
-        "{:player_width$}  {:request_width$}  {:>6}  {:>8}  {:>5}  verdict\n",
-        "player", "request", "status", "latency", "games"
-    );
-    for c in &checks {
-        let dash = || "-".to_string();
+    let dash = || "-".to_string();
+    let mut rows = vec![[
+        "player".to_string(),
+        "request".into(),
+        "status".into(),
+        "latency".into(),
+        "games".into(),
+        "verdict".into(),
+    ]];
+    for c in report.providers.iter().flat_map(|p| &p.checks) {
         let mut verdict = c.verdict.as_str().to_string();
         if let Some(detail) = &c.detail {
             verdict.push_str(&format!(" ({detail})"));
         }
-        out.push_str(&format!(
-            "{:player_width$}  {:request_width$}  {:>6}  {:>8}  {:>5}  {verdict}\n",
-            c.player,
-            c.request,
+        rows.push([
+            c.player.clone(),
+            c.request.clone(),
             c.status.map_or_else(dash, |s| s.to_string()),
             c.latency_ms
-                .map_or_else(dash, |ms| format!("{} ms", thousands(ms))),
-            c.games.map_or_else(dash, thousands),
-        ));
+                .map_or_else(dash, |ms| format!("{} ms", HumanCount(ms))),
+            c.games.map_or_else(dash, |n| HumanCount(n).to_string()),
+            verdict,
+        ]);
+    }
+    let width = |column: usize| {
+        rows.iter()
+            .map(|row| row[column].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line = format!(
+            "{:w0$}  {:w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4],
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     let verdicts: Vec<String> = report
         .providers
@@ -627,103 +567,211 @@ pub fn table(report: &CheckReport) -> String {
     out
 }
 
+/// Writes the report as JUnit XML (one test suite per provider, one test case per request), to
+/// a temporary file renamed over `path` once complete, so that a failed write leaves any
+/// earlier report whole.
+fn write_junit(path: &Path, report: &CheckReport) -> anyhow::Result<()> {
+    let xml = junit(report);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let write = || -> std::io::Result<()> {
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(xml.as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write the JUnit report {}", path.display()))
+}
+
+fn junit(report: &CheckReport) -> String {
+    let seconds = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
+    let count = |checks: &mut dyn Iterator<Item = &EndpointCheck>, failures: bool| {
+        checks
+            .filter(|c| match c.verdict {
+                Verdict::Ok => false,
+                Verdict::Skipped => !failures,
+                _ => failures,
+            })
+            .count()
+    };
+    let all = || report.providers.iter().flat_map(|p| p.checks.iter());
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xml.push_str(&format!(
+        "<testsuites name=\"chess-import check\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" \
+         time=\"{}\">\n",
+        all().count(),
+        count(&mut all(), true),
+        count(&mut all(), false),
+        seconds(report.elapsed_ms),
+    ));
+    for provider in &report.providers {
+        let checks = || provider.checks.iter();
+        let time: u64 = checks().filter_map(|c| c.latency_ms).sum();
+        xml.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{}\">\n",
+            provider.platform,
+            checks().count(),
+            count(&mut checks(), true),
+            count(&mut checks(), false),
+            seconds(time),
+        ));
+        for c in checks() {
+            let attributes = format!(
+                "classname=\"{}\" name=\"{}\" time=\"{}\"",
+                xml_escape(&c.player),
+                xml_escape(&c.request),
+                seconds(c.latency_ms.unwrap_or(0)),
+            );
+            let detail = xml_escape(c.detail.as_deref().unwrap_or(""));
+            let status = c.status.map_or_else(String::new, |s| format!("HTTP {s}: "));
+            match c.verdict {
+                Verdict::Ok => xml.push_str(&format!("    <testcase {attributes}/>\n")),
+                Verdict::Skipped => xml.push_str(&format!(
+                    "    <testcase {attributes}><skipped message=\"{detail}\"/></testcase>\n"
+                )),
+                verdict => xml.push_str(&format!(
+                    "    <testcase {attributes}><failure type=\"{}\" message=\"{}\">{status}{detail}\
+                     </failure></testcase>\n",
+                    verdict.as_str(),
+                    verdict.as_str(),
+                )),
+            }
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}
+
+/// Text as XML attribute or element content: markup characters escaped, and the control
+/// characters XML 1.0 forbids dropped.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const PGN: &str =
-        "[Event \"Casual\"]\n[Result \"1-0\"]\n\n1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n";
-
-    #[test]
-    fn month_urls_keep_their_path() {
-        assert_eq!(
-            month_path("https://api.chess.com/pub/player/hikaru/games/2024/03").as_deref(),
-            Some("/pub/player/hikaru/games/2024/03")
-        );
-        assert_eq!(month_path("https://api.chess.com/pub/player/hikaru"), None);
-        assert_eq!(month_path("nonsense"), None);
+    fn ok(player: &Player, request: &str) -> EndpointCheck {
+        answered(player, request, Instant::now())
     }
 
-    #[test]
-    fn lichess_games_are_validated_like_an_import() {
-        let good = serde_json::json!({"id": "abcdefgh", "pgn": PGN, "variant": "standard"});
-        let illegal = serde_json::json!({"id": "ijklmnop", "pgn": "1. e5 *\n"});
-        let body = format!("{good}\n{illegal}\n{{\"id\": 1}}\n\n");
-        assert_eq!(
-            parse_lichess_games(body.as_bytes()).unwrap(),
-            Parsed {
-                valid: 1,
-                invalid: 1,
-                unreadable: 1,
-                without_pgn: 0
-            }
-        );
-    }
-
-    #[test]
-    fn only_the_newest_games_of_a_month_are_read() {
-        let game = |uuid: &str, pgn: Option<&str>| serde_json::json!({"uuid": uuid, "pgn": pgn, "rules": "chess"});
-        let month = serde_json::json!({"games": [
-            game("old", Some("garbage")),
-            game("bughouse", None),
-            game("new", Some(PGN)),
-        ]});
-        let parsed = parse_chesscom_month(month.to_string().as_bytes(), 2).unwrap();
-        assert_eq!(
-            parsed,
-            Parsed {
-                valid: 1,
-                without_pgn: 1,
-                ..Parsed::default()
-            }
-        );
-        assert!(parse_chesscom_month(b"<html>", 2).is_err());
+    fn sample() -> CheckReport {
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let bob: Player = "chesscom:bob".parse().unwrap();
+        let missing = EndpointCheck {
+            status: Some(404),
+            latency_ms: Some(12_345),
+            verdict: Verdict::NotFound,
+            detail: Some("user not found".into()),
+            ..ok(&bob, "GET /pub/player/bob")
+        };
+        CheckReport::new(
+            vec![
+                (
+                    &bob,
+                    vec![missing, skipped(&bob, "GET /pub/player/bob/games/archives")],
+                ),
+                (&alice, vec![ok(&alice, "GET /api/user/alice")]),
+            ],
+            5,
+        )
     }
 
     #[test]
     fn a_provider_is_ok_only_when_every_request_is() {
-        let alice: Player = "lichess:alice".parse().unwrap();
-        let bob: Player = "chesscom:bob".parse().unwrap();
-        let ok =
-            |player: &Player, path: &str| check(player, path, 200, Instant::now(), Verdict::Ok);
-        let missing = EndpointCheck {
-            status: Some(404),
-            verdict: Verdict::NotFound,
-            detail: Some("user not found".into()),
-            ..ok(&bob, "/pub/player/bob")
-        };
-        let report = CheckReport::new(
-            vec![
-                (
-                    &bob,
-                    vec![missing, skipped(&bob, "/pub/player/bob/games/archives")],
-                ),
-                (&alice, vec![ok(&alice, "/api/user/alice")]),
-            ],
-            5,
-        );
+        let report = sample();
         assert!(!report.ok);
         assert_eq!(report.providers[0].platform, Platform::Lichess);
         assert!(report.providers[0].ok);
         assert!(!report.providers[1].ok);
-        let table = table(&report);
+    }
+
+    #[test]
+    fn the_table_keeps_its_columns_aligned_past_ten_seconds() {
+        let table = table(&sample());
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
-            "player         request                             status   latency  games  verdict"
+            "player         request                             status    latency  games  verdict"
         );
         assert!(
             lines[1].starts_with("lichess:alice  GET /api/user/alice "),
             "{table}"
         );
         assert!(
-            lines[2].ends_with("404      0 ms      -  not found (user not found)"),
+            lines[2].ends_with("404  12,345 ms      -  not found (user not found)"),
             "{table}"
         );
         assert!(
-            lines[3].ends_with("     -         -      -  skipped"),
+            lines[3].ends_with("     -          -      -  skipped"),
             "{table}"
         );
         assert_eq!(lines[4], "lichess: ok · chesscom: failed");
+        let columns = |line: &str| line.find("verdict").or_else(|| line.rfind("  "));
+        assert_eq!(columns(lines[0]), Some(lines[0].len() - "verdict".len()));
+    }
+
+    #[test]
+    fn drift_names_the_field_and_the_value() {
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let mut check = ok(&alice, "GET /api/games/user/alice?max=5");
+        with_drift(
+            &mut check,
+            &[
+                Drift {
+                    field: "speed",
+                    value: Some("hyperBullet".into()),
+                },
+                Drift::missing("createdAt"),
+            ],
+        );
+        assert_eq!(check.verdict, Verdict::Drift);
+        assert_eq!(
+            check.detail.as_deref(),
+            Some("`speed` has the unknown value \"hyperBullet\"; `createdAt` is missing")
+        );
+    }
+
+    #[test]
+    fn the_junit_report_has_a_case_per_request() {
+        let xml = junit(&sample());
+        assert!(xml.contains(
+            "<testsuites name=\"chess-import check\" tests=\"3\" failures=\"1\" skipped=\"1\""
+        ));
+        assert!(xml.contains(
+            "<testcase classname=\"chesscom:bob\" name=\"GET /pub/player/bob\" time=\"12.345\">\
+             <failure type=\"not found\" message=\"not found\">HTTP 404: user not found</failure>"
+        ));
+        assert!(xml.contains("<skipped message=\"\"/>"));
+        assert_eq!(
+            xml_escape("a<b & \"c\"\u{1b}[0m"),
+            "a&lt;b &amp; &quot;c&quot;[0m"
+        );
+    }
+
+    #[test]
+    fn the_default_players_are_known_accounts() {
+        for spec in CHECK_PLAYERS {
+            assert!(is_known_account(&spec.parse().unwrap()), "{spec}");
+        }
+        assert!(!is_known_account(&"lichess:alice".parse().unwrap()));
     }
 }

@@ -1,6 +1,7 @@
 //! The batching sink: what a provider hands over for one player, gathered into batches for the
 //! writer, each with the cursor it completes.
 
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use super::writer::{WriteRequest, Writer};
 use crate::game::GameRecord;
 use crate::http::Notice;
 use crate::player::Player;
-use crate::providers::{Sink, SinkClosed, Total};
+use crate::providers::{Drift, Sink, SinkClosed, Total};
 use crate::resume::{Cursor, MonthValidator};
 
 /// Collects a player's games into batches for the writer.
@@ -34,6 +35,8 @@ pub(super) struct PlayerSink {
     /// Records that could not be read at all, and games the store cannot take.
     pub(super) unreadable: u64,
     pub(super) skipped: u64,
+    /// Drift already logged, so that a new field value is told once, not once per game.
+    drift: HashSet<Drift>,
 }
 
 impl PlayerSink {
@@ -61,6 +64,7 @@ impl PlayerSink {
             months: 0,
             unreadable: 0,
             skipped: 0,
+            drift: HashSet::new(),
         }
     }
 
@@ -157,6 +161,13 @@ impl Sink for PlayerSink {
     fn month_done(&mut self) {
         self.months += 1;
         self.fetched_event();
+    }
+
+    fn drift(&mut self, drift: Drift) {
+        if !self.drift.contains(&drift) {
+            tracing::info!("{}: the provider's answer drifted: {drift}", self.player);
+            self.drift.insert(drift);
+        }
     }
 
     fn notice(&mut self, notice: Notice) {

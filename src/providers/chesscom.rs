@@ -7,9 +7,9 @@ use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Plan, ProviderError, Sink, Source, Total};
+use super::{Drift, Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
-use crate::http::{HttpError, Notice, describe_transport_error};
+use crate::http::{HttpError, Notice};
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
 
@@ -51,9 +51,148 @@ struct Side {
 }
 
 /// A monthly archive's place: `YYYY/MM` and where to ask for it.
-struct Month {
-    name: String,
-    url: String,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Month {
+    pub name: String,
+    pub url: String,
+}
+
+/// What chess-import reads of `GET /pub/player/{name}`.
+#[derive(Debug, Deserialize)]
+pub struct Profile {
+    pub username: Option<String>,
+}
+
+/// The `rules` values of a game: the documented ones and `oddschess`, seen in the wild.
+pub const RULES: &[&str] = &[
+    "chess",
+    "chess960",
+    "bughouse",
+    "kingofthehill",
+    "threecheck",
+    "crazyhouse",
+    "oddschess",
+];
+/// The `time_class` values of a game.
+pub const TIME_CLASSES: &[&str] = &["daily", "rapid", "blitz", "bullet"];
+
+impl ArchivedGame {
+    /// The fields the import relies on that are missing or hold a value it does not know.
+    fn drift(&self) -> Vec<Drift> {
+        let mut drift = Drift::missing_among(&[
+            ("url", self.url.is_some()),
+            ("time_control", self.time_control.is_some()),
+            ("rated", self.rated.is_some()),
+            ("end_time", self.end_time.is_some()),
+            // Bughouse games come without PGN; every other game has one.
+            (
+                "pgn",
+                self.pgn.is_some() || self.rules.as_deref() == Some("bughouse"),
+            ),
+        ]);
+        for (field, side) in [("white", &self.white), ("black", &self.black)] {
+            match side {
+                None => drift.push(Drift::missing(field)),
+                Some(side) => {
+                    if side.username.is_none() {
+                        drift.push(Drift::missing(side_field(field, "username")));
+                    }
+                    if side.rating.is_none() {
+                        drift.push(Drift::missing(side_field(field, "rating")));
+                    }
+                }
+            }
+        }
+        drift.extend(Drift::of_enum("rules", self.rules.as_deref(), RULES));
+        drift.extend(Drift::of_enum(
+            "time_class",
+            self.time_class.as_deref(),
+            TIME_CLASSES,
+        ));
+        drift
+    }
+}
+
+fn side_field(side: &str, field: &str) -> &'static str {
+    match (side, field) {
+        ("white", "username") => "white.username",
+        ("white", _) => "white.rating",
+        (_, "username") => "black.username",
+        _ => "black.rating",
+    }
+}
+
+/// `GET /pub/player/{name}`: the player's profile. The import does not need it; `check` asks it
+/// to tell a missing player from a missing archive.
+pub async fn profile(
+    source: &Source,
+    player: &Player,
+    notify: &mut impl FnMut(Notice),
+) -> Result<Profile, ProviderError> {
+    let url = source.url(&format!("/pub/player/{}", player.username()));
+    let answer = source
+        .etiquette
+        .fetch(|| source.client.get(&url), notify)
+        .await
+        .map_err(|error| request_error(source, "profile", error))?;
+    super::json(&answer, "profile")
+}
+
+/// The player's monthly archives, oldest first, from the archive list.
+pub async fn archive_months(
+    source: &Source,
+    player: &Player,
+    sink: &mut impl Sink,
+) -> Result<Vec<Month>, ProviderError> {
+    let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
+    let Fetched::Body { bytes, .. } = fetch(source, &list_url, None, "archive list", sink).await?
+    else {
+        return Err(ProviderError::BadResponse(
+            "archive list answered 304 to an unconditional request".into(),
+        ));
+    };
+    let archives: Archives = serde_json::from_slice(&bytes).map_err(|error| {
+        ProviderError::BadResponse(format!("archive list is not the expected JSON ({error})"))
+    })?;
+    let mut months = archives
+        .archives
+        .iter()
+        .map(|url| {
+            parse_archive_url(source, url).ok_or_else(|| {
+                ProviderError::BadResponse(format!("archive list holds an unexpected URL {url:?}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    months.sort_by(|a, b| a.name.cmp(&b.name));
+    months.dedup();
+    Ok(months)
+}
+
+/// Every game of one month, read by the import's own parser: what `check` asks.
+pub async fn month_games(
+    source: &Source,
+    player: &Player,
+    month: &Month,
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    let Fetched::Body { bytes, .. } =
+        fetch(source, &month.url, None, "monthly archive", sink).await?
+    else {
+        return Err(ProviderError::BadResponse(
+            "monthly archive answered 304 to an unconditional request".into(),
+        ));
+    };
+    let mut received = 0;
+    store_month(
+        player,
+        &Plan::default(),
+        &month.name,
+        &bytes,
+        &mut received,
+        sink,
+    )
+    .await?;
+    Ok(())
 }
 
 enum Fetched {
@@ -72,24 +211,11 @@ pub async fn import(
     plan: &Plan,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
-    let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
-    let Fetched::Body { bytes, .. } = fetch(source, &list_url, None, "archive list", sink).await?
-    else {
-        return Err(ProviderError::BadResponse(
-            "archive list answered 304 to an unconditional request".into(),
-        ));
-    };
-    let archives: Archives = serde_json::from_slice(&bytes).map_err(|error| {
-        ProviderError::BadResponse(format!("archive list is not the expected JSON ({error})"))
-    })?;
     let stored = plan.resume.last_month.as_deref();
     let first_wanted = plan.since.map(month_of);
     let last_wanted = plan.until.map(|until| month_of(until - 1));
     let mut months = Vec::new();
-    for url in &archives.archives {
-        let month = parse_archive_url(source, url).ok_or_else(|| {
-            ProviderError::BadResponse(format!("archive list holds an unexpected URL {url:?}"))
-        })?;
+    for month in archive_months(source, player, sink).await? {
         // Months before the newest stored one are complete; it and later ones may have grown.
         let before_stored = stored.is_some_and(|stored| month.name.as_str() < stored);
         let before_wanted = first_wanted
@@ -100,7 +226,6 @@ pub async fn import(
             months.push(month);
         }
     }
-    months.sort_by(|a, b| a.name.cmp(&b.name));
     // Without a stored month, the cursor may only start moving if nothing before was skipped.
     let mut cursor_open = stored.is_some() || first_wanted.is_none();
     if let (Some(stored), Some(first)) = (stored, &first_wanted) {
@@ -169,6 +294,9 @@ async fn store_month(
                 continue;
             }
         };
+        for drift in game.drift() {
+            sink.drift(drift);
+        }
         let Some(uuid) = game.uuid.filter(|uuid| !uuid.is_empty()) else {
             let reason = format!("game #{} of {month} has no uuid", index + 1);
             tracing::warn!("{player}: {reason}");
@@ -211,8 +339,7 @@ async fn store_month(
     Ok(complete)
 }
 
-/// GETs `url` (conditionally when its validators are known) and reads the whole body, retrying
-/// bodies that break off like any other transport error.
+/// GETs `url` (conditionally when its validators are known) and reads the whole body.
 async fn fetch(
     source: &Source,
     url: &str,
@@ -220,65 +347,37 @@ async fn fetch(
     what: &'static str,
     sink: &mut impl Sink,
 ) -> Result<Fetched, ProviderError> {
-    let policy = &source.etiquette.policy;
-    let mut tries = 1;
-    loop {
-        let build = || {
-            let mut request = source.client.get(url);
-            if let Some(known) = known {
-                request = request.header(IF_NONE_MATCH, &known.etag);
-                // Echoed verbatim: Chess.com's dates are not RFC dates, so only it can read them.
-                if let Some(last_modified) = &known.last_modified {
-                    request = request.header(IF_MODIFIED_SINCE, last_modified);
-                }
-            }
-            request
-        };
-        let sent = source.etiquette.send(build, &mut |n| sink.notice(n)).await;
-        let (response, permit) = sent.map_err(|error| request_error(source, what, error))?;
-        if response.status() == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
-        }
-        let header = |name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let etag = header(ETAG);
-        let last_modified = header(LAST_MODIFIED);
-        match response.bytes().await {
-            Ok(bytes) => {
-                return Ok(Fetched::Body {
-                    bytes,
-                    etag,
-                    last_modified,
-                });
-            }
-            Err(error) => {
-                drop(permit);
-                let error = describe_transport_error(&error);
-                if tries >= policy.max_tries {
-                    return Err(ProviderError::Http {
-                        what,
-                        source: HttpError::Transport { error, tries },
-                    });
-                }
-                tries += 1;
-                sink.notice(Notice::Retrying {
-                    attempt: tries,
-                    max: policy.max_tries,
-                    error,
-                });
-                source
-                    .etiquette
-                    .sleep(policy.backoff_for(tries - 1))
-                    .await
-                    .map_err(|_| ProviderError::Interrupted)?;
+    let build = || {
+        let mut request = source.client.get(url);
+        if let Some(known) = known {
+            request = request.header(IF_NONE_MATCH, &known.etag);
+            // Echoed verbatim: Chess.com's dates are not RFC dates, so only it can read them.
+            if let Some(last_modified) = &known.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
             }
         }
+        request
+    };
+    let answer = source
+        .etiquette
+        .fetch(build, &mut |n| sink.notice(n))
+        .await
+        .map_err(|error| request_error(source, what, error))?;
+    if answer.status == StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::NotModified);
     }
+    let header = |name| {
+        answer
+            .headers
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Ok(Fetched::Body {
+        etag: header(ETAG),
+        last_modified: header(LAST_MODIFIED),
+        bytes: answer.body,
+    })
 }
 
 /// Turns Chess.com's "crawl too heavy" refusal into a stop for every Chess.com request of the
@@ -293,7 +392,7 @@ fn request_error(source: &Source, what: &'static str, error: HttpError) -> Provi
                 source: HttpError::Blocked(reason),
             }
         }
-        HttpError::Forbidden(_) => ProviderError::BadResponse(format!(
+        HttpError::Forbidden(_) => ProviderError::Refused(format!(
             "{what}: Chess.com refused the request (HTTP 403); make sure --user-agent names the \
              tool and a contact"
         )),

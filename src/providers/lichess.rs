@@ -5,9 +5,9 @@ use futures_util::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 
-use super::{Plan, ProviderError, Sink, Source, Total};
+use super::{Drift, Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
-use crate::http::{HttpError, Notice, content_type, describe_transport_error};
+use crate::http::{HttpError, Notice, Transport, content_type};
 use crate::player::{Platform, Player};
 use crate::resume::Cursor;
 
@@ -52,14 +52,93 @@ impl Stage {
 /// How many ids `POST /api/games/export/_ids` takes at once.
 const IDS_PER_REQUEST: usize = 300;
 
-#[derive(Deserialize)]
-struct Profile {
-    count: Option<ProfileCount>,
+/// What chess-import reads of `GET /api/user/{name}`.
+#[derive(Debug, Deserialize)]
+pub struct Profile {
+    pub id: Option<String>,
+    pub count: Option<ProfileCount>,
+    /// Closed accounts answer 200 with this set, and no counts.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
-#[derive(Deserialize)]
-struct ProfileCount {
-    all: Option<u64>,
+#[derive(Debug, Deserialize)]
+pub struct ProfileCount {
+    /// Every game of the player, an approximate counter: the progress bar's total.
+    pub all: Option<u64>,
+}
+
+impl Profile {
+    /// The fields the import relies on that are missing.
+    pub fn drift(&self) -> Vec<Drift> {
+        let mut drift = Vec::new();
+        if self.id.is_none() {
+            drift.push(Drift::missing("id"));
+        }
+        if !self.disabled && self.count.as_ref().and_then(|c| c.all).is_none() {
+            drift.push(Drift::missing("count.all"));
+        }
+        drift
+    }
+}
+
+/// The `variant` values of an export line, as the API documents them.
+pub const VARIANTS: &[&str] = &[
+    "standard",
+    "chess960",
+    "crazyhouse",
+    "antichess",
+    "atomic",
+    "horde",
+    "kingOfTheHill",
+    "racingKings",
+    "threeCheck",
+    "fromPosition",
+];
+/// The `speed` values of an export line.
+pub const SPEEDS: &[&str] = &[
+    "ultraBullet",
+    "bullet",
+    "blitz",
+    "rapid",
+    "classical",
+    "correspondence",
+];
+/// The `status` values of an export line; [`Stage::of`] sorts them.
+pub const STATUSES: &[&str] = &[
+    "created",
+    "started",
+    "aborted",
+    "mate",
+    "resign",
+    "stalemate",
+    "timeout",
+    "draw",
+    "outoftime",
+    "cheat",
+    "noStart",
+    "unknownFinish",
+    "insufficientMaterialClaim",
+    "variantEnd",
+];
+
+impl ExportedGame {
+    /// The fields the import relies on that are missing or hold a value it does not know.
+    fn drift(&self) -> Vec<Drift> {
+        let mut drift = Drift::missing_among(&[
+            ("createdAt", self.created_at.is_some()),
+            ("rated", self.rated.is_some()),
+            ("pgn", self.pgn.is_some()),
+        ]);
+        for (field, value, known) in [
+            ("variant", &self.variant, VARIANTS),
+            ("speed", &self.speed, SPEEDS),
+            ("status", &self.status, STATUSES),
+        ] {
+            drift.extend(Drift::of_enum(field, value.as_deref(), known));
+        }
+        drift
+    }
 }
 
 /// How one export request ended.
@@ -67,7 +146,17 @@ enum StreamEnd {
     /// The server ended the stream after the last game.
     Complete,
     /// The connection broke or stalled; what came before was handed on.
-    Broken(String),
+    Broken(Break),
+}
+
+/// Why a stream ended before its last game.
+#[derive(Debug, thiserror::Error)]
+pub enum Break {
+    #[error("{}", Transport::of(.0))]
+    Transport(#[source] reqwest::Error),
+    /// The body ended without error, but in the middle of a game's line.
+    #[error("the stream ended in the middle of a game")]
+    MidGame,
 }
 
 /// Where one stream left off.
@@ -115,17 +204,14 @@ pub async fn import(
             return Ok(());
         }
         let mut progress = Progress::default();
-        let end = export_stream(
-            source,
-            player,
+        let request = ExportRequest {
             since,
-            plan.until,
-            remaining,
+            until: plan.until,
+            max: remaining,
+            newest_first: false,
             contiguous,
-            sink,
-            &mut progress,
-        )
-        .await?;
+        };
+        let end = export_stream(source, player, &request, sink, &mut progress).await?;
         received += progress.games;
         let StreamEnd::Broken(error) = end else {
             return Ok(());
@@ -141,19 +227,16 @@ pub async fn import(
             fruitless_breaks + 1
         };
         if fruitless_breaks >= policy.max_tries {
-            return Err(ProviderError::Http {
-                what: "game export",
-                source: HttpError::Transport {
-                    error,
-                    tries: fruitless_breaks,
-                },
+            return Err(ProviderError::ExportBroken {
+                tries: fruitless_breaks,
+                last: error,
             });
         }
         tracing::warn!("{player}: export stream broke ({error}); resuming");
         sink.notice(Notice::Retrying {
             attempt: fruitless_breaks + 1,
             max: policy.max_tries,
-            error,
+            error: error.to_string(),
         });
         source
             .etiquette
@@ -163,26 +246,36 @@ pub async fn import(
     }
 }
 
+/// `GET /api/user/{name}`: the player's profile.
+pub async fn profile(
+    source: &Source,
+    player: &Player,
+    notify: &mut impl FnMut(Notice),
+) -> Result<Profile, ProviderError> {
+    let url = source.url(&format!("/api/user/{}", player.username()));
+    let build = || authorized(source, source.client.get(&url));
+    let answer = source
+        .etiquette
+        .fetch(build, notify)
+        .await
+        .map_err(|e| ProviderError::from_http("profile", e))?;
+    super::json(&answer, "profile")
+}
+
 /// The profile's game counter: an estimate, used only to draw a progress bar.
 async fn profile_game_count(
     source: &Source,
     player: &Player,
     sink: &mut impl Sink,
 ) -> Result<Option<u64>, ProviderError> {
-    let url = source.url(&format!("/api/user/{}", player.username()));
-    let build = || authorized(source, source.client.get(&url));
-    let sent = source.etiquette.send(build, &mut |n| sink.notice(n)).await;
-    let (response, _permit) = match sent {
-        Ok(answer) => answer,
-        Err(HttpError::NotFound) => return Err(ProviderError::UserNotFound),
-        Err(HttpError::Interrupted) => return Err(ProviderError::Interrupted),
+    match profile(source, player, &mut |n| sink.notice(n)).await {
+        Ok(profile) => Ok(profile.count.and_then(|c| c.all)),
+        Err(error @ (ProviderError::UserNotFound | ProviderError::Interrupted)) => Err(error),
         Err(error) => {
             tracing::warn!("{player}: profile unavailable ({error}); progress has no total");
-            return Ok(None);
+            Ok(None)
         }
-    };
-    let profile: Option<Profile> = response.json().await.ok();
-    Ok(profile.and_then(|p| p.count).and_then(|c| c.all))
+    }
 }
 
 fn authorized(source: &Source, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -192,21 +285,56 @@ fn authorized(source: &Source, request: reqwest::RequestBuilder) -> reqwest::Req
     }
 }
 
-/// One export request, read line by line as it arrives; never the whole body at once.
-#[allow(clippy::too_many_arguments)]
-async fn export_stream(
-    source: &Source,
-    player: &Player,
+/// What one export request asks for.
+struct ExportRequest {
     since: Option<i64>,
     until: Option<i64>,
     max: Option<u64>,
+    /// Newest games first (for `check`); an import reads oldest first, so that it can resume.
+    newest_first: bool,
+    /// Whether the games follow the stored ones without a gap, so that the cursor may move.
     contiguous: bool,
+}
+
+/// The player's newest `max` games, read by the import's own stream reader: what `check` asks.
+/// A stream that breaks off is an error here, not resumed.
+pub async fn newest_games(
+    source: &Source,
+    player: &Player,
+    max: u64,
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    let request = ExportRequest {
+        since: None,
+        until: None,
+        max: Some(max),
+        newest_first: true,
+        contiguous: false,
+    };
+    let mut progress = Progress::default();
+    match export_stream(source, player, &request, sink, &mut progress).await? {
+        StreamEnd::Complete => Ok(()),
+        StreamEnd::Broken(last) => Err(ProviderError::ExportBroken { tries: 1, last }),
+    }
+}
+
+/// One export request, read line by line as it arrives; never the whole body at once.
+async fn export_stream(
+    source: &Source,
+    player: &Player,
+    request: &ExportRequest,
     sink: &mut impl Sink,
     progress: &mut Progress,
 ) -> Result<StreamEnd, ProviderError> {
     let url = source.url(&format!("/api/games/user/{}", player.username()));
+    let sort = if request.newest_first {
+        "dateDesc"
+    } else {
+        "dateAsc"
+    };
+    let contiguous = request.contiguous;
     let mut query: Vec<(&str, String)> = vec![
-        ("sort", "dateAsc".into()),
+        ("sort", sort.into()),
         ("pgnInJson", "true".into()),
         ("clocks", "true".into()),
         ("opening", "true".into()),
@@ -214,9 +342,9 @@ async fn export_stream(
         // finished: the cursor will have passed their `createdAt` by then.
         ("ongoing", "true".into()),
     ];
-    query.extend(since.map(|v| ("since", v.to_string())));
-    query.extend(until.map(|v| ("until", v.to_string())));
-    query.extend(max.map(|v| ("max", v.to_string())));
+    query.extend(request.since.map(|v| ("since", v.to_string())));
+    query.extend(request.until.map(|v| ("until", v.to_string())));
+    query.extend(request.max.map(|v| ("max", v.to_string())));
     let build = || {
         let request = source
             .client
@@ -253,7 +381,7 @@ async fn export_stream(
         };
         match chunk {
             None => break,
-            Some(Err(error)) => return Ok(StreamEnd::Broken(describe_transport_error(&error))),
+            Some(Err(error)) => return Ok(StreamEnd::Broken(Break::Transport(error))),
             Some(Ok(bytes)) => {
                 pending.extend_from_slice(&bytes);
                 let mut start = 0;
@@ -271,9 +399,7 @@ async fn export_stream(
     let whole = pending.iter().all(u8::is_ascii_whitespace)
         || serde_json::from_slice::<serde::de::IgnoredAny>(&pending).is_ok();
     if !whole {
-        return Ok(StreamEnd::Broken(
-            "the stream ended in the middle of a game".into(),
-        ));
+        return Ok(StreamEnd::Broken(Break::MidGame));
     }
     handle_line(player, &pending, contiguous, sink, progress).await?;
     Ok(StreamEnd::Complete)
@@ -311,6 +437,9 @@ async fn handle_line(
         return Err(ProviderError::BadResponse(format!(
             "game export answered an error: {error}"
         )));
+    }
+    for drift in game.drift() {
+        sink.drift(drift);
     }
     let created_at = game.created_at;
     let stage = Stage::of(game.status.as_deref());
@@ -373,9 +502,9 @@ async fn refresh_ongoing(
                 .body(body.clone());
             authorized(source, request)
         };
-        let (response, _permit) = source
+        let answer = source
             .etiquette
-            .send(build, &mut |n| sink.notice(n))
+            .fetch(build, &mut |n| sink.notice(n))
             .await
             .map_err(|error| match error {
                 HttpError::Interrupted => ProviderError::Interrupted,
@@ -384,16 +513,10 @@ async fn refresh_ongoing(
                     source,
                 },
             })?;
-        let text = response.text().await.map_err(|error| ProviderError::Http {
-            what: "export of in-progress games",
-            source: HttpError::Transport {
-                error: describe_transport_error(&error),
-                tries: 1,
-            },
-        })?;
         let mut answered = std::collections::HashSet::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let Ok(game) = serde_json::from_str::<ExportedGame>(line) else {
+        let lines = answer.body.split(|&b| b == b'\n');
+        for line in lines.filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+            let Ok(game) = serde_json::from_slice::<ExportedGame>(line) else {
                 sink.unreadable("unreadable line in the export of in-progress games");
                 continue;
             };
@@ -461,6 +584,7 @@ mod tests {
         fn total(&mut self, _total: Total) {}
         fn month_done(&mut self) {}
         fn notice(&mut self, _notice: Notice) {}
+        fn drift(&mut self, _drift: Drift) {}
     }
 
     async fn read(lines: &[&[u8]]) -> (Recorder, Result<(), ProviderError>) {

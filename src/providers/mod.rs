@@ -114,6 +114,77 @@ pub trait Sink {
     fn month_done(&mut self);
 
     fn notice(&mut self, notice: Notice);
+
+    /// A field the import relies on was missing or held an unknown value; the record was still
+    /// handled as well as it could be.
+    fn drift(&mut self, drift: Drift);
+}
+
+/// A field of a provider's answer that the import relies on, missing or holding a value it does
+/// not know: what `check` reports as drift of the API.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Drift {
+    pub field: &'static str,
+    /// The unknown value; `None` when the field is missing.
+    pub value: Option<String>,
+}
+
+impl Drift {
+    pub fn missing(field: &'static str) -> Self {
+        Drift { field, value: None }
+    }
+
+    /// The fields of `required` (name, whether present) that are missing.
+    pub fn missing_among(required: &[(&'static str, bool)]) -> Vec<Self> {
+        required
+            .iter()
+            .filter(|(_, present)| !present)
+            .map(|(field, _)| Drift::missing(field))
+            .collect()
+    }
+
+    /// Drift of an enumerated field: missing, or not one of `known`.
+    pub fn of_enum(field: &'static str, value: Option<&str>, known: &[&str]) -> Option<Self> {
+        match value {
+            None => Some(Drift::missing(field)),
+            Some(value) if known.contains(&value) => None,
+            Some(value) => Some(Drift {
+                field,
+                value: Some(value.to_string()),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            None => write!(f, "`{}` is missing", self.field),
+            Some(value) => write!(f, "`{}` has the unknown value {value:?}", self.field),
+        }
+    }
+}
+
+/// Reads a whole answer as the JSON document `T`; an answer that is not JSON (an HTML portal or
+/// error page) is a bad response, never a document.
+fn json<T: serde::de::DeserializeOwned>(
+    answer: &crate::http::Answer,
+    what: &str,
+) -> Result<T, ProviderError> {
+    let content_type = answer.content_type();
+    if !content_type.contains("json") {
+        return Err(ProviderError::BadResponse(format!(
+            "{what} answered {} instead of JSON",
+            if content_type.is_empty() {
+                "without a content type"
+            } else {
+                content_type.as_str()
+            }
+        )));
+    }
+    serde_json::from_slice(&answer.body).map_err(|error| {
+        ProviderError::BadResponse(format!("{what} is not the expected JSON ({error})"))
+    })
 }
 
 /// Why a player's import stopped early.
@@ -129,6 +200,17 @@ pub enum ProviderError {
     },
     #[error("{0}")]
     BadResponse(String),
+    /// The provider refuses this client (an HTTP 403 that is not a rate decision), most often
+    /// for its User-Agent.
+    #[error("{0}")]
+    Refused(String),
+    /// The Lichess export stream broke off again and again without a new game.
+    #[error("game export: {last} (after {tries} tries)")]
+    ExportBroken {
+        tries: u32,
+        #[source]
+        last: lichess::Break,
+    },
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]
@@ -137,7 +219,7 @@ pub enum ProviderError {
 
 impl ProviderError {
     /// Maps a request error, treating a 404 as the player not existing.
-    fn from_http(what: &'static str, error: HttpError) -> Self {
+    pub fn from_http(what: &'static str, error: HttpError) -> Self {
         match error {
             HttpError::NotFound => ProviderError::UserNotFound,
             HttpError::Interrupted => ProviderError::Interrupted,
