@@ -88,14 +88,18 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__check)
-            opts="-q -v -h -V --games --json --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
+        chess__import__subcmd__check)
+            opts="-q -v -h -V --games --json --junit --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --games)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -142,7 +146,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__completions)
+        chess__import__subcmd__completions)
             opts="-q -v -h -V --progress --quiet --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -160,7 +164,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__enqueue)
+        chess__import__subcmd__enqueue)
             opts="-f -q -v -h -V --file --db --json --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -190,7 +194,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__export)
+        chess__import__subcmd__export)
             opts="-p -o -q -v -h -V --db --player --since --until --out --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -236,7 +240,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help)
+        chess__import__subcmd__help)
             opts="import check status export enqueue worker completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -250,7 +254,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__check)
+        chess__import__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -264,7 +268,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__completions)
+        chess__import__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -278,7 +282,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__enqueue)
+        chess__import__subcmd__help__subcmd__enqueue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -292,7 +296,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__export)
+        chess__import__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -306,7 +310,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__help)
+        chess__import__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -320,7 +324,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__import)
+        chess__import__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -334,7 +338,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__status)
+        chess__import__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -348,7 +352,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__help__subcmd__worker)
+        chess__import__subcmd__help__subcmd__worker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -362,7 +366,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__import)
+        chess__import__subcmd__import)
             opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -452,7 +456,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__status)
+        chess__import__subcmd__status)
             opts="-q -v -h -V --db --json --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -474,7 +478,7 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        chess__subcmd__import__subcmd__worker)
+        chess__import__subcmd__worker)
             opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

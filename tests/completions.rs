@@ -62,3 +62,53 @@ fn scripts_name_every_subcommand() {
         assert!(bash.contains(command), "bash script lacks {command}");
     }
 }
+
+/// What bash's completion function offers for `words`, the last being the word under the
+/// cursor, run as bash runs it: `COMP_WORDS`/`COMP_CWORD` set, then the function called with the
+/// command, the current word and the previous one.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let script = dir.path().join("chess-import.bash");
+    std::fs::write(&script, generated("bash")).expect("write the script");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let cword = words.len() - 1;
+    let previous = words[cword.saturating_sub(1)];
+    let program = format!(
+        "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={cword}\n\
+         _chess__import chess-import '{}' '{previous}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" "),
+        words[cword],
+    );
+    let output = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("run bash");
+    assert!(
+        output.status.success(),
+        "bash: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_past_the_first_word() {
+    assert_eq!(bash_completes(&["chess-import", "im"]), ["import"]);
+    assert_eq!(
+        bash_completes(&["chess-import", "import", "--jso"]),
+        ["--json"]
+    );
+    assert_eq!(
+        bash_completes(&["chess-import", "export", "--pl"]),
+        ["--player"]
+    );
+    assert_eq!(
+        bash_completes(&["chess-import", "import", "--progress", ""]),
+        ["auto", "bars", "plain", "none"]
+    );
+}
