@@ -23,7 +23,7 @@ mod sink;
 mod writer;
 
 use sink::PlayerSink;
-use writer::Writer;
+use writer::{CommitPolicy, Failure, Writer};
 
 /// What the importer tells whoever draws its progress.
 #[derive(Clone, Debug)]
@@ -138,7 +138,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> RunReport {
     let started = Instant::now();
-    let (writer, writer_thread) = Writer::spawn(store, events.clone());
+    let (writer, writer_thread) = Writer::spawn(store, events.clone(), CommitPolicy::default());
     let heartbeat = tokio::spawn(writer::renew_leases(
         writer.clone(),
         options.owner.clone(),
@@ -259,7 +259,7 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
         player: player.clone(),
     });
     let mut report = match prepare(&shared, &player).await {
-        Ok(state) => fetch_and_store(&shared, &player, state).await,
+        Ok((state, failure)) => fetch_and_store(&shared, &player, state, failure).await,
         Err(report) => report,
     };
     if report.status != PlayerStatus::Skipped {
@@ -273,10 +273,14 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
 }
 
 /// Takes the player's lease and reads where its last import stopped.
-async fn prepare(shared: &RunContext, player: &Player) -> Result<PlayerState, PlayerReport> {
+async fn prepare(
+    shared: &RunContext,
+    player: &Player,
+) -> Result<(PlayerState, Failure), PlayerReport> {
     let options = &shared.options;
-    let failed =
-        |error: String| PlayerReport::without_games(player, PlayerStatus::Failed, Some(error));
+    let failed = |error: writer::WriteError| {
+        PlayerReport::without_games(player, PlayerStatus::Failed, Some(error.to_string()))
+    };
     match shared
         .writer
         .lease(player, &options.owner, options.lease_ttl)
@@ -295,7 +299,12 @@ async fn prepare(shared: &RunContext, player: &Player) -> Result<PlayerState, Pl
     shared.writer.state(player).await.map_err(failed)
 }
 
-async fn fetch_and_store(shared: &RunContext, player: &Player, state: PlayerState) -> PlayerReport {
+async fn fetch_and_store(
+    shared: &RunContext,
+    player: &Player,
+    state: PlayerState,
+    failure: Failure,
+) -> PlayerReport {
     let options = &shared.options;
     let plan = Plan {
         resume: state.resume,
@@ -309,6 +318,7 @@ async fn fetch_and_store(shared: &RunContext, player: &Player, state: PlayerStat
         &shared.writer,
         &shared.events,
         player.clone(),
+        failure,
         options.batch_size,
         options.flush_interval,
     );
@@ -334,7 +344,7 @@ async fn fetch_and_store(shared: &RunContext, player: &Player, state: PlayerStat
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
     let (status, message) = match totals.write_error {
-        Some(error) => (PlayerStatus::Failed, Some(error)),
+        Some(error) => (PlayerStatus::Failed, Some(error.to_string())),
         None => (status, message),
     };
     PlayerReport {

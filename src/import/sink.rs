@@ -2,14 +2,13 @@
 //! writer, each with the cursor it completes.
 
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::Event;
-use super::writer::{WriteRequest, Writer};
+use super::writer::{Failure, WriteRequest, Writer};
 use crate::game::GameRecord;
 use crate::http::Notice;
 use crate::player::Player;
@@ -22,13 +21,16 @@ pub(super) struct PlayerSink {
     writer: Writer,
     events: mpsc::UnboundedSender<Event>,
     /// Set by the writer when storing this player's games failed.
-    failure: Arc<OnceLock<String>>,
+    failure: Failure,
     pending: Vec<GameRecord>,
     pending_cursor: Option<Cursor>,
     pending_ongoing: Vec<String>,
     pending_resolved: Vec<String>,
     pending_since: Option<Instant>,
     batch_size: usize,
+    /// How old the oldest pending game may be when another arrives before the batch is handed
+    /// on. Checked as games arrive: a game before a stall waits for the next game or for the
+    /// stream's end or break, where the provider commits what it has.
     flush_interval: Duration,
     fetched: u64,
     months: u64,
@@ -44,10 +46,10 @@ impl PlayerSink {
         writer: &Writer,
         events: &mpsc::UnboundedSender<Event>,
         player: Player,
+        failure: Failure,
         batch_size: usize,
         flush_interval: Duration,
     ) -> Self {
-        let failure = writer.failure_slot(&player);
         PlayerSink {
             player,
             writer: writer.clone(),

@@ -17,6 +17,48 @@ use crate::providers::SinkClosed;
 use crate::resume::{Cursor, MonthValidator};
 use crate::store::{Batch, Lease, PlayerState, Store, StoreError};
 
+/// Set by the writer thread once storing a player's games has failed, and read by that player's
+/// sink, which then stops its provider.
+pub(super) type Failure = Arc<OnceLock<WriteError>>;
+
+/// Why the writer could not do what it was asked. Shared, since one store error is both the
+/// player's report and the reason its sink stops.
+#[derive(Clone, Debug, thiserror::Error)]
+pub(super) enum WriteError {
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    /// The writer thread has ended (after a store error elsewhere, or at the end of the run).
+    #[error(transparent)]
+    Closed(#[from] SinkClosed),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(error: StoreError) -> Self {
+        WriteError::Store(Arc::new(error))
+    }
+}
+
+/// When the writer commits the batches it has written: as soon as anything else is to be done,
+/// after `when_idle` without another batch, or `interval` after the first uncommitted one.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CommitPolicy {
+    pub(super) interval: Duration,
+    pub(super) when_idle: Duration,
+}
+
+impl Default for CommitPolicy {
+    /// A player's batches may wait half a second for their commit while more keep coming. The
+    /// idle wait is longer than the parser needs for a batch, so that a busy import keeps its
+    /// transaction open, and short enough that a slow download's games are committed as they
+    /// arrive.
+    fn default() -> Self {
+        CommitPolicy {
+            interval: Duration::from_millis(500),
+            when_idle: Duration::from_millis(50),
+        }
+    }
+}
+
 /// Keeps every lease of this process alive while it works, so that a crashed process's leases
 /// expire and a live one's do not.
 pub(super) async fn renew_leases(writer: Writer, owner: String, ttl: Duration) {
@@ -55,7 +97,7 @@ pub(super) enum WriteRequest {
     },
     State {
         player: Player,
-        failure: Arc<OnceLock<String>>,
+        failure: Failure,
         reply: oneshot::Sender<Result<PlayerState, StoreError>>,
     },
     Batch {
@@ -81,14 +123,14 @@ pub(super) struct Totals {
     pub(super) new: u64,
     pub(super) duplicate: u64,
     pub(super) invalid: u64,
-    pub(super) write_error: Option<String>,
+    /// Why storing the player's games failed, if it did.
+    pub(super) write_error: Option<WriteError>,
 }
 
 /// The handle to the writer thread.
 #[derive(Clone)]
 pub(super) struct Writer {
     requests: mpsc::Sender<WriteRequest>,
-    failures: Arc<std::sync::Mutex<HashMap<Player, Arc<OnceLock<String>>>>>,
 }
 
 /// How many batches may wait for the parser thread: enough to keep it busy while providers
@@ -101,6 +143,7 @@ impl Writer {
     pub(super) fn spawn(
         store: Box<dyn Store>,
         events: mpsc::UnboundedSender<Event>,
+        policy: CommitPolicy,
     ) -> (Self, std::thread::JoinHandle<()>) {
         let (requests, receiver) = mpsc::channel(WRITER_QUEUE);
         let (parsed, parsed_receiver) = std::sync::mpsc::sync_channel(PARSED_QUEUE);
@@ -111,24 +154,15 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("writer".into())
             .spawn(move || {
-                write_loop(store, parsed_receiver, events);
+                write_loop(store, parsed_receiver, events, policy);
                 let _ = parser.join();
             })
             .unwrap_or_else(|error| panic!("cannot start the writer thread: {error}"));
-        let writer = Writer {
-            requests,
-            failures: Arc::default(),
-        };
-        (writer, thread)
+        (Writer { requests }, thread)
     }
 
     pub(super) async fn send(&self, request: WriteRequest) -> Result<(), SinkClosed> {
         self.requests.send(request).await.map_err(|_| SinkClosed)
-    }
-
-    pub(super) fn failure_slot(&self, player: &Player) -> Arc<OnceLock<String>> {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.entry(player.clone()).or_default().clone()
     }
 
     pub(super) async fn lease(
@@ -136,7 +170,7 @@ impl Writer {
         player: &Player,
         owner: &str,
         ttl: Duration,
-    ) -> Result<Lease, String> {
+    ) -> Result<Lease, WriteError> {
         self.ask(|reply| WriteRequest::Lease {
             player: player.clone(),
             owner: owner.to_string(),
@@ -146,26 +180,31 @@ impl Writer {
         .await
     }
 
-    pub(super) async fn state(&self, player: &Player) -> Result<PlayerState, String> {
-        self.ask(|reply| WriteRequest::State {
-            player: player.clone(),
-            failure: self.failure_slot(player),
-            reply,
-        })
-        .await
+    /// Where the player's import resumes, and the slot through which the writer will tell its
+    /// sink that storing its games failed.
+    pub(super) async fn state(
+        &self,
+        player: &Player,
+    ) -> Result<(PlayerState, Failure), WriteError> {
+        let failure = Failure::default();
+        let state = self
+            .ask(|reply| WriteRequest::State {
+                player: player.clone(),
+                failure: failure.clone(),
+                reply,
+            })
+            .await?;
+        Ok((state, failure))
     }
 
     /// Sends the request `make` builds around a reply channel, and waits for the store's answer.
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteRequest,
-    ) -> Result<T, String> {
+    ) -> Result<T, WriteError> {
         let (reply, answer) = oneshot::channel();
-        self.send(make(reply)).await.map_err(|e| e.to_string())?;
-        match answer.await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(SinkClosed.to_string()),
-        }
+        self.send(make(reply)).await?;
+        Ok(answer.await.map_err(|_| SinkClosed)??)
     }
 
     pub(super) async fn release(&self, player: &Player, owner: &str) {
@@ -177,28 +216,23 @@ impl Writer {
             .await;
     }
 
+    /// Records the end of the player's import and returns what was stored for it. A writer
+    /// that has gone away stored nothing more, which the totals say.
     pub(super) async fn finish(&self, player: &Player, error: Option<String>) -> Totals {
         let (reply, answer) = oneshot::channel();
-        let sent = self
-            .send(WriteRequest::Finish {
-                player: player.clone(),
-                error,
-                reply,
-            })
-            .await;
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(player);
-        match sent {
-            Ok(()) => answer.await.unwrap_or_else(|_| Totals {
-                write_error: Some(SinkClosed.to_string()),
-                ..Totals::default()
-            }),
-            Err(error) => Totals {
-                write_error: Some(error.to_string()),
-                ..Totals::default()
-            },
+        let request = WriteRequest::Finish {
+            player: player.clone(),
+            error,
+            reply,
+        };
+        if self.send(request).await.is_ok()
+            && let Ok(totals) = answer.await
+        {
+            return totals;
+        }
+        Totals {
+            write_error: Some(SinkClosed.into()),
+            ..Totals::default()
         }
     }
 }
@@ -247,10 +281,11 @@ fn write_loop(
     mut store: Box<dyn Store>,
     requests: std::sync::mpsc::Receiver<WriteRequest>,
     events: mpsc::UnboundedSender<Event>,
+    policy: CommitPolicy,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
 
-    let mut players: HashMap<Player, (Totals, Arc<OnceLock<String>>)> = HashMap::new();
+    let mut players: HashMap<Player, (Totals, Failure)> = HashMap::new();
     let mut open: Option<Uncommitted> = None;
     loop {
         let request = match &open {
@@ -259,8 +294,8 @@ fn write_loop(
                 Err(_) => break,
             },
             Some(uncommitted) => {
-                let left = COMMIT_INTERVAL.saturating_sub(uncommitted.since.elapsed());
-                match requests.recv_timeout(left.min(COMMIT_WHEN_IDLE)) {
+                let left = policy.interval.saturating_sub(uncommitted.since.elapsed());
+                match requests.recv_timeout(left.min(policy.when_idle)) {
                     Ok(request) => request,
                     Err(RecvTimeoutError::Timeout) => {
                         commit(&mut *store, &mut open, &mut players, &events);
@@ -341,7 +376,7 @@ fn write_loop(
                     Err(error) => {
                         // The store rolled back the open transaction: none of it was stored.
                         open = None;
-                        fail(&player, totals, failure, error.to_string());
+                        fail(&player, totals, failure, error);
                     }
                 }
             }
@@ -351,8 +386,9 @@ fn write_loop(
                 reply,
             } => {
                 let (totals, _) = players.remove(&player).unwrap_or_default();
-                let error = totals.write_error.as_deref().or(error.as_deref());
-                if let Err(record_error) = store.record_result(&player, error) {
+                let write_error = totals.write_error.as_ref().map(ToString::to_string);
+                let error = write_error.or(error);
+                if let Err(record_error) = store.record_result(&player, error.as_deref()) {
                     tracing::warn!("{player}: cannot record the result: {record_error}");
                 }
                 let _ = reply.send(totals);
@@ -361,13 +397,6 @@ fn write_loop(
     }
     commit(&mut *store, &mut open, &mut players, &events);
 }
-
-/// How long a player's written batches may wait for their commit while more keep coming.
-const COMMIT_INTERVAL: Duration = Duration::from_millis(500);
-/// How long the writer waits for another batch before it commits what it wrote: longer than the
-/// parser needs for a batch, so that a busy import keeps its transaction open, and short enough
-/// that a slow download's games are committed as they arrive.
-const COMMIT_WHEN_IDLE: Duration = Duration::from_millis(50);
 
 /// Batches written into the store's open transaction, and what they did.
 struct Uncommitted {
@@ -380,7 +409,7 @@ struct Uncommitted {
 fn commit(
     store: &mut dyn Store,
     open: &mut Option<Uncommitted>,
-    players: &mut HashMap<Player, (Totals, Arc<OnceLock<String>>)>,
+    players: &mut HashMap<Player, (Totals, Failure)>,
     events: &mpsc::UnboundedSender<Event>,
 ) {
     let Some(Uncommitted { player, counts, .. }) = open.take() else {
@@ -392,6 +421,11 @@ fn commit(
     };
     match committed {
         Ok(_) => {
+            tracing::info!(
+                "{player}: committed {} new and {} duplicate games",
+                counts.new,
+                counts.duplicate
+            );
             totals.new += counts.new;
             totals.duplicate += counts.duplicate;
             totals.invalid += counts.invalid;
@@ -402,13 +436,238 @@ fn commit(
                 invalid: totals.invalid,
             });
         }
-        Err(error) => fail(&player, totals, failure, error.to_string()),
+        Err(error) => fail(&player, totals, failure, error),
     }
 }
 
 /// Storing the player's games failed: its provider stops, and its report says why.
-fn fail(player: &Player, totals: &mut Totals, failure: &OnceLock<String>, message: String) {
-    tracing::error!("{player}: {message}");
-    let _ = failure.set(message.clone());
-    totals.write_error = Some(message);
+fn fail(player: &Player, totals: &mut Totals, failure: &Failure, error: StoreError) {
+    tracing::error!("{player}: {error}");
+    let error = WriteError::from(error);
+    let _ = failure.set(error.clone());
+    totals.write_error = Some(error);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::import::sink::PlayerSink;
+    use crate::player::Platform;
+    use crate::providers::Sink;
+    use crate::store::WriteCounts;
+
+    const PGN: &str = "[Result \"1-0\"]\n\n1. e4 e5 2. Qh5 Nc6 3. Bc4 Nf6 4. Qxf7# 1-0\n";
+
+    /// What the store saw, for the test to read after the writer has done its work.
+    #[derive(Default)]
+    struct Log {
+        commits: Vec<String>,
+        stored: HashSet<String>,
+    }
+
+    /// A store in memory that can be told to fail a player's commit.
+    struct MemoryStore {
+        log: Arc<Mutex<Log>>,
+        pending: Vec<(String, String)>,
+        fail_commit_of: Option<String>,
+    }
+
+    impl MemoryStore {
+        fn new(fail_commit_of: Option<&str>) -> (Self, Arc<Mutex<Log>>) {
+            let log = Arc::new(Mutex::new(Log::default()));
+            let store = MemoryStore {
+                log: log.clone(),
+                pending: Vec::new(),
+                fail_commit_of: fail_commit_of.map(str::to_string),
+            };
+            (store, log)
+        }
+    }
+
+    fn failure(reason: &str) -> StoreError {
+        StoreError::Query {
+            target: "memory".into(),
+            reason: reason.into(),
+        }
+    }
+
+    impl Store for MemoryStore {
+        fn player_state(&mut self, _player: &Player) -> Result<PlayerState, StoreError> {
+            Ok(PlayerState::default())
+        }
+
+        fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError> {
+            let log = self.log.lock().unwrap();
+            let mut counts = WriteCounts::default();
+            for game in batch.games {
+                let known = log.stored.contains(&game.game_id)
+                    || self.pending.iter().any(|(_, id)| *id == game.game_id);
+                if known {
+                    counts.duplicate += 1;
+                } else {
+                    counts.new += 1;
+                    self.pending
+                        .push((batch.player.to_string(), game.game_id.clone()));
+                }
+            }
+            Ok(counts)
+        }
+
+        fn commit(&mut self) -> Result<(), StoreError> {
+            let pending = std::mem::take(&mut self.pending);
+            let Some((player, _)) = pending.first() else {
+                return Ok(());
+            };
+            if self.fail_commit_of.as_ref() == Some(player) {
+                return Err(failure("disk full"));
+            }
+            let mut log = self.log.lock().unwrap();
+            log.commits.push(player.clone());
+            log.stored.extend(pending.into_iter().map(|(_, id)| id));
+            Ok(())
+        }
+
+        fn record_result(&mut self, _: &Player, _: Option<&str>) -> Result<(), StoreError> {
+            Ok(())
+        }
+
+        fn try_lease(&mut self, _: &Player, _: &str, _: Duration) -> Result<Lease, StoreError> {
+            Ok(Lease::Acquired)
+        }
+
+        fn renew_leases(&mut self, _: &str, _: Duration) -> Result<(), StoreError> {
+            Ok(())
+        }
+
+        fn release_lease(&mut self, _: &Player, _: &str) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// Commits only when the writer has something else to do: no timer decides for the test.
+    const PATIENT: CommitPolicy = CommitPolicy {
+        interval: Duration::from_secs(3600),
+        when_idle: Duration::from_secs(3600),
+    };
+
+    fn player(spec: &str) -> Player {
+        spec.parse().unwrap()
+    }
+
+    async fn batch(writer: &Writer, player: &Player, ids: &[&str]) {
+        let games = ids
+            .iter()
+            .map(|id| GameRecord::new(Platform::Lichess, *id, PGN))
+            .collect();
+        let request = WriteRequest::Batch {
+            player: player.clone(),
+            games,
+            cursor: None,
+            month: None,
+            ongoing: Vec::new(),
+            resolved: Vec::new(),
+            invalid: 0,
+        };
+        writer.send(request).await.unwrap();
+    }
+
+    fn spawn(store: MemoryStore) -> (Writer, std::thread::JoinHandle<()>) {
+        let (events, _) = mpsc::unbounded_channel();
+        Writer::spawn(Box::new(store), events, PATIENT)
+    }
+
+    #[tokio::test]
+    async fn two_batches_of_one_player_share_one_commit() {
+        let (store, log) = MemoryStore::new(None);
+        let (writer, thread) = spawn(store);
+        let alice = player("lichess:alice");
+        writer.state(&alice).await.unwrap();
+        batch(&writer, &alice, &["a1", "a2"]).await;
+        batch(&writer, &alice, &["a3", "a1"]).await;
+        let totals = writer.finish(&alice, None).await;
+        assert_eq!((totals.new, totals.duplicate), (3, 1));
+        assert!(totals.write_error.is_none());
+        drop(writer);
+        thread.join().unwrap();
+        assert_eq!(log.lock().unwrap().commits, ["lichess:alice"]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_another_player_commits_the_first() {
+        let (store, log) = MemoryStore::new(None);
+        let (writer, thread) = spawn(store);
+        let (alice, bob) = (player("lichess:alice"), player("chesscom:bob"));
+        writer.state(&alice).await.unwrap();
+        writer.state(&bob).await.unwrap();
+        batch(&writer, &alice, &["a1"]).await;
+        batch(&writer, &bob, &["b1"]).await;
+        batch(&writer, &alice, &["a2"]).await;
+        assert_eq!(writer.finish(&alice, None).await.new, 2);
+        assert_eq!(writer.finish(&bob, None).await.new, 1);
+        drop(writer);
+        thread.join().unwrap();
+        assert_eq!(
+            log.lock().unwrap().commits,
+            ["lichess:alice", "chesscom:bob", "lichess:alice"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_only_its_player_and_stops_its_sink() {
+        let (store, log) = MemoryStore::new(Some("chesscom:bob"));
+        let (writer, thread) = spawn(store);
+        let (alice, bob) = (player("lichess:alice"), player("chesscom:bob"));
+        writer.state(&alice).await.unwrap();
+        let (_, bob_failure) = writer.state(&bob).await.unwrap();
+        let (events, _) = mpsc::unbounded_channel();
+        let mut bob_sink = PlayerSink::new(
+            &writer,
+            &events,
+            bob.clone(),
+            bob_failure.clone(),
+            10,
+            Duration::from_secs(3600),
+        );
+        bob_sink
+            .game(GameRecord::new(Platform::Chesscom, "b1", PGN), None)
+            .await
+            .unwrap();
+        // Handing bob's batch over, then alice's, makes the writer commit bob's: it fails.
+        bob_sink.commit(None, None).await.unwrap();
+        batch(&writer, &alice, &["a1"]).await;
+        let alice_totals = writer.finish(&alice, None).await;
+        assert_eq!(alice_totals.new, 1);
+        assert!(alice_totals.write_error.is_none());
+        assert!(bob_failure.get().is_some(), "bob's sink is told");
+        let next = GameRecord::new(Platform::Chesscom, "b2", PGN);
+        assert!(
+            bob_sink.game(next, None).await.is_err(),
+            "bob's provider stops"
+        );
+        let bob_totals = writer.finish(&bob, None).await;
+        assert_eq!(bob_totals.new, 0, "nothing of bob's was committed");
+        let error = bob_totals.write_error.expect("bob failed");
+        assert!(error.to_string().contains("disk full"), "{error}");
+        drop((writer, bob_sink));
+        thread.join().unwrap();
+        assert_eq!(log.lock().unwrap().commits, ["lichess:alice"]);
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_is_gone_reports_it_instead_of_hanging() {
+        let alice = player("lichess:alice");
+        // A writer thread that has ended: nobody receives its requests any more.
+        let (requests, receiver) = mpsc::channel(1);
+        drop(receiver);
+        let gone = Writer { requests };
+        assert!(matches!(
+            gone.state(&alice).await,
+            Err(WriteError::Closed(_))
+        ));
+        let totals = gone.finish(&alice, None).await;
+        assert!(matches!(totals.write_error, Some(WriteError::Closed(_))));
+    }
 }
