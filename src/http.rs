@@ -1,6 +1,12 @@
 //! The one HTTP client of a run, and the etiquette every request follows: per-provider lanes,
 //! `Retry-After`, capped exponential backoff with jitter, and a clear split between answers worth
 //! retrying and answers that are final.
+//!
+//! Written here rather than taken from a crate on purpose: the providers' rules are "at most N
+//! in flight" and "pause everyone until T", a semaphore and a deadline rather than the token
+//! rate of governor; and no retry crate (backon, reqwest-retry) pauses a whole lane, narrows it
+//! to one request after a 429, stops it for the run after a block, or keeps a permit while a
+//! body streams.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

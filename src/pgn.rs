@@ -8,7 +8,13 @@
 //! it reads it, skipping comments (the `[%clk]` on every move), NAGs and variations. The movetext
 //! is not left to pgn-reader's own parser because that one silently drops any token it cannot
 //! read as SAN: a garbled last move (`Qe9`, a German `Sf3`) would vanish and the game would still
-//! count as valid.
+//! count as valid, and its `Visitor` has no hook that would tell (0.29 has none for an unread
+//! token; a strict visitor misses a garbled last move, or an even number of dropped tokens).
+//!
+//! The replay reads pgn-reader's movetext tokens minus three forms that neither provider emits:
+//! castling written with zeros (`0-0`), `%` escape lines, and results in Unicode (`½-½`, an en
+//! dash). A game using them is flagged invalid; so the replay is stricter than pgn-reader, never
+//! looser.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -408,13 +414,13 @@ fn skip_variation(mut rest: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// Whether a line break followed by `after` ends the game's movetext, as in pgn-reader: a blank
-/// line or the next game's tags.
+/// Whether a line break followed by `after` ends the game's movetext: a blank line or the next
+/// game's tags, where pgn-reader ends it too.
 fn ends_game(after: &[u8]) -> bool {
     matches!(after, [b'\n' | b'[', ..] | [b'\r', b'\n', ..])
 }
 
-/// The bytes that end a SAN token, as in pgn-reader.
+/// The bytes that end a SAN token: the same set as pgn-reader 0.29's `is_token_end`.
 fn ends_token(byte: u8) -> bool {
     matches!(
         byte,
