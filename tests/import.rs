@@ -362,6 +362,23 @@ fn odd_games_are_stored_flagged_or_skipped_and_counted(backend: Backend) {
 }
 
 #[test]
+fn a_malformed_provider_url_is_a_usage_error_before_the_database_is_made() {
+    let fake = FakeServer::start();
+    let run = Import::new(&fake)
+        .players(["lichess:alice"])
+        .args(["--lichess-url", "lichess.org"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--lichess-url \"lichess.org\" is not an http(s) URL"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.db.exists(), "the database was created");
+}
+
+#[test]
 fn unusable_databases_are_usage_errors_naming_the_path() {
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 1, T0, MINUTE);
