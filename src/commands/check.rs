@@ -406,7 +406,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
             HttpError::Transport { .. } | HttpError::Request(_) | HttpError::Interrupted => None,
         },
         // The answer came (2xx) but was not what the import reads.
-        ProviderError::BadResponse(_) => Some(200),
+        ProviderError::BadResponse(_) | ProviderError::NotJson { .. } => Some(200),
         _ => None,
     }
 }

@@ -151,9 +151,11 @@ pub async fn archive_months(
             "archive list answered 304 to an unconditional request".into(),
         ));
     };
-    let archives: Archives = serde_json::from_slice(&bytes).map_err(|error| {
-        ProviderError::BadResponse(format!("archive list is not the expected JSON ({error})"))
-    })?;
+    let archives: Archives =
+        serde_json::from_slice(&bytes).map_err(|source| ProviderError::NotJson {
+            what: "archive list",
+            source,
+        })?;
     let mut months = archives
         .archives
         .iter()

@@ -169,7 +169,7 @@ impl std::fmt::Display for Drift {
 /// error page) is a bad response, never a document.
 fn json<T: serde::de::DeserializeOwned>(
     answer: &crate::http::Answer,
-    what: &str,
+    what: &'static str,
 ) -> Result<T, ProviderError> {
     let content_type = answer.content_type();
     if !content_type.contains("json") {
@@ -182,9 +182,7 @@ fn json<T: serde::de::DeserializeOwned>(
             }
         )));
     }
-    serde_json::from_slice(&answer.body).map_err(|error| {
-        ProviderError::BadResponse(format!("{what} is not the expected JSON ({error})"))
-    })
+    serde_json::from_slice(&answer.body).map_err(|source| ProviderError::NotJson { what, source })
 }
 
 /// Why a player's import stopped early.
@@ -198,8 +196,16 @@ pub enum ProviderError {
         #[source]
         source: HttpError,
     },
+    /// An answer that breaks the provider's protocol (the wrong kind of body, an error object).
     #[error("{0}")]
     BadResponse(String),
+    /// A JSON document that is not the one expected.
+    #[error("{what} is not the expected JSON ({source})")]
+    NotJson {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
     /// The provider refuses this client (an HTTP 403 that is not a rate decision), most often
     /// for its User-Agent.
     #[error("{0}")]
