@@ -1,0 +1,180 @@
+//! What a run leaves on the screen: a permanent line per finished player, and the summary table.
+
+use crate::report::{PlayerReport, PlayerStatus, RunReport};
+
+/// Wraps `text` in an SGR colour when colours are on.
+fn paint(text: &str, sgr: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The permanent line a finished player leaves, e.g.
+/// `✔ lichess:alice  1,234 new · 12 dup · 0 invalid · 14.2s` or `✘ chesscom:bob  user not found`.
+pub fn result_line(report: &PlayerReport, color: bool) -> String {
+    let name = report.player_name();
+    let counts = || {
+        let mut counts = format!(
+            "{} new · {} dup · {} invalid",
+            thousands(report.new_games),
+            thousands(report.duplicate_games),
+            thousands(report.invalid_games),
+        );
+        if report.skipped_games > 0 {
+            counts.push_str(&format!(" · {} skipped", thousands(report.skipped_games)));
+        }
+        counts.push_str(&format!(" · {:.1}s", report.elapsed_ms as f64 / 1000.0));
+        counts
+    };
+    let error = report.error.as_deref();
+    match report.status {
+        PlayerStatus::Ok => format!("{} {name}  {}", paint("✔", "32", color), counts()),
+        PlayerStatus::Failed => {
+            let mut line = format!(
+                "{} {name}  {}",
+                paint("✘", "31", color),
+                error.unwrap_or("failed")
+            );
+            // What was stored before the failure is kept; say so.
+            if report.new_games + report.duplicate_games > 0 {
+                line.push_str(&format!(" (after {})", counts()));
+            }
+            line
+        }
+        PlayerStatus::Interrupted => format!(
+            "{} {name}  interrupted · {}",
+            paint("✘", "33", color),
+            counts()
+        ),
+        PlayerStatus::Skipped => format!(
+            "{} {name}  skipped: {}",
+            paint("–", "2", color),
+            error.unwrap_or("import already in progress elsewhere")
+        ),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The human summary table, the same in every progress mode.
+pub fn summary_table(report: &RunReport) -> String {
+    let width = report
+        .players
+        .iter()
+        .map(|p| p.player_name().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut out = format!(
+        "{:width$}  {:11}  {:>9}  {:>9}  {:>7}  {:>7}  {:>8}  error\n",
+        "player", "status", "new", "duplicate", "invalid", "skipped", "time"
+    );
+    for p in &report.players {
+        let row = format!(
+            "{:width$}  {:11}  {:>9}  {:>9}  {:>7}  {:>7}  {:>7.1}s  {}",
+            p.player_name(),
+            p.status.as_str(),
+            thousands(p.new_games),
+            thousands(p.duplicate_games),
+            thousands(p.invalid_games),
+            thousands(p.skipped_games),
+            p.elapsed_ms as f64 / 1000.0,
+            p.error.as_deref().unwrap_or("")
+        );
+        out.push_str(row.trim_end());
+        out.push('\n');
+    }
+    let players = report.players.len() as u64;
+    let mut totals = format!(
+        "{} new games from {} player{}; {} failed",
+        thousands(report.new_games),
+        thousands(players),
+        if players == 1 { "" } else { "s" },
+        thousands(report.failed_players),
+    );
+    if report.skipped_players > 0 {
+        totals.push_str(&format!(", {} skipped", thousands(report.skipped_players)));
+    }
+    if report.interrupted {
+        totals.push_str(", interrupted");
+    }
+    totals.push_str(&format!(" in {:.1}s\n", report.elapsed_ms as f64 / 1000.0));
+    out.push_str(&totals);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::report;
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn result_lines_say_what_happened() {
+        let mut ok = report("lichess:alice", PlayerStatus::Ok, None);
+        ok.new_games = 1234;
+        ok.duplicate_games = 12;
+        assert_eq!(
+            result_line(&ok, false),
+            "✔ lichess:alice  1,234 new · 12 dup · 0 invalid · 14.2s"
+        );
+        assert_eq!(
+            result_line(&ok, true),
+            "\x1b[32m✔\x1b[0m lichess:alice  1,234 new · 12 dup · 0 invalid · 14.2s"
+        );
+        let missing = report("chesscom:bob", PlayerStatus::Failed, Some("user not found"));
+        assert_eq!(
+            result_line(&missing, false),
+            "✘ chesscom:bob  user not found"
+        );
+        let mut partly = report("lichess:carol", PlayerStatus::Failed, Some("HTTP 503"));
+        partly.new_games = 3;
+        partly.skipped_games = 1;
+        assert_eq!(
+            result_line(&partly, false),
+            "✘ lichess:carol  HTTP 503 (after 3 new · 0 dup · 0 invalid · 1 skipped · 14.2s)"
+        );
+        let skipped = report("lichess:dave", PlayerStatus::Skipped, Some("held by x"));
+        assert_eq!(
+            result_line(&skipped, false),
+            "– lichess:dave  skipped: held by x"
+        );
+    }
+
+    #[test]
+    fn summary_table_lists_every_player_and_the_totals() {
+        let mut ok = report("lichess:alice", PlayerStatus::Ok, None);
+        ok.new_games = 1234;
+        let failed = report("chesscom:bob", PlayerStatus::Failed, Some("user not found"));
+        let skipped = report("lichess:carol", PlayerStatus::Skipped, Some("held by x"));
+        let run = RunReport::new(vec![ok, failed, skipped], false, 15_000);
+        assert_eq!(
+            summary_table(&run),
+            "player         status             new  duplicate  invalid  skipped      time  error\n\
+             lichess:alice  ok               1,234          0        0        0     14.2s\n\
+             chesscom:bob   failed               0          0        0        0     14.2s  user not found\n\
+             lichess:carol  skipped              0          0        0        0     14.2s  held by x\n\
+             1,234 new games from 3 players; 1 failed, 1 skipped in 15.0s\n"
+        );
+    }
+}
