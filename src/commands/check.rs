@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use indicatif::HumanCount;
 use reqwest::header::ACCEPT;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -16,7 +17,7 @@ use crate::http::{HttpError, Notice};
 use crate::pgn;
 use crate::player::{Platform, Player};
 use crate::providers::Source;
-use crate::view::{Screen, thousands};
+use crate::view::Screen;
 
 /// The whole check, as `--json` prints it.
 #[derive(Clone, Debug, Serialize)]
@@ -166,7 +167,7 @@ impl Checker {
                         detail: profile
                             .count
                             .and_then(|c| c.all)
-                            .map(|n| format!("profile counts {} games", thousands(n))),
+                            .map(|n| format!("profile counts {} games", HumanCount(n))),
                         ..checked
                     },
                     Ok(profile) => EndpointCheck {
@@ -251,7 +252,7 @@ impl Checker {
                     let newest = list.archives.iter().filter_map(|url| month_path(url)).max();
                     let months = list.archives.len() as u64;
                     let archives = EndpointCheck {
-                        detail: Some(format!("{} months", thousands(months))),
+                        detail: Some(format!("{} months", HumanCount(months))),
                         ..check(player, &archives_path, status, started, Verdict::Ok)
                     };
                     match newest {
@@ -613,8 +614,8 @@ pub fn table(report: &CheckReport) -> String {
             c.request,
             c.status.map_or_else(dash, |s| s.to_string()),
             c.latency_ms
-                .map_or_else(dash, |ms| format!("{} ms", thousands(ms))),
-            c.games.map_or_else(dash, thousands),
+                .map_or_else(dash, |ms| format!("{} ms", HumanCount(ms))),
+            c.games.map_or_else(dash, |n| HumanCount(n).to_string()),
         ));
     }
     let verdicts: Vec<String> = report

@@ -2,12 +2,12 @@
 //! PostgreSQL the job queue the workers share.
 
 use anyhow::Context;
+use indicatif::HumanCount;
 use serde::Serialize;
 
 use super::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
 use crate::store::catalog::{self, Job, PlayerSummary, QueueSummary};
-use crate::view::thousands;
 
 pub fn exec(args: &StatusArgs) -> anyhow::Result<Exit> {
     let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
@@ -175,7 +175,7 @@ fn table(players: &[PlayerSummary]) -> String {
     for (p, name) in players.iter().zip(&names) {
         let row = format!(
             "{name:width$}  {:>9}  {:16}  {:16}  {}",
-            thousands(p.games),
+            HumanCount(p.games).to_string(),
             minute(p.newest_game_at),
             minute(p.last_success_at),
             p.last_error.as_deref().unwrap_or("")
@@ -194,10 +194,10 @@ fn queue_table(queue: &QueueSummary) -> String {
     }
     let mut out = format!(
         "queue: {} queued, {} running, {} done, {} failed\n",
-        thousands(queue.queued),
-        thousands(queue.running),
-        thousands(queue.done),
-        thousands(queue.failed)
+        HumanCount(queue.queued),
+        HumanCount(queue.running),
+        HumanCount(queue.done),
+        HumanCount(queue.failed)
     );
     let name = |job: &Job| format!("{}:{}", job.platform, job.username);
     // One width for both lists, so that they read as one table.

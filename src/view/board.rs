@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use super::thousands;
+use indicatif::HumanCount;
+
 use crate::http::Notice;
 use crate::import::Event;
 use crate::player::Player;
@@ -174,7 +175,7 @@ impl Board {
         if self.queue.len() > QUEUED_LINES {
             rows.push(format!(
                 "  … {} more queued",
-                thousands((self.queue.len() - QUEUED_LINES) as u64)
+                HumanCount((self.queue.len() - QUEUED_LINES) as u64)
             ));
         }
         rows
@@ -187,10 +188,10 @@ impl Board {
             "importing · {}/{} busy · {} queued · {} done · {} failed · {} games stored · {} · {}",
             self.running.len(),
             self.jobs,
-            thousands(self.queue.len() as u64),
-            thousands(self.done),
-            thousands(self.failed),
-            thousands(stored),
+            HumanCount(self.queue.len() as u64),
+            HumanCount(self.done),
+            HumanCount(self.failed),
+            HumanCount(stored),
             per_second(stored, elapsed),
             compact_duration(elapsed),
         )
@@ -211,7 +212,7 @@ impl Live {
         let mut row = format!(
             "  {:width$}  {state:27}  {:>11} games  {:>7}",
             self.player.to_string(),
-            thousands(self.games),
+            HumanCount(self.games).to_string(),
             per_second(self.games, elapsed),
         );
         let progress = match self.total {
@@ -256,7 +257,7 @@ fn per_second(count: u64, elapsed: Duration) -> String {
     if seconds < 0.001 {
         return "0/s".to_string();
     }
-    format!("{}/s", thousands((count as f64 / seconds).round() as u64))
+    format!("{}/s", HumanCount((count as f64 / seconds).round() as u64))
 }
 
 /// `42s`, rounded up, so that a wait never shows `0s` while it lasts.

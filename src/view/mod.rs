@@ -22,7 +22,7 @@ mod summary;
 
 use board::seconds;
 pub use board::{Board, QUEUED_LINES};
-pub use summary::{result_line, summary_table, thousands};
+pub use summary::{result_line, summary_table};
 
 /// How progress is shown, decided once at start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

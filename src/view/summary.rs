@@ -1,5 +1,7 @@
 //! What a run leaves on the screen: a permanent line per finished player, and the summary table.
 
+use indicatif::HumanCount;
+
 use crate::report::{PlayerReport, PlayerStatus, RunReport};
 
 /// Wraps `text` in an SGR colour when colours are on.
@@ -18,12 +20,12 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
     let counts = || {
         let mut counts = format!(
             "{} new · {} dup · {} invalid",
-            thousands(report.new_games),
-            thousands(report.duplicate_games),
-            thousands(report.invalid_games),
+            HumanCount(report.new_games),
+            HumanCount(report.duplicate_games),
+            HumanCount(report.invalid_games),
         );
         if report.skipped_games > 0 {
-            counts.push_str(&format!(" · {} skipped", thousands(report.skipped_games)));
+            counts.push_str(&format!(" · {} skipped", HumanCount(report.skipped_games)));
         }
         counts.push_str(&format!(" · {:.1}s", report.elapsed_ms as f64 / 1000.0));
         counts
@@ -56,19 +58,6 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The human summary table, the same in every progress mode.
 pub fn summary_table(report: &RunReport) -> String {
     let width = report
@@ -87,10 +76,10 @@ pub fn summary_table(report: &RunReport) -> String {
             "{:width$}  {:11}  {:>9}  {:>9}  {:>7}  {:>7}  {:>7.1}s  {}",
             p.player_name(),
             p.status.as_str(),
-            thousands(p.new_games),
-            thousands(p.duplicate_games),
-            thousands(p.invalid_games),
-            thousands(p.skipped_games),
+            HumanCount(p.new_games).to_string(),
+            HumanCount(p.duplicate_games).to_string(),
+            HumanCount(p.invalid_games).to_string(),
+            HumanCount(p.skipped_games).to_string(),
             p.elapsed_ms as f64 / 1000.0,
             p.error.as_deref().unwrap_or("")
         );
@@ -100,13 +89,13 @@ pub fn summary_table(report: &RunReport) -> String {
     let players = report.players.len() as u64;
     let mut totals = format!(
         "{} new games from {} player{}; {} failed",
-        thousands(report.new_games),
-        thousands(players),
+        HumanCount(report.new_games),
+        HumanCount(players),
         if players == 1 { "" } else { "s" },
-        thousands(report.failed_players),
+        HumanCount(report.failed_players),
     );
     if report.skipped_players > 0 {
-        totals.push_str(&format!(", {} skipped", thousands(report.skipped_players)));
+        totals.push_str(&format!(", {} skipped", HumanCount(report.skipped_players)));
     }
     if report.interrupted {
         totals.push_str(", interrupted");
@@ -120,14 +109,6 @@ pub fn summary_table(report: &RunReport) -> String {
 mod tests {
     use super::super::testing::report;
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
 
     #[test]
     fn result_lines_say_what_happened() {
