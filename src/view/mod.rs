@@ -19,10 +19,12 @@ use crate::report::{PlayerReport, PlayerStatus};
 
 mod board;
 mod summary;
+mod table;
 
 use board::seconds;
 pub use board::{Board, QUEUED_LINES};
 pub use summary::{result_line, summary_table};
+pub use table::{Align, Table};
 
 /// How progress is shown, decided once at start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +44,14 @@ impl Display {
             Display::Plain
         }
     }
+}
+
+/// How many columns stderr's terminal has; `None` when stderr is not a terminal, where lines
+/// may be as long as they are.
+pub fn terminal_width() -> Option<usize> {
+    console::Term::stderr()
+        .size_checked()
+        .map(|(_, columns)| usize::from(columns))
 }
 
 /// <https://no-color.org>: any non-empty `NO_COLOR` turns colours off.

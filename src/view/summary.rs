@@ -1,7 +1,10 @@
 //! What a run leaves on the screen: a permanent line per finished player, and the summary table.
 
+use console::truncate_str;
 use indicatif::HumanCount;
 
+use super::table::Align::{self, Left, Right};
+use super::table::Table;
 use crate::report::{PlayerReport, PlayerStatus, RunReport};
 
 /// Wraps `text` in an SGR colour when colours are on.
@@ -27,7 +30,7 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
         if report.skipped_games > 0 {
             counts.push_str(&format!(" · {} skipped", HumanCount(report.skipped_games)));
         }
-        counts.push_str(&format!(" · {:.1}s", report.elapsed_ms as f64 / 1000.0));
+        counts.push_str(&format!(" · {}", tenths(report.elapsed_ms)));
         counts
     };
     let error = report.error.as_deref();
@@ -58,33 +61,53 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
     }
 }
 
-/// The human summary table, the same in every progress mode.
-pub fn summary_table(report: &RunReport) -> String {
-    let width = report
+const TITLES: [&str; 8] = [
+    "player",
+    "status",
+    "new",
+    "duplicate",
+    "invalid",
+    "skipped",
+    "time",
+    "error",
+];
+/// For a narrow terminal, where the error texts need the room.
+const SHORT_TITLES: [&str; 8] = [
+    "player", "status", "new", "dup", "inv", "skip", "time", "error",
+];
+
+/// The human summary table, the same in every progress mode. With `columns` (a terminal's
+/// width), every line fits in them: long error texts are cut with `…` (the result lines above
+/// and `--json` keep them whole).
+pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
+    let rows: Vec<[String; 8]> = report
         .players
         .iter()
-        .map(|p| p.player_name().len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let mut out = format!(
-        "{:width$}  {:11}  {:>9}  {:>9}  {:>7}  {:>7}  {:>8}  error\n",
-        "player", "status", "new", "duplicate", "invalid", "skipped", "time"
-    );
-    for p in &report.players {
-        let row = format!(
-            "{:width$}  {:11}  {:>9}  {:>9}  {:>7}  {:>7}  {:>7.1}s  {}",
-            p.player_name(),
-            p.status.as_str(),
-            HumanCount(p.new_games).to_string(),
-            HumanCount(p.duplicate_games).to_string(),
-            HumanCount(p.invalid_games).to_string(),
-            HumanCount(p.skipped_games).to_string(),
-            p.elapsed_ms as f64 / 1000.0,
-            p.error.as_deref().unwrap_or("")
-        );
-        out.push_str(row.trim_end());
-        out.push('\n');
+        .map(|p| {
+            [
+                p.player_name(),
+                p.status.as_str().to_string(),
+                HumanCount(p.new_games).to_string(),
+                HumanCount(p.duplicate_games).to_string(),
+                HumanCount(p.invalid_games).to_string(),
+                HumanCount(p.skipped_games).to_string(),
+                tenths(p.elapsed_ms),
+                p.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let build = |titles: [&str; 8]| {
+        let aligns = [Left, Left, Right, Right, Right, Right, Right, Left];
+        let columns: Vec<(&str, Align)> = titles.into_iter().zip(aligns).collect();
+        let mut table = Table::new(&columns);
+        for row in &rows {
+            table.row(row.iter().cloned());
+        }
+        table
+    };
+    let mut table = build(TITLES);
+    if columns.is_some_and(|columns| table.total_width() > columns) {
+        table = build(SHORT_TITLES);
     }
     let players = report.players.len() as u64;
     let mut totals = format!(
@@ -100,9 +123,20 @@ pub fn summary_table(report: &RunReport) -> String {
     if report.interrupted {
         totals.push_str(", interrupted");
     }
-    totals.push_str(&format!(" in {:.1}s\n", report.elapsed_ms as f64 / 1000.0));
-    out.push_str(&totals);
-    out
+    totals.push_str(&format!(" in {}", tenths(report.elapsed_ms)));
+    match columns {
+        Some(columns) => format!(
+            "{}{}\n",
+            table.fit(columns),
+            truncate_str(&totals, columns, "…")
+        ),
+        None => format!("{table}{totals}\n"),
+    }
+}
+
+/// `14.2s`: milliseconds to a tenth of a second.
+fn tenths(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
 }
 
 #[cfg(test)]
@@ -150,12 +184,30 @@ mod tests {
         let skipped = report("lichess:carol", PlayerStatus::Skipped, Some("held by x"));
         let run = RunReport::new(vec![ok, failed, skipped], false, 15_000);
         assert_eq!(
-            summary_table(&run),
-            "player         status             new  duplicate  invalid  skipped      time  error\n\
-             lichess:alice  ok               1,234          0        0        0     14.2s\n\
-             chesscom:bob   failed               0          0        0        0     14.2s  user not found\n\
-             lichess:carol  skipped              0          0        0        0     14.2s  held by x\n\
+            summary_table(&run, None),
+            "player         status     new  duplicate  invalid  skipped   time  error\n\
+             lichess:alice  ok       1,234          0        0        0  14.2s\n\
+             chesscom:bob   failed       0          0        0        0  14.2s  user not found\n\
+             lichess:carol  skipped      0          0        0        0  14.2s  held by x\n\
              1,234 new games from 3 players; 1 failed, 1 skipped in 15.0s\n"
+        );
+        // On a terminal of 80 columns, or a narrower one, nothing wraps.
+        // On a terminal, nothing wraps: shorter titles first, then the errors are cut.
+        let mut long = report("lichess:alice", PlayerStatus::Failed, None);
+        long.error = Some("HTTP 503 Service Unavailable after 5 tries; giving up".into());
+        let run = RunReport::new(vec![long], true, 15_000);
+        assert_eq!(
+            summary_table(&run, Some(80)),
+            "player         status  new  dup  inv  skip   time  error\n\
+             lichess:alice  failed    0    0    0     0  14.2s  HTTP 503 Service Unavailable…\n\
+             0 new games from 1 player; 1 failed, interrupted in 15.0s\n"
+        );
+        assert!(summary_table(&run, Some(200)).contains("  duplicate  "));
+        assert!(summary_table(&run, None).contains("giving up\n"));
+        let narrow = summary_table(&run, Some(40));
+        assert!(
+            narrow.lines().all(|l| console::measure_text_width(l) <= 40),
+            "{narrow}"
         );
     }
 }
