@@ -10,6 +10,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use console::Term;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
@@ -49,7 +50,7 @@ impl Display {
 /// How many columns stderr's terminal has; `None` when stderr is not a terminal, where lines
 /// may be as long as they are.
 pub fn terminal_width() -> Option<usize> {
-    console::Term::stderr()
+    Term::stderr()
         .size_checked()
         .map(|(_, columns)| usize::from(columns))
 }
@@ -191,7 +192,10 @@ impl View {
 
     /// Makes the live area show the board's rows now.
     fn draw(&mut self) {
-        let lines = self.board.rows(Instant::now());
+        let Some(width) = terminal_width() else {
+            return;
+        };
+        let lines = self.board.rows(Instant::now(), width);
         while self.rows.len() > lines.len() {
             if let Some(bar) = self.rows.pop() {
                 bar.finish_and_clear();
@@ -203,8 +207,9 @@ impl View {
                 Some(bar) => bar.set_message(line),
                 None => {
                     let bar = self.screen.multi.add(ProgressBar::new_spinner());
-                    // `wide_msg` cuts the line at the terminal's width: a wrapped line would
-                    // break the redraw of everything below it.
+                    // The board fits its lines to the width, and `wide_msg` cuts them should the
+                    // terminal narrow before they are drawn: a wrapped line would break the
+                    // redraw of everything below it.
                     bar.set_style(
                         ProgressStyle::with_template("{wide_msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
