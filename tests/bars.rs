@@ -349,3 +349,32 @@ fn quiet_draws_no_bars_even_on_a_terminal() {
             .contains("5 new games from 1 player; 0 failed")
     );
 }
+
+/// The terminal echoes Ctrl-C as `^C`, right where the live area's cursor is.
+#[test]
+fn ctrl_c_leaves_no_live_line_behind() {
+    let fake = FakeServer::start();
+    fake.set_lichess_rate(Some(20.0));
+    fake.add_lichess_games("alice", 600, T0, 60_000);
+    fake.add_chesscom_games("bob", 2024, 1, 3);
+    let terminal = on_a_terminal(
+        &fake,
+        &["lichess:alice", "chesscom:bob"],
+        Setup {
+            interrupt_on: Some("lichess:alice  "),
+            ..Setup::cols(100)
+        },
+    );
+    assert_eq!(terminal.code, 130, "{}", terminal.last);
+    let last = &terminal.last;
+    assert!(
+        last.contains("interrupted: finishing what is in flight"),
+        "{last}"
+    );
+    assert!(last.contains("; 0 failed, interrupted in "), "{last}");
+    assert!(
+        !last.contains("1/1 ·") && !last.contains("fetching"),
+        "{last}"
+    );
+    terminal.assert_nothing_wrapped();
+}

@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use console::Term;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use tokio::sync::mpsc;
 
 use crate::http::Notice;
@@ -38,12 +38,62 @@ pub enum Display {
 impl Display {
     /// Bars on a terminal that can draw them, plain lines anywhere else.
     pub fn auto() -> Self {
-        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        if std::io::stderr().is_terminal() && !dumb {
+        if std::io::stderr().is_terminal() && !dumb_terminal() {
             Display::Bars
         } else {
             Display::Plain
         }
+    }
+}
+
+/// stderr as indicatif draws on it, with the cursor put back at the start of the last line after
+/// each draw. indicatif pads every line up to the last column and ends there, and a terminal
+/// echoes Ctrl-C as `^C` where the cursor is: from the last column, the echo would wrap onto a
+/// line indicatif does not know of, and every later redraw would leave the header behind. From
+/// the start of the line, the echo lands in the line's indent and the next redraw clears it.
+#[derive(Debug)]
+struct LiveArea(Term);
+
+impl TermLike for LiveArea {
+    fn width(&self) -> u16 {
+        self.0.size().1
+    }
+
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+
+    fn write_line(&self, line: &str) -> std::io::Result<()> {
+        self.0.write_line(line)
+    }
+
+    fn write_str(&self, text: &str) -> std::io::Result<()> {
+        self.0.write_str(text)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.write_str("\r")?;
+        self.0.flush()
     }
 }
 
@@ -53,6 +103,11 @@ pub fn terminal_width() -> Option<usize> {
     Term::stderr()
         .size_checked()
         .map(|(_, columns)| usize::from(columns))
+}
+
+/// `TERM=dumb` cannot move the cursor, so it cannot redraw bars.
+fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
 }
 
 /// <https://no-color.org>: any non-empty `NO_COLOR` turns colours off.
@@ -77,8 +132,9 @@ pub struct Screen {
 impl Screen {
     pub fn new(display: Display, quiet: bool) -> Self {
         // `-q` keeps only errors and the summary: no live area, whatever the mode.
-        let target = if display == Display::Bars && !quiet {
-            ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SECOND)
+        let stderr = Term::buffered_stderr();
+        let target = if display == Display::Bars && !quiet && stderr.is_term() && !dumb_terminal() {
+            ProgressDrawTarget::term_like_with_hz(Box::new(LiveArea(stderr)), REDRAWS_PER_SECOND)
         } else {
             ProgressDrawTarget::hidden()
         };
