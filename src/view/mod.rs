@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::http::Notice;
 use crate::import::Event;
+use crate::logging::timestamp;
 use crate::report::{PlayerReport, PlayerStatus};
 
 mod board;
@@ -127,6 +128,8 @@ pub struct Screen {
     display: Display,
     quiet: bool,
     color: bool,
+    /// Whether lines say when they were printed: in a log file, not on a terminal.
+    timestamps: bool,
 }
 
 impl Screen {
@@ -143,6 +146,7 @@ impl Screen {
             display,
             quiet,
             color: display == Display::Bars && !no_color(),
+            timestamps: !std::io::stderr().is_terminal(),
         }
     }
 
@@ -161,10 +165,21 @@ impl Screen {
         self.color
     }
 
-    /// Prints a whole line to stderr above the bars. `suspend` rather than `println`, because
-    /// `println` drops the line when the draw target is hidden.
+    /// Whether lines and log lines start with an RFC 3339 UTC timestamp.
+    pub fn timestamps(&self) -> bool {
+        self.timestamps
+    }
+
+    /// Prints a whole line to stderr above the bars, after a timestamp when stderr is not a
+    /// terminal. `suspend` rather than `println`, because `println` drops the line when the draw
+    /// target is hidden.
     pub fn line(&self, text: &str) {
-        self.multi.suspend(|| eprintln!("{text}"));
+        let stamp = if self.timestamps {
+            format!("{} ", timestamp())
+        } else {
+            String::new()
+        };
+        self.multi.suspend(|| eprintln!("{stamp}{text}"));
     }
 
     /// Writes raw log output to stderr without tearing the bars.
