@@ -5,7 +5,8 @@
 //! current time, so that every line can be unit-tested; indicatif only draws those lines and
 //! keeps log output from tearing them.
 //!
-//! [`board`] is that model, [`summary`] the lines and table a run leaves behind.
+//! `board` is that model, `summary` the lines and table a run leaves behind, and [`Table`] lays
+//! out the tables of every command.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
