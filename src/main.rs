@@ -6,12 +6,13 @@ use clap::Parser;
 
 use chess_import::Exit;
 use chess_import::cli::Cli;
-use chess_import::view::{self, Screen};
+use chess_import::logging;
+use chess_import::view::Screen;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let screen = Screen::new(cli.progress.display(), cli.quiet);
-    view::init_logging(cli.verbose, cli.quiet, screen.clone());
+    logging::init_logging(cli.verbose, cli.quiet, screen.clone());
     match chess_import::run(cli, screen) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {

@@ -192,9 +192,15 @@ fn a_provider_that_is_down_fails_the_check() {
         failed["detail"],
         "profile: HTTP 503 Service Unavailable after 2 tries"
     );
-    // The etiquette's retries show as lines, like an import's.
+    // The etiquette's retries show as lines, like an import's: after a timestamp, off a terminal.
+    let (stamp, line) = run.stderr.split_once(' ').unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+        "{}",
+        run.stderr
+    );
     assert_eq!(
-        run.stderr,
+        line,
         "chesscom:bob: GET /pub/player/bob: retrying 2/2 (HTTP 503 Service Unavailable)\n"
     );
 }

@@ -1,5 +1,6 @@
 //! What `import` prints in the plain, none and quiet modes, exactly, when stderr is not a
-//! terminal: one line per player event, no escape codes, and the same summary in every mode.
+//! terminal: one line per player event after a timestamp, no escape codes, and the same summary
+//! in every mode.
 
 mod support;
 
@@ -42,6 +43,27 @@ fn import(fake: &FakeServer, args: &[&str]) -> Run {
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
+}
+
+/// What a run printed, with its timestamps and durations normalised.
+fn normalise(text: &str) -> String {
+    normalise_times(&normalise_timestamps(text))
+}
+
+/// Replaces the RFC 3339 UTC timestamp that starts a line (`2026-12-01T20:15:03Z `) with
+/// `<time> `; anything else is kept, so that a malformed timestamp shows in the comparison.
+fn normalise_timestamps(text: &str) -> String {
+    let is_timestamp = |word: &str| {
+        word.len() == "2026-12-01T20:15:03Z".len()
+            && word.ends_with('Z')
+            && chrono::DateTime::parse_from_rfc3339(word).is_ok()
+    };
+    text.lines()
+        .map(|line| match line.split_once(' ') {
+            Some((word, rest)) if is_timestamp(word) => format!("<time> {rest}\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect()
 }
 
 /// Replaces the digits of every duration like `0.3s` with zeros, keeping the width, so that
@@ -92,9 +114,9 @@ fn fake_with_trouble() -> FakeServer {
 }
 
 const SUMMARY: &str = "\
-player         status             new  duplicate  invalid  skipped      time  error
-lichess:alice  ok                   3          0        0        0      0.0s
-chesscom:bob   failed               0          0        0        0      0.0s  user not found
+player         status  new  duplicate  invalid  skipped  time  error
+lichess:alice  ok        3          0        0        0  0.0s
+chesscom:bob   failed    0          0        0        0  0.0s  user not found
 3 new games from 2 players; 1 failed in 0.0s
 ";
 
@@ -108,15 +130,15 @@ fn plain_mode_prints_one_line_per_player_event_and_the_summary() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stdout, "");
     let expected = format!(
-        "lichess:alice: started
-lichess:alice: retrying 2/5 (HTTP 503 Service Unavailable)
-lichess:alice: waiting 1s (rate limited)
-✔ lichess:alice  3 new · 0 dup · 0 invalid · 0.0s
-chesscom:bob: started
-✘ chesscom:bob  user not found
+        "<time> lichess:alice: started
+<time> lichess:alice: retrying 2/5 (HTTP 503 Service Unavailable)
+<time> lichess:alice: waiting 1s (rate limited)
+<time> ✔ lichess:alice  3 new · 0 dup · 0 invalid · 0.0s
+<time> chesscom:bob: started
+<time> ✘ chesscom:bob  user not found
 {SUMMARY}"
     );
-    assert_eq!(normalise_times(&run.stderr), expected);
+    assert_eq!(normalise(&run.stderr), expected);
     assert!(
         !run.stderr.contains('\x1b'),
         "escape codes in {:?}",
@@ -131,11 +153,11 @@ fn auto_mode_without_a_terminal_is_plain() {
     let run = import(&fake, &["lichess:alice"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        normalise_times(&run.stderr),
-        "lichess:alice: started
-✔ lichess:alice  2 new · 0 dup · 0 invalid · 0.0s
-player         status             new  duplicate  invalid  skipped      time  error
-lichess:alice  ok                   2          0        0        0      0.0s
+        normalise(&run.stderr),
+        "<time> lichess:alice: started
+<time> ✔ lichess:alice  2 new · 0 dup · 0 invalid · 0.0s
+player         status  new  duplicate  invalid  skipped  time  error
+lichess:alice  ok        2          0        0        0  0.0s
 2 new games from 1 player; 0 failed in 0.0s
 "
     );
@@ -150,7 +172,7 @@ fn none_mode_prints_only_the_summary() {
     );
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "");
-    assert_eq!(normalise_times(&run.stderr), SUMMARY);
+    assert_eq!(normalise(&run.stderr), SUMMARY);
 }
 
 #[test]
@@ -159,8 +181,8 @@ fn quiet_prints_only_errors_and_the_summary() {
     let run = import(&fake, &["-q", "lichess:alice", "chesscom:bob"]);
     assert_eq!(run.code, 1);
     assert_eq!(
-        normalise_times(&run.stderr),
-        format!("✘ chesscom:bob  user not found\n{SUMMARY}")
+        normalise(&run.stderr),
+        format!("<time> ✘ chesscom:bob  user not found\n{SUMMARY}")
     );
 }
 
@@ -183,7 +205,7 @@ fn json_goes_to_stdout_and_the_progress_lines_stay_on_stderr() {
     assert_eq!(json["failed_players"], 1);
     assert_eq!(json["players"][1]["error"], "user not found");
     assert!(
-        run.stderr.starts_with("lichess:alice: started\n"),
+        normalise(&run.stderr).starts_with("<time> lichess:alice: started\n"),
         "{}",
         run.stderr
     );
@@ -204,8 +226,7 @@ fn log_lines_follow_verbosity_without_escape_codes() {
     let run = import(&fake, &["--progress", "plain", "lichess:alice"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains(" WARN lichess:alice: export stream broke"),
+        normalise(&run.stderr).contains("\n<time>  WARN lichess:alice: export stream broke"),
         "{}",
         run.stderr
     );
@@ -226,6 +247,10 @@ fn times_are_normalised_keeping_their_width() {
     assert_eq!(
         normalise_times("a 12.3s b0.1s (0.4s)"),
         "a 00.0s b0.1s (0.0s)"
+    );
+    assert_eq!(
+        normalise_timestamps("2026-12-01T20:15:03Z a\n2026-12-01 b\nc 2026-12-01T20:15:03Z\n"),
+        "<time> a\n2026-12-01 b\nc 2026-12-01T20:15:03Z\n"
     );
 }
 

@@ -379,7 +379,7 @@ fn postgres_exports_and_lists_exactly_what_sqlite_does() {
         );
     }
     let run = chess_import(&["export"], postgres);
-    assert_eq!(run.stderr, "exported 1111 games\n");
+    assert_eq!(run.stderr, "exported 1,111 games\n");
     let exported = read_pgn(run.stdout.as_bytes());
     assert_eq!(exported, stored_games(postgres, None));
     assert_eq!(exported[0].0, None, "undated first");

@@ -27,7 +27,7 @@ use crate::pgn;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Drift, ProviderError, Sink, SinkClosed, Source, Total};
 use crate::resume::{Cursor, MonthValidator};
-use crate::view::Screen;
+use crate::view::{Align, Screen, Table};
 
 /// The whole check, as `--json` prints it.
 #[derive(Clone, Debug, Serialize)]
@@ -508,20 +508,20 @@ impl Sink for Recorder {
 /// The human report: one row per request, then one verdict per provider.
 pub fn table(report: &CheckReport) -> String {
     let dash = || "-".to_string();
-    let mut rows = vec![[
-        "player".to_string(),
-        "request".into(),
-        "status".into(),
-        "latency".into(),
-        "games".into(),
-        "verdict".into(),
-    ]];
+    let mut table = Table::new(&[
+        ("player", Align::Left),
+        ("request", Align::Left),
+        ("status", Align::Right),
+        ("latency", Align::Right),
+        ("games", Align::Right),
+        ("verdict", Align::Left),
+    ]);
     for c in report.providers.iter().flat_map(|p| &p.checks) {
         let mut verdict = c.verdict.as_str().to_string();
         if let Some(detail) = &c.detail {
             verdict.push_str(&format!(" ({detail})"));
         }
-        rows.push([
+        table.row([
             c.player.clone(),
             c.request.clone(),
             c.status.map_or_else(dash, |s| s.to_string()),
@@ -531,40 +531,12 @@ pub fn table(report: &CheckReport) -> String {
             verdict,
         ]);
     }
-    let width = |column: usize| {
-        rows.iter()
-            .map(|row| row[column].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..5).map(width).collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line = format!(
-            "{:w0$}  {:w1$}  {:>w2$}  {:>w3$}  {:>w4$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
     let verdicts: Vec<String> = report
         .providers
         .iter()
         .map(|p| format!("{}: {}", p.platform, if p.ok { "ok" } else { "failed" }))
         .collect();
-    out.push_str(&verdicts.join(" · "));
-    out.push('\n');
-    out
+    format!("{table}{}\n", verdicts.join(" · "))
 }
 
 /// Writes the report as JUnit XML (one test suite per provider, one test case per request), to

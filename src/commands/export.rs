@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Write};
 
 use anyhow::Context;
+use indicatif::HumanCount;
 
 use super::{Exit, READ_BUSY_TIMEOUT};
 use crate::cli::{self, ExportArgs};
@@ -53,8 +54,8 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
     };
     if !quiet {
         match &args.out {
-            Some(path) => eprintln!("exported {count} games to {}", path.display()),
-            None => eprintln!("exported {count} games"),
+            Some(path) => eprintln!("exported {} games to {}", HumanCount(count), path.display()),
+            None => eprintln!("exported {} games", HumanCount(count)),
         }
     }
     Ok(Exit::Success)

@@ -92,7 +92,7 @@ pub(super) fn print_report(report: &RunReport, json: bool) -> anyhow::Result<Exi
         let json = serde_json::to_string(report).context("cannot write the JSON summary")?;
         write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
     } else {
-        eprint!("{}", view::summary_table(report));
+        eprint!("{}", view::summary_table(report, view::terminal_width()));
     }
     Ok(Exit::of(report))
 }

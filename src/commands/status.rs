@@ -2,12 +2,14 @@
 //! PostgreSQL the job queue the workers share.
 
 use anyhow::Context;
+use indicatif::HumanCount;
 use serde::Serialize;
 
 use super::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
 use crate::store::catalog::{self, Job, PlayerSummary, QueueSummary};
-use crate::view::thousands;
+use crate::view::Align::{Left, Right};
+use crate::view::Table;
 
 pub fn exec(args: &StatusArgs) -> anyhow::Result<Exit> {
     let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
@@ -163,27 +165,25 @@ fn minute(ms: Option<i64>) -> String {
 
 /// The players' table: times in UTC, to the minute.
 fn table(players: &[PlayerSummary]) -> String {
-    let names: Vec<String> = players
-        .iter()
-        .map(|p| format!("{}:{}", p.platform, p.username))
-        .collect();
-    let width = names.iter().map(String::len).max().unwrap_or(0).max(6);
-    let mut out = format!(
-        "{:width$}  {:>9}  {:16}  {:16}  last error\n",
-        "player", "games", "newest game", "last success"
-    );
-    for (p, name) in players.iter().zip(&names) {
-        let row = format!(
-            "{name:width$}  {:>9}  {:16}  {:16}  {}",
-            thousands(p.games),
+    let mut table = Table::new(&[
+        ("player", Left),
+        ("games", Right),
+        ("newest game", Left),
+        ("last success", Left),
+        ("last error", Left),
+    ]);
+    for p in players {
+        table.row([
+            format!("{}:{}", p.platform, p.username),
+            HumanCount(p.games).to_string(),
             minute(p.newest_game_at),
             minute(p.last_success_at),
-            p.last_error.as_deref().unwrap_or("")
-        );
-        out.push_str(row.trim_end());
-        out.push('\n');
+            p.last_error.clone().unwrap_or_default(),
+        ]);
     }
-    out
+    // Room for 999,999,999 games: the columns stay where they were as players grow.
+    table.widen(1, 9);
+    table.to_string()
 }
 
 /// The queue: a line of counts, then the running jobs (who runs each, since when, and whether
@@ -192,59 +192,58 @@ fn queue_table(queue: &QueueSummary) -> String {
     if queue.is_empty() {
         return "queue: empty\n".to_string();
     }
+    let name = |job: &Job| format!("{}:{}", job.platform, job.username);
+    let mut running = Table::new(&[
+        ("running", Left),
+        ("worker", Left),
+        ("since", Left),
+        ("lease", Left),
+    ]);
+    for job in &queue.running_jobs {
+        let lease = match job.lease_expires_at {
+            Some(_) if job.lease_expired => {
+                format!("expired {} (worker dead?)", minute(job.lease_expires_at))
+            }
+            Some(_) => format!("until {}", minute(job.lease_expires_at)),
+            None => "-".into(),
+        };
+        running.row([
+            name(job),
+            job.worker.clone().unwrap_or_else(|| "-".into()),
+            minute(job.started_at),
+            lease,
+        ]);
+    }
+    let mut failed = Table::new(&[
+        ("failed", Left),
+        ("attempts", Right),
+        ("finished", Left),
+        ("error", Left),
+    ]);
+    for job in &queue.failed_jobs {
+        failed.row([
+            name(job),
+            job.attempts.to_string(),
+            minute(job.finished_at),
+            job.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    // One width for both lists' names, so that they read as one table.
+    let width = running.width(0).max(failed.width(0));
+    running.widen(0, width);
+    failed.widen(0, width);
     let mut out = format!(
         "queue: {} queued, {} running, {} done, {} failed\n",
-        thousands(queue.queued),
-        thousands(queue.running),
-        thousands(queue.done),
-        thousands(queue.failed)
+        HumanCount(queue.queued),
+        HumanCount(queue.running),
+        HumanCount(queue.done),
+        HumanCount(queue.failed)
     );
-    let name = |job: &Job| format!("{}:{}", job.platform, job.username);
-    // One width for both lists, so that they read as one table.
-    let names = queue.running_jobs.iter().chain(&queue.failed_jobs);
-    let width = names.map(|job| name(job).len()).max().unwrap_or(0).max(7);
-    let worker = |job: &Job| job.worker.clone().unwrap_or_else(|| "-".into());
-    let mut push_row = |row: String| {
-        out.push_str(row.trim_end());
-        out.push('\n');
-    };
     if !queue.running_jobs.is_empty() {
-        let workers = queue.running_jobs.iter().map(|job| worker(job).len());
-        let worker_width = workers.max().unwrap_or(0).max(6);
-        push_row(format!(
-            "{:width$}  {:worker_width$}  {:16}  lease",
-            "running", "worker", "since"
-        ));
-        for job in &queue.running_jobs {
-            let lease = match job.lease_expires_at {
-                Some(_) if job.lease_expired => {
-                    format!("expired {} (worker dead?)", minute(job.lease_expires_at))
-                }
-                Some(_) => format!("until {}", minute(job.lease_expires_at)),
-                None => "-".into(),
-            };
-            push_row(format!(
-                "{:width$}  {:worker_width$}  {:16}  {lease}",
-                name(job),
-                worker(job),
-                minute(job.started_at)
-            ));
-        }
+        out.push_str(&running.to_string());
     }
     if !queue.failed_jobs.is_empty() {
-        push_row(format!(
-            "{:width$}  {:>8}  {:16}  error",
-            "failed", "attempts", "finished"
-        ));
-        for job in &queue.failed_jobs {
-            push_row(format!(
-                "{:width$}  {:>8}  {:16}  {}",
-                name(job),
-                job.attempts,
-                minute(job.finished_at),
-                job.last_error.as_deref().unwrap_or("")
-            ));
-        }
+        out.push_str(&failed.to_string());
     }
     out
 }

@@ -234,15 +234,20 @@ fn open_platforms(running: &HashMap<tokio::task::Id, Player>, slots: usize) -> V
         .collect()
 }
 
-/// A Lichess player waiting for the one export stream would hold a job slot for nothing, so
-/// each provider only starts as many players as its lane can serve.
 fn can_start(platform: Platform, running: &HashMap<tokio::task::Id, Player>, jobs: usize) -> bool {
     let busy = running.values().filter(|p| p.platform == platform).count();
-    let limit = match platform {
-        Platform::Lichess => providers::lichess::MAX_STREAMS,
+    busy < players_at_once(platform, jobs)
+}
+
+/// How many players of `platform` a run of `jobs` imports at once. A Lichess player waiting for
+/// the one export stream would hold a job slot for nothing, so each provider only starts as many
+/// players as its lane can serve.
+pub fn players_at_once(platform: Platform, jobs: usize) -> usize {
+    let jobs = jobs.max(1);
+    match platform {
+        Platform::Lichess => providers::lichess::MAX_STREAMS.min(jobs),
         Platform::Chesscom => jobs,
-    };
-    busy < limit
+    }
 }
 
 /// What every player's task of a run shares.
