@@ -102,6 +102,7 @@ fn watch_ctrl_c(cancel: CancellationToken, screen: Screen) {
         screen.line("interrupted: finishing what is in flight (Ctrl-C again to quit at once)");
         cancel.cancel();
         if interrupts.next().await {
+            screen.clear();
             std::process::exit(i32::from(Exit::Interrupted.code()));
         }
     });

@@ -186,6 +186,11 @@ impl Screen {
         self.multi.suspend(|| std::io::stderr().write_all(bytes))
     }
 
+    /// Wipes the live area, for a process that is about to quit without a summary.
+    pub fn clear(&self) {
+        let _ = self.multi.clear();
+    }
+
     /// Draws `events` until the importer drops its sender. `jobs` is the run's `--jobs`, for
     /// the header.
     pub async fn listen(self, mut events: mpsc::UnboundedReceiver<Event>, jobs: usize) {
