@@ -19,7 +19,7 @@ use indicatif::HumanCount;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, watch_ctrl_c, write_stdout};
+use super::{Exit, watch_signals, write_stdout};
 use crate::cli::{CHECK_PLAYERS, CheckArgs};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice};
@@ -99,7 +99,7 @@ impl Verdict {
 pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
     let cancel = CancellationToken::new();
     let sources = args.providers.sources(&args.etiquette, &cancel)?;
-    watch_ctrl_c(cancel.clone(), screen.clone());
+    let signalled = watch_signals(cancel.clone(), screen.clone());
     let started = Instant::now();
     let players = crate::player::dedup(args.players);
     let checker = Checker {
@@ -127,8 +127,8 @@ pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
         table(&report)
     };
     write_stdout(output.as_bytes(), "the report")?;
-    Ok(if cancel.is_cancelled() {
-        Exit::Interrupted
+    Ok(if let Some(exit) = signalled.exit() {
+        exit
     } else if report.ok {
         Exit::Success
     } else {

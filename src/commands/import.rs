@@ -8,7 +8,7 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, watch_ctrl_c, write_stdout};
+use super::{Exit, Signalled, watch_signals, write_stdout};
 use crate::cli::{self, ImportArgs};
 use crate::import::{self, Event, ImportOptions, Jobs, PlayerList};
 use crate::player::Platform;
@@ -40,12 +40,12 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
         .map(|(index, p)| ((p.platform, p.username().to_string()), index))
         .collect();
     let jobs = PlayerList::new(players);
-    let mut report = run(jobs, options, store, &screen, cancel).await;
+    let (mut report, signalled) = run(jobs, options, store, &screen, cancel).await;
     // The summary lists players in the order they were given, not the order they finished.
     report
         .players
         .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
-    print_report(&report, args.run.json)
+    print_report(&report, &signalled, args.run.json)
 }
 
 pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
@@ -53,22 +53,22 @@ pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
     Ok(PostgresStore::connect(target, handle)?)
 }
 
-/// Runs the importer with the view listening and Ctrl-C watched.
+/// Runs the importer with the view listening and signals watched.
 pub(super) async fn run(
     jobs: impl Jobs,
     options: ImportOptions,
     store: Box<dyn Store>,
     screen: &Screen,
     cancel: CancellationToken,
-) -> RunReport {
-    watch_ctrl_c(cancel.clone(), screen.clone());
+) -> (RunReport, Signalled) {
+    let signalled = watch_signals(cancel.clone(), screen.clone());
     let (events, receiver) = mpsc::unbounded_channel();
     let view = spawn_view(screen.clone(), receiver, options.jobs);
     let report = import::run(jobs, options, store, events, cancel).await;
     if let Ok(view) = view {
         let _ = tokio::task::spawn_blocking(move || view.join()).await;
     }
-    report
+    (report, signalled)
 }
 
 /// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal
@@ -87,14 +87,18 @@ fn spawn_view(
 }
 
 /// The final summary: JSON on stdout, or the table on stderr; and the exit status it means.
-pub(super) fn print_report(report: &RunReport, json: bool) -> anyhow::Result<Exit> {
+pub(super) fn print_report(
+    report: &RunReport,
+    signalled: &Signalled,
+    json: bool,
+) -> anyhow::Result<Exit> {
     if json {
         let json = serde_json::to_string(report).context("cannot write the JSON summary")?;
         write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
     } else {
         eprint!("{}", view::summary_table(report, view::terminal_width()));
     }
-    Ok(Exit::of(report))
+    Ok(Exit::of(report, signalled))
 }
 
 /// Who this process is in the lease table: host, pid and a random tag (pids are reused).

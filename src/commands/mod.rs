@@ -1,7 +1,8 @@
 //! One module per subcommand, each wiring options, a store, the view and the library together;
-//! and what they share: how a run ends ([`Exit`]), writing to stdout, and watching for Ctrl-C.
+//! and what they share: how a run ends ([`Exit`]), writing to stdout, and watching for signals.
 
 use std::io::Write;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -32,8 +33,12 @@ pub enum Exit {
     PlayersFailed = 1,
     /// Bad usage or configuration; nothing was imported.
     Usage = 2,
-    /// Ctrl-C; what was fetched before it is stored.
+    /// SIGHUP (the terminal went away); what was fetched before it is stored.
+    HungUp = 129,
+    /// Ctrl-C (SIGINT); what was fetched before it is stored.
     Interrupted = 130,
+    /// SIGTERM (a service manager, `kill`); what was fetched before it is stored.
+    Terminated = 143,
 }
 
 impl Exit {
@@ -41,9 +46,10 @@ impl Exit {
         self as u8
     }
 
-    fn of(report: &RunReport) -> Self {
-        if report.interrupted {
-            Exit::Interrupted
+    /// The exit status of a run that `signal` stopped, or that ended as `report` says.
+    fn of(report: &RunReport, signal: &Signalled) -> Self {
+        if let Some(exit) = signal.exit() {
+            exit
         } else if report.failed_players > 0 {
             Exit::PlayersFailed
         } else {
@@ -84,56 +90,95 @@ fn write_stdout(output: &[u8], what: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The first Ctrl-C stops the run gently (in-flight work is committed); the second quits at
-/// once, which is safe because every transaction is all-or-nothing. Both are read from one
-/// signal stream, so a second signal that comes right after the first is not missed.
-fn watch_ctrl_c(cancel: CancellationToken, screen: Screen) {
-    tokio::spawn(async move {
-        let mut interrupts = match Interrupts::listen() {
-            Ok(interrupts) => interrupts,
-            Err(error) => {
-                tracing::warn!("cannot watch for Ctrl-C: {error}");
-                return;
-            }
-        };
-        if !interrupts.next().await {
-            return;
+/// The signal that stopped the run, once one has.
+#[derive(Clone, Default)]
+pub struct Signalled(Arc<OnceLock<Exit>>);
+
+impl Signalled {
+    /// The exit status the signal means, if one came.
+    pub fn exit(&self) -> Option<Exit> {
+        self.0.get().copied()
+    }
+}
+
+/// The first SIGINT, SIGTERM or SIGHUP stops the run gently (in-flight work is committed, leases
+/// released, the summary printed); a second quits at once, which is safe because every
+/// transaction is all-or-nothing. The signals are read from streams made before the run starts,
+/// so a second signal that comes right after the first is not missed.
+fn watch_signals(cancel: CancellationToken, screen: Screen) -> Signalled {
+    let signalled = Signalled::default();
+    let mut signals = match Signals::listen() {
+        Ok(signals) => signals,
+        Err(error) => {
+            tracing::warn!("cannot watch for signals: {error}");
+            return signalled;
         }
-        screen.line("interrupted: finishing what is in flight (Ctrl-C again to quit at once)");
+    };
+    let first = signalled.clone();
+    tokio::spawn(async move {
+        let Some(exit) = signals.next().await else {
+            return;
+        };
+        let _ = first.0.set(exit);
+        let what = match exit {
+            Exit::Interrupted => "interrupted",
+            Exit::HungUp => "hung up",
+            _ => "terminated",
+        };
+        screen.line(&format!(
+            "{what}: finishing what is in flight (Ctrl-C again to quit at once)"
+        ));
         cancel.cancel();
-        if interrupts.next().await {
+        if let Some(exit) = signals.next().await {
             screen.clear();
-            std::process::exit(i32::from(Exit::Interrupted.code()));
+            std::process::exit(i32::from(exit.code()));
         }
     });
+    signalled
 }
 
-/// SIGINT as a stream: every signal from the moment it is created on is seen.
+/// SIGINT, SIGTERM and SIGHUP as one stream: every signal from the moment it is made on is seen.
 #[cfg(unix)]
-struct Interrupts(tokio::signal::unix::Signal);
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hang_up: tokio::signal::unix::Signal,
+}
 
 #[cfg(unix)]
-impl Interrupts {
+impl Signals {
     fn listen() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        signal(SignalKind::interrupt()).map(Interrupts)
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hang_up: signal(SignalKind::hangup())?,
+        })
     }
 
-    async fn next(&mut self) -> bool {
-        self.0.recv().await.is_some()
+    async fn next(&mut self) -> Option<Exit> {
+        tokio::select! {
+            Some(()) = self.interrupt.recv() => Some(Exit::Interrupted),
+            Some(()) = self.terminate.recv() => Some(Exit::Terminated),
+            Some(()) = self.hang_up.recv() => Some(Exit::HungUp),
+            else => None,
+        }
     }
 }
 
 #[cfg(not(unix))]
-struct Interrupts;
+struct Signals;
 
 #[cfg(not(unix))]
-impl Interrupts {
+impl Signals {
     fn listen() -> std::io::Result<Self> {
-        Ok(Interrupts)
+        Ok(Signals)
     }
 
-    async fn next(&mut self) -> bool {
-        tokio::signal::ctrl_c().await.is_ok()
+    async fn next(&mut self) -> Option<Exit> {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| Exit::Interrupted)
     }
 }

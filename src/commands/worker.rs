@@ -29,6 +29,6 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
         },
     )
     .await?;
-    let report = run(queue, options, Box::new(store), &screen, cancel).await;
-    print_report(&report, args.run.json)
+    let (report, signalled) = run(queue, options, Box::new(store), &screen, cancel).await;
+    print_report(&report, &signalled, args.run.json)
 }
