@@ -8,9 +8,6 @@
 //! wall time, CPU (user+sys) and peak RSS of the child alone. Requests come from the fake's log;
 //! bytes are what the fake serves for the games imported.
 
-#[path = "../tests/support/fake/mod.rs"]
-mod fake;
-
 use std::fmt::Write as _;
 use std::io::Read;
 use std::ops::ControlFlow;
@@ -19,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fake::{FakeServer, Provider};
+use chess_import_fake::{FakeServer, Provider};
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use shakmaty::fen::Fen;
 use shakmaty::{CastlingMode, Chess, Position};

@@ -12,12 +12,9 @@
 //! (default 20), `--rate GAMES_PER_SECOND` (Lichess throttle, default none),
 //! `--seed N`. Stops on Ctrl-C.
 
-#[path = "../tests/support/fake/mod.rs"]
-mod fake;
-
 use std::time::Instant;
 
-use fake::FakeServer;
+use chess_import_fake::FakeServer;
 
 struct Args {
     lichess_players: usize,
@@ -37,7 +34,7 @@ fn parse_args() -> Result<Args, String> {
         months: 3,
         games_per_month: 20,
         rate: None,
-        seed: fake::DEFAULT_SEED,
+        seed: chess_import_fake::DEFAULT_SEED,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {

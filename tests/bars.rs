@@ -6,8 +6,8 @@ mod support;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use chess_import_fake::FakeServer;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::fake::FakeServer;
 
 const T0: i64 = 1_700_000_000_000;
 const ROWS: u16 = 40;

@@ -5,8 +5,8 @@ mod support;
 
 use std::process::Command;
 
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 use serde_json::Value;
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
 const T0: i64 = 1_700_000_000_000;
 

@@ -1,4 +1,4 @@
-//! Tests of the fake Lichess / Chess.com server itself (tests/support/fake),
+//! Tests of the fake Lichess / Chess.com server itself (tests/fake),
 //! with a plain HTTP client, so the integration tests built on it can trust
 //! that it behaves like the real APIs.
 
@@ -7,6 +7,9 @@ mod support;
 use std::str::FromStr as _;
 use std::time::Duration;
 
+use chess_import_fake::{
+    ChesscomGameSpec, Endpoint, FakeServer, Fault, LichessGameSpec, Matcher, Provider,
+};
 use reqwest::header::{
     ACCEPT, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LAST_MODIFIED,
     LOCATION, RETRY_AFTER, USER_AGENT,
@@ -14,9 +17,6 @@ use reqwest::header::{
 use shakmaty::fen::Fen;
 use shakmaty::san::San;
 use shakmaty::{CastlingMode, Chess, EnPassantMode, Position};
-use support::fake::{
-    ChesscomGameSpec, Endpoint, FakeServer, Fault, LichessGameSpec, Matcher, Provider,
-};
 
 const T0: i64 = 1_700_000_000_000;
 const UA: &str = "chess-import-tests/0.1 (+tests@example.invalid)";
@@ -755,7 +755,7 @@ fn chesscom_real_fixtures_and_variants() {
             .await
             .expect("body");
         // Byte-identical to the recorded archive.
-        let recorded = include_str!("support/fixtures/chesscom/month-sample.json");
+        let recorded = include_str!("fake/fixtures/chesscom/month-sample.json");
         assert_eq!(body, recorded);
         // The real tcn decodes to the real moves: checks the test decoder,
         // which then vouches for the fake's encoder above.

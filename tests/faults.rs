@@ -5,8 +5,8 @@ mod support;
 
 use std::time::Duration;
 
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 use support::cli::{Import, Outcome, games_in};
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;

@@ -7,9 +7,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chess_import_fake::FakeServer;
 use rusqlite::{Connection, OpenFlags};
 use support::cli::{Import, games_in};
-use support::fake::FakeServer;
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;

@@ -3,9 +3,9 @@
 
 mod support;
 
+use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
 use support::cli::{Backend, Import, game_keys, games_in, links_in, value_in};
-use support::fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
 
 /// 2023-11-14T22:13:20Z, a fixed point for generated games.
 const T0: i64 = 1_700_000_000_000;

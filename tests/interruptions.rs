@@ -6,9 +6,9 @@ mod support;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use chess_import_fake::{FakeServer, Provider};
 use rusqlite::Connection;
 use support::cli::{Import, game_keys, games_in};
-use support::fake::{FakeServer, Provider};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;

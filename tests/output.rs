@@ -5,7 +5,7 @@ mod support;
 
 use std::process::Command;
 
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
 const T0: i64 = 1_700_000_000_000;
 

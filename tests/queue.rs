@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use chess_import_fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
 use support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
-use support::fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;

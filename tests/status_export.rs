@@ -9,11 +9,11 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use chess_import_fake::FakeServer;
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 use support::cli::Backend;
-use support::fake::FakeServer;
 use support::pg;
 
 const T0: i64 = 1_700_000_000_000;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::fake::FakeServer;
 use super::pg;
+use chess_import_fake::FakeServer;
 
 /// A `chess-import import` invocation with test-friendly defaults: fast retries and waits, a JSON
 /// summary, no progress output, and a fresh database in a temporary directory.

@@ -3,6 +3,5 @@
 #![allow(dead_code)]
 
 pub mod cli;
-pub mod fake;
 #[path = "../pg/mod.rs"]
 pub mod pg;

@@ -787,7 +787,7 @@ impl FakeServer {
             .push(game);
     }
 
-    /// Load the real recorded archives of `tests/support/fixtures`:
+    /// Load the real recorded archives of `fixtures/` (tests/fake/fixtures):
     /// `fabianocaruana` 2020/05 (17 live games), `erik` 2009/10 (2 daily
     /// games) and the variants excerpt (bughouse without `pgn`, team match,
     /// Chess960, Play vs Coach) for `2468kaswer`, `erik`, `admdz_2015`.
@@ -1252,7 +1252,7 @@ fn month_response(
             ),
             rate: None,
             fault,
-            keep: vec![Box::new(guard)],
+            _guards: vec![Box::new(guard)],
         }
     } else {
         BodyPlan {
@@ -1266,7 +1266,7 @@ fn month_response(
             ),
             rate: None,
             fault,
-            keep: vec![Box::new(guard)],
+            _guards: vec![Box::new(guard)],
         }
     };
     let mut r = if pgn {

@@ -864,7 +864,7 @@ impl FakeServer {
             .push(Entry::Raw(raw));
     }
 
-    /// Load the real recorded lichess.org lines of `tests/support/fixtures`
+    /// Load the real recorded lichess.org lines of `fixtures/` (tests/fake/fixtures)
     /// as the export of user `Lance5500` (threeCheck, simul, zero-move and
     /// arena games). Returns their ids, newest first.
     pub fn add_lichess_fixture_games(&self) -> Vec<String> {
@@ -1177,7 +1177,7 @@ fn export_response(
         malformed: Bytes::from_static(malformed),
         rate,
         fault,
-        keep: vec![Box::new(slot), Box::new(guard)],
+        _guards: vec![Box::new(slot), Box::new(guard)],
     };
     let ct = if ndjson {
         "application/x-ndjson"

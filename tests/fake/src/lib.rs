@@ -1,5 +1,6 @@
-//! A faithful fake of the Lichess and Chess.com game-export APIs, for
-//! integration tests and benchmarks that run the real `chess-import` binary.
+//! A faithful fake of the Lichess and Chess.com game-export APIs, for the
+//! integration tests, the benchmark and the example of `chess-import`, which
+//! run the real binary against it.
 //!
 //! Nothing here talks to the internet: the fake binds two listeners on
 //! 127.0.0.1 and imitates the real paths, formats, headers and misbehaviour
@@ -10,22 +11,12 @@
 //! The API is synchronous so that plain `#[test]` functions can drive it
 //! between runs of the binary: the server runs on its own thread with its
 //! own tokio runtime, and all state sits behind mutexes.
-//!
-//! This module must not depend on anything else in `tests/support`:
-//! benchmarks include it directly with
-//! `#[path = "../tests/support/fake/mod.rs"] mod fake;`.
-// Each test crate and benchmark uses a different subset of the API.
-#![allow(dead_code)]
 
 mod chesscom;
 mod games;
 mod lichess;
 
-// Re-exports form the public API; a crate that uses none of them would
-// otherwise warn.
-#[allow(unused_imports)]
 pub use chesscom::{ChesscomGameSpec, ChesscomRules, ChesscomTimeControl};
-#[allow(unused_imports)]
 pub use lichess::LichessGameSpec;
 
 use std::collections::HashMap;
@@ -414,7 +405,6 @@ impl Route {
 /// Per-connection info handed to handlers; `kill` closes the socket.
 #[derive(Clone, Debug)]
 struct ConnMeta {
-    peer: SocketAddr,
     kill: Arc<AtomicBool>,
 }
 
@@ -429,7 +419,7 @@ impl axum::serve::Listener for FakeListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.inner.accept().await {
-                Ok((stream, peer)) => {
+                Ok((stream, _)) => {
                     // Streamed games should leave as soon as they are written.
                     let _ = stream.set_nodelay(true);
                     let kill = Arc::new(AtomicBool::new(false));
@@ -437,7 +427,7 @@ impl axum::serve::Listener for FakeListener {
                         inner: stream,
                         kill: kill.clone(),
                     };
-                    return (io, ConnMeta { peer, kill });
+                    return (io, ConnMeta { kill });
                 }
                 // Out of fds or similar: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -447,7 +437,6 @@ impl axum::serve::Listener for FakeListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         Ok(ConnMeta {
-            peer: self.inner.local_addr()?,
             kill: Arc::default(),
         })
     }
@@ -1063,8 +1052,8 @@ pub(crate) struct BodyPlan {
     /// Items per second; `None` = as fast as the client reads.
     pub rate: Option<f64>,
     pub fault: Option<StreamFault>,
-    /// Guards released when the body is finished or dropped.
-    pub keep: Vec<Box<dyn std::any::Any + Send>>,
+    /// Held, never read: dropping the body (finished or abandoned) releases them.
+    pub _guards: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -328,19 +328,6 @@ fn play_one(pos: &mut Chess, m: shakmaty::Move, moves: &mut String, tcn: &mut St
     san.append_to_string(moves);
 }
 
-/// TCN of a SAN sequence from the standard start; lets the fake's own tests
-/// pin the encoding against a real chess.com fixture.
-pub(crate) fn tcn_of_sans(sans: &[&str]) -> Option<String> {
-    let mut pos = Chess::default();
-    let mut moves = String::new();
-    let mut tcn = String::new();
-    for s in sans {
-        let m = San::from_str(s).ok()?.to_move(&pos).ok()?;
-        play_one(&mut pos, m, &mut moves, &mut tcn);
-    }
-    Some(tcn)
-}
-
 /// Remaining clock (in `unit`s) of the mover after each ply. The first move
 /// of each side is free, as on both sites; thinking time is random but never
 /// empties the clock (a timeout loss is written by the caller).
