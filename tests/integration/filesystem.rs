@@ -2,14 +2,13 @@
 //! no partial rows, a non-zero exit. Both need a small filesystem of their own, a tmpfs mounted
 //! for the test, so they run where mounting is allowed (CI runs as root) and say so otherwise.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chess_import_fake::FakeServer;
 use rusqlite::{Connection, OpenFlags};
-use support::cli::{Import, games_in};
+
+use crate::support::cli::{Import, games_in};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;

@@ -1,8 +1,6 @@
 //! The live bars, on a pseudo-terminal: `import` in `auto` mode draws a header and a line per
 //! player while it works, and leaves each player's result line and the summary on the screen.
 
-mod support;
-
 use std::io::Read;
 use std::time::{Duration, Instant};
 

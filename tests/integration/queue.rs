@@ -1,15 +1,14 @@
 //! Many workers sharing one PostgreSQL queue: every job done once, every game stored once, no
 //! player imported by two processes at once, and a dead worker's job finished by another.
 
-mod support;
-
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use chess_import_fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
-use support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
+
+use crate::support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;

@@ -166,7 +166,6 @@ impl Backend {
 
 /// Instantiates each named test, a `fn(Backend)`, once per store: `sqlite::NAME` and
 /// `postgres::NAME` (skipped, loudly, when no PostgreSQL test server is configured).
-#[macro_export]
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -185,6 +184,7 @@ macro_rules! on_both_stores {
         }
     };
 }
+pub(crate) use on_both_stores;
 
 fn is_postgres(db: &Path) -> bool {
     let target = db.to_string_lossy();

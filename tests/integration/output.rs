@@ -1,11 +1,11 @@
 //! What `import` prints in the plain, none and quiet modes, exactly, when stderr is not a
 //! terminal: one line per player event, no escape codes, and the same summary in every mode.
 
-mod support;
-
 use std::process::Command;
 
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
+
+use crate::support::cli::Import;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -237,7 +237,7 @@ fn verbosity_follows_quiet_verbose_and_rust_log() {
     fake.add_raw_lichess_line("alice", 1_700_000_000_000, "{not json");
     // A warning (an unreadable line) and a debug line (a bughouse game skipped).
     let run = |args: &[&str], rust_log: Option<&str>| {
-        let import = support::cli::Import::new(&fake)
+        let import = Import::new(&fake)
             .players(["lichess:alice", "chesscom:bob"])
             .args(args.iter().copied());
         let mut command = import.command();

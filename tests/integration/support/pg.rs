@@ -7,8 +7,6 @@
 //!
 //! The helpers run their own small runtime: call them from a test's thread, not from async code.
 
-#![allow(dead_code)] // each test crate including this module uses a part of it
-
 use std::io::Write;
 
 use tokio_postgres::config::Host;

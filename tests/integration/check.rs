@@ -1,8 +1,6 @@
 //! `chess-import check` against the fake providers: healthy, one provider down, one user
 //! missing; exit codes, the JSON report and the table.
 
-mod support;
-
 use std::process::Command;
 
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};

@@ -1,11 +1,9 @@
 //! The PostgreSQL store against a real server: the SQLite store's behaviours, plus what only a
 //! server has (concurrent migrations, connection errors, reconnecting, big COPYs).
 //!
-//! Needs `CHESS_IMPORT_TEST_PG` (see tests/pg); without it these tests are skipped loudly, except
+//! Needs `CHESS_IMPORT_TEST_PG` (see support/pg.rs); without it these tests are skipped loudly, except
 //! in CI where they fail. The store is called from the test's own thread, outside the runtime,
 //! as the importer's writer thread does.
-
-mod pg;
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -17,6 +15,8 @@ use chess_import::store::{
     Batch, Cursor, Lease, MonthValidator, SCHEMA_VERSION, Store, StoreError, WriteCounts,
 };
 use tokio::runtime::Runtime;
+
+use crate::support::pg;
 
 /// A store on a fresh database. Fields drop in order: the store before its runtime.
 struct Fixture {

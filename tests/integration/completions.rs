@@ -2,7 +2,7 @@
 //! the CLI, regenerate them all with:
 //!
 //! ```sh
-//! UPDATE_COMPLETIONS=1 cargo test --test completions
+//! UPDATE_COMPLETIONS=1 cargo test --test integration completions::
 //! ```
 
 use std::path::Path;
@@ -49,7 +49,7 @@ fn committed_completion_scripts_are_up_to_date() {
     assert!(
         stale.is_empty(),
         "{} out of date with the CLI; regenerate them all with\n\n    \
-         UPDATE_COMPLETIONS=1 cargo test --test completions\n\n\
+         UPDATE_COMPLETIONS=1 cargo test --test integration completions::\n\n\
          (or one at a time: cargo run -- completions bash > completions/chess-import.bash)",
         stale.join(", ")
     );

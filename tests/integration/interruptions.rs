@@ -1,14 +1,13 @@
 //! What the operator and the machine do to a running import: kill -9, Ctrl-C, overlapping cron
 //! runs and a database locked by someone else. Nothing is lost, nothing is stored twice.
 
-mod support;
-
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use chess_import_fake::{FakeServer, Provider};
 use rusqlite::Connection;
-use support::cli::{Import, game_keys, games_in};
+
+use crate::support::cli::{Import, game_keys, games_in};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;

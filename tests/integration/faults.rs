@@ -1,12 +1,11 @@
 //! Every fault a provider or the network can throw: the final database equals the fault-free
 //! result, and the summary and exit status say what happened.
 
-mod support;
-
 use std::time::Duration;
 
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
-use support::cli::{Import, Outcome, games_in};
+
+use crate::support::cli::{Import, Outcome, games_in};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;

@@ -2,8 +2,6 @@
 //! and in PostgreSQL (whose tests are skipped, loudly, without `CHESS_IMPORT_TEST_PG`), and the
 //! PostgreSQL job queue in `status`.
 
-mod support;
-
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -13,8 +11,9 @@ use chess_import_fake::FakeServer;
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use rusqlite::Connection;
 use serde_json::{Value, json};
-use support::cli::Backend;
-use support::pg;
+
+use crate::support::cli::{Backend, Outcome, on_both_stores};
+use crate::support::pg;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -55,7 +54,7 @@ fn fake(lichess_games: usize) -> FakeServer {
 }
 
 /// Everything `fake` has, imported into a database of `backend`.
-fn import(fake: &FakeServer, backend: &Backend) -> support::cli::Outcome {
+fn import(fake: &FakeServer, backend: &Backend) -> Outcome {
     let outcome = backend
         .import(fake)
         .players(["lichess:alice", "chesscom:bob", "chesscom:nobody"])
@@ -65,7 +64,7 @@ fn import(fake: &FakeServer, backend: &Backend) -> support::cli::Outcome {
 }
 
 /// Alice with 5 games, Bob and nobody, imported into one database.
-fn imported(backend: &Backend) -> (FakeServer, support::cli::Outcome) {
+fn imported(backend: &Backend) -> (FakeServer, Outcome) {
     let fake = fake(5);
     let outcome = import(&fake, backend);
     (fake, outcome)

@@ -2,8 +2,6 @@
 //! with a plain HTTP client, so the integration tests built on it can trust
 //! that it behaves like the real APIs.
 
-mod support;
-
 use std::str::FromStr as _;
 use std::time::Duration;
 
@@ -755,7 +753,7 @@ fn chesscom_real_fixtures_and_variants() {
             .await
             .expect("body");
         // Byte-identical to the recorded archive.
-        let recorded = include_str!("fake/fixtures/chesscom/month-sample.json");
+        let recorded = include_str!("../fake/fixtures/chesscom/month-sample.json");
         assert_eq!(body, recorded);
         // The real tcn decodes to the real moves: checks the test decoder,
         // which then vouches for the fake's encoder above.
