@@ -67,20 +67,12 @@ pub enum Endpoint {
     LichessExportIds,
     /// `GET /api/user/{name}`
     LichessUser,
-    /// `POST /api/users`
-    LichessUsers,
     /// `GET /pub/player/{u}`
     ChesscomProfile,
-    /// `GET /pub/player/{u}/stats`
-    ChesscomStats,
-    /// `GET /pub/player/{u}/games` (in-progress daily games)
-    ChesscomCurrentGames,
     /// `GET /pub/player/{u}/games/archives`
     ChesscomArchives,
     /// `GET /pub/player/{u}/games/{YYYY}/{MM}`
     ChesscomMonth,
-    /// `GET /pub/player/{u}/games/{YYYY}/{MM}/pgn`
-    ChesscomMonthPgn,
     /// Anything else.
     Other,
 }
@@ -157,8 +149,6 @@ pub enum Fault {
     JsonErrorBody(String),
     /// Close the TCP connection (RST) before sending any response.
     DropConnection,
-    /// Delay the response, then answer normally.
-    Latency(Duration),
     /// Send `n` complete items, then half an item, then abort the chunked
     /// body (no terminating chunk, connection closed).
     CutAfter(usize),
@@ -234,7 +224,6 @@ impl RequestRecord {
 pub(crate) struct Config {
     pub lichess_rate: Option<f64>,
     pub lichess_max_streams: usize,
-    pub lichess_latency: Duration,
     pub chesscom_max_in_flight: usize,
     pub chesscom_latency: Duration,
 }
@@ -549,7 +538,6 @@ async fn entry(
             // Never written: the killed socket fails the write.
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-        Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
         Some(Fault::CutAfter(n)) => stream_fault = Some(StreamFault::CutAfter(n)),
         Some(Fault::StallAfter { items, stall }) => {
             stream_fault = Some(StreamFault::StallAfter(items, stall))
@@ -654,7 +642,6 @@ fn fault_response(provider: Provider, fault: &Fault) -> Response {
         }
         // Handled by the caller; kept total for safety.
         Fault::DropConnection
-        | Fault::Latency(_)
         | Fault::CutAfter(_)
         | Fault::StallAfter { .. }
         | Fault::MalformedLineAt(_) => simple(500, "text/plain", "fake: unexpected fault"),
@@ -743,7 +730,6 @@ impl FakeServer {
             config: Mutex::new(Config {
                 lichess_rate: None,
                 lichess_max_streams: 1,
-                lichess_latency: Duration::ZERO,
                 chesscom_max_in_flight: 2,
                 chesscom_latency: Duration::ZERO,
             }),
@@ -816,11 +802,6 @@ impl FakeServer {
         lock(&self.shared.config).lichess_max_streams = n;
     }
 
-    /// Delay before every Lichess response (default none).
-    pub fn set_lichess_latency(&self, d: Duration) {
-        lock(&self.shared.config).lichess_latency = d;
-    }
-
     /// Chess.com requests in flight allowed before 429 (default 2).
     pub fn set_chesscom_max_in_flight(&self, n: usize) {
         lock(&self.shared.config).chesscom_max_in_flight = n;
@@ -875,13 +856,6 @@ impl FakeServer {
             .filter(|r| r.provider == provider)
             .map(|r| r.remaining)
             .sum()
-    }
-
-    /// Forget every unused fault (fired counts of old ids stay readable).
-    pub fn clear_faults(&self) {
-        for r in lock(&self.shared.faults).iter_mut() {
-            r.remaining = 0;
-        }
     }
 
     // -- observation --------------------------------------------------------
