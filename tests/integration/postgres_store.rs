@@ -1,9 +1,9 @@
 //! The PostgreSQL store against a real server: the SQLite store's behaviours, plus what only a
 //! server has (concurrent migrations, connection errors, reconnecting, big COPYs).
 //!
-//! Needs `CHESS_IMPORT_TEST_PG` (see support/pg.rs); without it these tests are skipped loudly, except
-//! in CI where they fail. The store is called from the test's own thread, outside the runtime,
-//! as the importer's writer thread does.
+//! Needs `CHESS_IMPORT_TEST_PG`; without it these tests fail, unless skipped on purpose (see
+//! support/pg.rs). The store is called from the test's own thread, outside the runtime, as the
+//! importer's writer thread does.
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use chess_import::store::{
 };
 use tokio::runtime::Runtime;
 
-use crate::support::pg;
+use crate::support::{announce_skip, pg};
 
 /// A store on a fresh database. Fields drop in order: the store before its runtime.
 struct Fixture {
@@ -495,7 +495,10 @@ fn accepts_the_socket_directory_as_a_host_parameter() {
         return;
     };
     let Some(host_param_url) = pg::with_host_param(&url) else {
-        eprintln!("SKIPPED: {} is not a unix socket URL", pg::ENV);
+        announce_skip(&format!(
+            "accepts_the_socket_directory_as_a_host_parameter: {} is not a unix socket URL",
+            pg::ENV
+        ));
         return;
     };
     assert!(host_param_url.contains("@/test_"), "{host_param_url}");

@@ -1,5 +1,5 @@
 //! `status` and `export` on the database of a real import from the fake providers, in SQLite
-//! and in PostgreSQL (whose tests are skipped, loudly, without `CHESS_IMPORT_TEST_PG`), and the
+//! and in PostgreSQL (whose tests need `CHESS_IMPORT_TEST_PG`: see support/pg.rs), and the
 //! PostgreSQL job queue in `status`.
 
 use std::io::Read;

@@ -150,7 +150,8 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// A fresh PostgreSQL database, or `None` (announced loudly) when no test server is set.
+    /// A fresh PostgreSQL database, or `None` when the PostgreSQL tests are skipped on purpose
+    /// (see [`pg::test_database`]).
     pub fn postgres() -> Option<Backend> {
         pg::test_database().map(Backend::Postgres)
     }
@@ -165,7 +166,7 @@ impl Backend {
 }
 
 /// Instantiates each named test, a `fn(Backend)`, once per store: `sqlite::NAME` and
-/// `postgres::NAME` (skipped, loudly, when no PostgreSQL test server is configured).
+/// `postgres::NAME` (which fails without a PostgreSQL test server, unless skipped on purpose).
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
