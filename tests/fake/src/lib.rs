@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -179,10 +179,11 @@ struct FaultRule {
 }
 
 /// Stream-level faults, handed to the body writers.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum StreamFault {
     CutAfter(usize),
-    StallAfter(usize, Duration),
+    /// Items, stall, and the count of stalls that lasted their whole length.
+    StallAfter(usize, Duration, Arc<AtomicUsize>),
     MalformedAt(usize),
 }
 
@@ -246,6 +247,7 @@ pub(crate) struct Shared {
     faults: Mutex<Vec<FaultRule>>,
     log: Mutex<Vec<RequestRecord>>,
     meters: Mutex<Meters>,
+    stalls_run_out: Arc<AtomicUsize>,
 }
 
 /// Lock ignoring poisoning: a panicking test thread must not turn every
@@ -540,7 +542,11 @@ async fn entry(
         }
         Some(Fault::CutAfter(n)) => stream_fault = Some(StreamFault::CutAfter(n)),
         Some(Fault::StallAfter { items, stall }) => {
-            stream_fault = Some(StreamFault::StallAfter(items, stall))
+            stream_fault = Some(StreamFault::StallAfter(
+                items,
+                stall,
+                shared.stalls_run_out.clone(),
+            ))
         }
         Some(Fault::MalformedLineAt(n)) => stream_fault = Some(StreamFault::MalformedAt(n)),
         Some(other) => {
@@ -736,6 +742,7 @@ impl FakeServer {
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             meters: Mutex::new(Meters::default()),
+            stalls_run_out: Arc::default(),
         });
 
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -847,6 +854,13 @@ impl FakeServer {
             .iter()
             .find(|r| r.id == id)
             .map_or(0, |r| r.fired)
+    }
+
+    /// How many [`Fault::StallAfter`] stalls have lasted their whole length so far. A test that
+    /// reads 0 once its client is done knows that the client gave up on the stall rather than
+    /// waiting it out.
+    pub fn stalls_run_out(&self) -> usize {
+        self.shared.stalls_run_out.load(Ordering::Relaxed)
     }
 
     /// Uses left across all faults of `provider`.
@@ -1090,7 +1104,7 @@ impl BodyState {
                 Phase::Items => {
                     let count = self.plan.count;
                     // Fault boundary: faults past the end apply at the end.
-                    match self.plan.fault {
+                    match self.plan.fault.clone() {
                         Some(StreamFault::CutAfter(k)) if self.next == k.min(count) => {
                             let mut buf = bytes::BytesMut::new();
                             self.sep(&mut buf);
@@ -1104,8 +1118,11 @@ impl BodyState {
                             self.phase = Phase::Abort;
                             return Some(Ok(buf.freeze()));
                         }
-                        Some(StreamFault::StallAfter(k, d)) if self.next == k.min(count) => {
+                        Some(StreamFault::StallAfter(k, d, run_out))
+                            if self.next == k.min(count) =>
+                        {
                             tokio::time::sleep(d).await;
+                            run_out.fetch_add(1, Ordering::Relaxed);
                             self.phase = Phase::Abort;
                             continue;
                         }
@@ -1133,12 +1150,12 @@ impl BodyState {
                         self.next += 1;
                         return Some(Ok(buf.freeze()));
                     }
-                    let limit = match self.plan.fault {
+                    let limit = match &self.plan.fault {
                         Some(
                             StreamFault::CutAfter(k)
-                            | StreamFault::StallAfter(k, _)
+                            | StreamFault::StallAfter(k, ..)
                             | StreamFault::MalformedAt(k),
-                        ) if k > self.next => k.min(count),
+                        ) if *k > self.next => (*k).min(count),
                         _ => count,
                     };
                     let mut buf = bytes::BytesMut::with_capacity(CHUNK + 4096);
