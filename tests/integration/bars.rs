@@ -124,10 +124,11 @@ fn bars_show_each_player_then_leave_result_lines() {
         "no header in {:#?}",
         terminal.screens
     );
-    // Alice's line: her state, games so far and a bar towards her profile's 30 games.
+    // Alice's line: her state, games so far and a bar towards her profile's 30 games. While
+    // the writer has not caught up with what was fetched, the state reads "writing".
     assert!(
         saw(&|s| lines(s).iter().any(|l| l.contains("lichess:alice")
-            && l.contains("fetching")
+            && (l.contains("fetching") || l.contains("writing"))
             && l.contains(" games ")
             && l.contains("% eta "))),
         "no bar for alice in {:#?}",
@@ -171,7 +172,7 @@ fn bars_show_each_player_then_leave_result_lines() {
     // The live area is gone: no header, no running or queued line left behind.
     assert!(!last.contains("importing ·"), "{last}");
     assert!(
-        !last.contains("fetching") && !last.contains("queued"),
+        !last.contains("fetching") && !last.contains("writing") && !last.contains("queued"),
         "{last}"
     );
     // Colours are on for a terminal: the result marks are green and red.
