@@ -3,12 +3,13 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chess_import_fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
 
 use crate::support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
+use crate::support::wait_for;
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;
@@ -37,14 +38,6 @@ fn summary(output: &Output) -> Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
