@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use chess_import_fake::FakeServer;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+use crate::support::cli::ENV_SETTINGS;
+
 const T0: i64 = 1_700_000_000_000;
 const ROWS: u16 = 40;
 const COLS: u16 = 160;
@@ -36,13 +38,7 @@ fn on_a_terminal(args: &[&str], color: bool) -> Terminal {
     command.arg(dir.path().join("games.sqlite"));
     command.cwd(dir.path());
     command.env("TERM", "xterm-256color");
-    for name in [
-        "RUST_LOG",
-        "NO_COLOR",
-        "CHESS_IMPORT_DB",
-        "LICHESS_TOKEN",
-        "CLICOLOR",
-    ] {
+    for name in ENV_SETTINGS.into_iter().chain(["CLICOLOR"]) {
         command.env_remove(name);
     }
     if !color {

@@ -6,7 +6,8 @@
 //! ```
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::support::cli::binary;
 
 /// Each shell clap_complete knows, and the file its script is committed as.
 const SCRIPTS: [(&str, &str); 5] = [
@@ -18,7 +19,7 @@ const SCRIPTS: [(&str, &str); 5] = [
 ];
 
 fn generated(shell: &str) -> Vec<u8> {
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .args(["completions", shell])
         .output()
         .expect("run chess-import completions");

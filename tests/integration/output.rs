@@ -1,11 +1,9 @@
 //! What `import` prints in the plain, none and quiet modes, exactly, when stderr is not a
 //! terminal: one line per player event, no escape codes, and the same summary in every mode.
 
-use std::process::Command;
-
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
-use crate::support::cli::Import;
+use crate::support::cli::{Import, binary};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -19,7 +17,7 @@ struct Run {
 /// retries and a fresh database, plus `args`.
 fn import(fake: &FakeServer, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .arg("import")
         .args(["--lichess-url", &fake.lichess_url()])
         .args(["--chesscom-url", &fake.chesscom_url()])
@@ -28,13 +26,6 @@ fn import(fake: &FakeServer, args: &[&str]) -> Run {
         .arg("--db")
         .arg(dir.path().join("games.sqlite"))
         .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("NO_COLOR")
-        .env_remove("CHESS_IMPORT_DB")
-        .env_remove("LICHESS_TOKEN")
-        .env_remove("MAX_CONCURRENT_IMPORTS")
-        .env_remove("LICHESS_URL")
-        .env_remove("CHESSCOM_URL")
         .output()
         .expect("run chess-import");
     Run {

@@ -5,14 +5,14 @@
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use chess_import_fake::FakeServer;
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use rusqlite::Connection;
 use serde_json::{Value, json};
 
-use crate::support::cli::{Backend, Outcome, on_both_stores};
+use crate::support::cli::{Backend, Outcome, binary, on_both_stores};
 use crate::support::pg;
 
 const T0: i64 = 1_700_000_000_000;
@@ -24,12 +24,10 @@ struct Run {
 }
 
 fn chess_import(args: &[&str], db: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .args(args)
         .arg("--db")
         .arg(db)
-        .env_remove("CHESS_IMPORT_DB")
-        .env_remove("RUST_LOG")
         .output()
         .expect("run chess-import");
     Run {
@@ -265,7 +263,7 @@ fn export_into_a_closed_pipe_exits_quietly(backend: Backend) {
     fake.add_lichess_games("alice", 400, T0, 60_000);
     let outcome = backend.import(&fake).players(["lichess:alice"]).run();
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let mut child = binary()
         .args(["export", "--db"])
         .arg(&outcome.db)
         .stdout(Stdio::piped())
