@@ -16,11 +16,12 @@ use crate::support::wait_for;
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;
 
-/// A fake with alice's 600 games, served at 400 a second: a run can be stopped mid-import.
+/// A fake with alice's 600 games, served at 200 a second: a run stopped after its first commit
+/// (within a second: the importer commits at least every second) is stopped mid-import.
 fn slow_alice() -> (FakeServer, Vec<String>) {
     let fake = FakeServer::start();
     let ids = fake.add_lichess_games("alice", 600, T0, SECOND);
-    fake.set_lichess_rate(Some(400.0));
+    fake.set_lichess_rate(Some(200.0));
     (fake, ids)
 }
 

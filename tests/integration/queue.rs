@@ -30,6 +30,21 @@ fn jobs_with_status(db: &str, status: &str) -> i64 {
     .unwrap_or(0)
 }
 
+/// Waits until no lease is live by the server's clock, neither a job's nor a player's: a worker
+/// that claims the job of a dead one once the job's lease has expired may find the player's,
+/// renewed a moment later, still held, and put the job back.
+fn wait_for_every_lease_to_expire(db: &str) {
+    let now = "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint";
+    let live = format!(
+        "SELECT (SELECT count(*) FROM import_leases WHERE expires_at > {now})
+              + (SELECT count(*) FROM import_jobs WHERE status = 'running'
+                 AND lease_expires_at >= {now})"
+    );
+    wait_for("the dead worker's leases to expire", || {
+        value_in(Path::new(db), &live).as_deref() == Some("0")
+    });
+}
+
 fn summary(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
@@ -163,7 +178,9 @@ fn a_dead_workers_job_is_finished_by_another_after_its_lease_expires() {
     let Some(db) = database() else { return };
     let fake = FakeServer::start();
     let ids = fake.add_lichess_games("alice", 600, T0, SECOND);
-    fake.set_lichess_rate(Some(400.0));
+    // Six seconds of stream: games are committed every second, and the kill after the first
+    // commit comes long before the last, even when each look at the database is slow.
+    fake.set_lichess_rate(Some(100.0));
     assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
     let mut first = worker(&fake, &db).spawn().unwrap();
     let stored = || {
@@ -178,6 +195,7 @@ fn a_dead_workers_job_is_finished_by_another_after_its_lease_expires() {
     assert!(survived < ids.len(), "the job finished before the kill");
     assert!(fake.wait_idle(Duration::from_secs(5)));
     fake.set_lichess_rate(None);
+    wait_for_every_lease_to_expire(&db);
 
     let second = worker(&fake, &db).output().unwrap();
     assert_eq!(
