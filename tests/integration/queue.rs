@@ -74,13 +74,18 @@ fn enqueue_is_idempotent_and_keeps_order() {
 
 #[test]
 fn the_queue_needs_postgresql() {
-    let (code, _, stderr) = enqueue("games.sqlite", &["lichess:alice"]);
+    // In a directory of its own: the README's quick start leaves a games.sqlite in the
+    // repository, where the tests run.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite = dir.path().join("games.sqlite");
+    let sqlite = sqlite.to_str().expect("a UTF-8 path");
+    let (code, _, stderr) = enqueue(sqlite, &["lichess:alice"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("PostgreSQL"), "{stderr}");
     let fake = FakeServer::start();
-    let output = worker(&fake, "games.sqlite").output().unwrap();
+    let output = worker(&fake, sqlite).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(!Path::new("games.sqlite").exists(), "nothing was created");
+    assert!(!Path::new(sqlite).exists(), "nothing was created");
 }
 
 #[test]
