@@ -720,14 +720,20 @@ impl FakeServer {
 
     /// Start with an explicit seed for generated data.
     pub fn start_with_seed(seed: u64) -> Self {
-        let bind = || {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("fake: bind 127.0.0.1:0");
-            l.set_nonblocking(true).expect("fake: set_nonblocking");
-            l
+        Self::start_on(seed, 0, 0).expect("fake: listen on 127.0.0.1")
+    }
+
+    /// Start with `seed`, Lichess on 127.0.0.1:`lichess_port` and Chess.com on
+    /// 127.0.0.1:`chesscom_port` (0: a free port). Fails if a port is taken.
+    pub fn start_on(seed: u64, lichess_port: u16, chesscom_port: u16) -> io::Result<Self> {
+        let bind = |port: u16| {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+            listener.set_nonblocking(true)?;
+            Ok::<_, io::Error>(listener)
         };
-        let (lichess_std, chesscom_std) = (bind(), bind());
-        let lichess_addr = lichess_std.local_addr().expect("fake: local_addr");
-        let chesscom_addr = chesscom_std.local_addr().expect("fake: local_addr");
+        let (lichess_std, chesscom_std) = (bind(lichess_port)?, bind(chesscom_port)?);
+        let lichess_addr = lichess_std.local_addr()?;
+        let chesscom_addr = chesscom_std.local_addr()?;
 
         let shared = Arc::new(Shared {
             seed,
@@ -748,15 +754,14 @@ impl FakeServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
         let thread_shared = shared.clone();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fake-provider-rt")
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("fake-provider".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("fake-provider-rt")
-                    .enable_all()
-                    .build()
-                    .expect("fake: tokio runtime");
                 rt.block_on(serve(
                     thread_shared,
                     lichess_std,
@@ -766,20 +771,19 @@ impl FakeServer {
                 ));
                 // Connections still streaming are simply abandoned.
                 rt.shutdown_background();
-            })
-            .expect("fake: spawn server thread");
+            })?;
         // Listeners are bound already; wait only until they are registered
         // with the runtime so the first request is accepted immediately.
         let _ = ready_rx.recv_timeout(Duration::from_secs(5));
 
-        Self {
+        Ok(Self {
             shared,
             lichess_addr,
             chesscom_addr,
             shutdown: Some(tx),
             thread: Some(thread),
             calls: std::sync::atomic::AtomicU64::new(0),
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT`, for `--lichess-url`.
