@@ -457,7 +457,7 @@ mod tests {
     use crate::player::Platform;
 
     // Real PGNs copied from recorded provider responses (their sources are listed in
-    // tests/support/fixtures/README.md); the games marked "constructed" were written for these
+    // tests/fake/fixtures/README.md); the games marked "constructed" were written for these
     // tests and replayed with shakmaty beforehand.
 
     /// Chess.com live blitz game 4861239226, as served by `GET /pub/player/fabianocaruana/games/2020/05/pgn`.

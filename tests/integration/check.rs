@@ -1,12 +1,10 @@
 //! `chess-import check` against the fake providers: healthy, one provider down, one user
 //! missing; exit codes, the JSON report and the table.
 
-mod support;
-
-use std::process::Command;
-
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 use serde_json::Value;
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
+
+use crate::support::cli::binary;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -27,7 +25,7 @@ impl Run {
 /// nothing.
 fn check(fake: &FakeServer, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .current_dir(dir.path())
         .arg("check")
         .args(["--lichess-url", &fake.lichess_url()])
@@ -41,11 +39,6 @@ fn check(fake: &FakeServer, args: &[&str]) -> Run {
             "50ms",
         ])
         .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("LICHESS_TOKEN")
-        .env_remove("LICHESS_URL")
-        .env_remove("CHESSCOM_URL")
-        .env_remove("CHESS_IMPORT_USER_AGENT")
         .output()
         .expect("run chess-import");
     let left: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();

@@ -8,8 +8,30 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use serde_json::Value;
 
-use super::fake::FakeServer;
 use super::pg;
+use chess_import_fake::FakeServer;
+
+/// What the binary reads from the environment. A developer's shell may set any of them, and a
+/// test must see only the options it passes.
+pub const ENV_SETTINGS: [&str; 8] = [
+    "CHESS_IMPORT_DB",
+    "CHESS_IMPORT_USER_AGENT",
+    "CHESSCOM_URL",
+    "LICHESS_TOKEN",
+    "LICHESS_URL",
+    "MAX_CONCURRENT_IMPORTS",
+    "NO_COLOR",
+    "RUST_LOG",
+];
+
+/// The binary, with none of [`ENV_SETTINGS`] in its environment.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chess-import"));
+    for name in ENV_SETTINGS {
+        command.env_remove(name);
+    }
+    command
+}
 
 /// A `chess-import import` invocation with test-friendly defaults: fast retries and waits, a JSON
 /// summary, no progress output, and a fresh database in a temporary directory.
@@ -95,7 +117,7 @@ impl Import {
 
     /// The command, ready to spawn; for tests that signal or kill the process.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chess-import"));
+        let mut command = binary();
         command
             .arg("import")
             .args(["--json", "--progress", "none"])
@@ -106,12 +128,6 @@ impl Import {
             .arg("--db")
             .arg(&self.db)
             .args(&self.args)
-            .env_remove("CHESS_IMPORT_DB")
-            .env_remove("LICHESS_TOKEN")
-            .env_remove("MAX_CONCURRENT_IMPORTS")
-            .env_remove("RUST_LOG")
-            .env_remove("LICHESS_URL")
-            .env_remove("CHESSCOM_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         command
@@ -150,7 +166,8 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// A fresh PostgreSQL database, or `None` (announced loudly) when no test server is set.
+    /// A fresh PostgreSQL database, or `None` when the PostgreSQL tests are skipped on purpose
+    /// (see [`pg::test_database`]).
     pub fn postgres() -> Option<Backend> {
         pg::test_database().map(Backend::Postgres)
     }
@@ -165,8 +182,7 @@ impl Backend {
 }
 
 /// Instantiates each named test, a `fn(Backend)`, once per store: `sqlite::NAME` and
-/// `postgres::NAME` (skipped, loudly, when no PostgreSQL test server is configured).
-#[macro_export]
+/// `postgres::NAME` (which fails without a PostgreSQL test server, unless skipped on purpose).
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -185,6 +201,7 @@ macro_rules! on_both_stores {
         }
     };
 }
+pub(crate) use on_both_stores;
 
 fn is_postgres(db: &Path) -> bool {
     let target = db.to_string_lossy();
@@ -265,7 +282,7 @@ pub fn value_in(db: &Path, sql: &str) -> Option<String> {
 
 /// `chess-import worker --once` on the queue at `db`, with test-friendly waits and a short lease.
 pub fn worker(fake: &FakeServer, db: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chess-import"));
+    let mut command = binary();
     command
         .arg("worker")
         .args(["--once", "--json", "--progress", "none", "--db", db])
@@ -273,9 +290,6 @@ pub fn worker(fake: &FakeServer, db: &str) -> Command {
         .args(["--chesscom-url", &fake.chesscom_url()])
         .args(["--retry-backoff", "10ms", "--rate-limit-wait", "100ms"])
         .args(["--poll-interval", "50ms", "--lease-ttl", "1s"])
-        .env_remove("CHESS_IMPORT_DB")
-        .env_remove("MAX_CONCURRENT_IMPORTS")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -284,10 +298,9 @@ pub fn worker(fake: &FakeServer, db: &str) -> Command {
 
 /// `chess-import enqueue --json PLAYER... --db db`, returning its exit code and JSON output.
 pub fn enqueue(db: &str, players: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .args(["enqueue", "--json", "--db", db])
         .args(players)
-        .env_remove("CHESS_IMPORT_DB")
         .stdin(Stdio::null())
         .output()
         .expect("run chess-import enqueue");

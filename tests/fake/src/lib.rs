@@ -1,5 +1,6 @@
-//! A faithful fake of the Lichess and Chess.com game-export APIs, for
-//! integration tests and benchmarks that run the real `chess-import` binary.
+//! A faithful fake of the Lichess and Chess.com game-export APIs, for the
+//! integration tests, the benchmark and the example of `chess-import`, which
+//! run the real binary against it.
 //!
 //! Nothing here talks to the internet: the fake binds two listeners on
 //! 127.0.0.1 and imitates the real paths, formats, headers and misbehaviour
@@ -10,29 +11,19 @@
 //! The API is synchronous so that plain `#[test]` functions can drive it
 //! between runs of the binary: the server runs on its own thread with its
 //! own tokio runtime, and all state sits behind mutexes.
-//!
-//! This module must not depend on anything else in `tests/support`:
-//! benchmarks include it directly with
-//! `#[path = "../tests/support/fake/mod.rs"] mod fake;`.
-// Each test crate and benchmark uses a different subset of the API.
-#![allow(dead_code)]
 
 mod chesscom;
 mod games;
 mod lichess;
 
-// Re-exports form the public API; a crate that uses none of them would
-// otherwise warn.
-#[allow(unused_imports)]
 pub use chesscom::{ChesscomGameSpec, ChesscomRules, ChesscomTimeControl};
-#[allow(unused_imports)]
 pub use lichess::LichessGameSpec;
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -76,20 +67,12 @@ pub enum Endpoint {
     LichessExportIds,
     /// `GET /api/user/{name}`
     LichessUser,
-    /// `POST /api/users`
-    LichessUsers,
     /// `GET /pub/player/{u}`
     ChesscomProfile,
-    /// `GET /pub/player/{u}/stats`
-    ChesscomStats,
-    /// `GET /pub/player/{u}/games` (in-progress daily games)
-    ChesscomCurrentGames,
     /// `GET /pub/player/{u}/games/archives`
     ChesscomArchives,
     /// `GET /pub/player/{u}/games/{YYYY}/{MM}`
     ChesscomMonth,
-    /// `GET /pub/player/{u}/games/{YYYY}/{MM}/pgn`
-    ChesscomMonthPgn,
     /// Anything else.
     Other,
 }
@@ -166,8 +149,6 @@ pub enum Fault {
     JsonErrorBody(String),
     /// Close the TCP connection (RST) before sending any response.
     DropConnection,
-    /// Delay the response, then answer normally.
-    Latency(Duration),
     /// Send `n` complete items, then half an item, then abort the chunked
     /// body (no terminating chunk, connection closed).
     CutAfter(usize),
@@ -198,10 +179,11 @@ struct FaultRule {
 }
 
 /// Stream-level faults, handed to the body writers.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum StreamFault {
     CutAfter(usize),
-    StallAfter(usize, Duration),
+    /// Items, stall, and the count of stalls that lasted their whole length.
+    StallAfter(usize, Duration, Arc<AtomicUsize>),
     MalformedAt(usize),
 }
 
@@ -243,7 +225,6 @@ impl RequestRecord {
 pub(crate) struct Config {
     pub lichess_rate: Option<f64>,
     pub lichess_max_streams: usize,
-    pub lichess_latency: Duration,
     pub chesscom_max_in_flight: usize,
     pub chesscom_latency: Duration,
 }
@@ -266,6 +247,7 @@ pub(crate) struct Shared {
     faults: Mutex<Vec<FaultRule>>,
     log: Mutex<Vec<RequestRecord>>,
     meters: Mutex<Meters>,
+    stalls_run_out: Arc<AtomicUsize>,
 }
 
 /// Lock ignoring poisoning: a panicking test thread must not turn every
@@ -414,7 +396,6 @@ impl Route {
 /// Per-connection info handed to handlers; `kill` closes the socket.
 #[derive(Clone, Debug)]
 struct ConnMeta {
-    peer: SocketAddr,
     kill: Arc<AtomicBool>,
 }
 
@@ -429,7 +410,7 @@ impl axum::serve::Listener for FakeListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.inner.accept().await {
-                Ok((stream, peer)) => {
+                Ok((stream, _)) => {
                     // Streamed games should leave as soon as they are written.
                     let _ = stream.set_nodelay(true);
                     let kill = Arc::new(AtomicBool::new(false));
@@ -437,7 +418,7 @@ impl axum::serve::Listener for FakeListener {
                         inner: stream,
                         kill: kill.clone(),
                     };
-                    return (io, ConnMeta { peer, kill });
+                    return (io, ConnMeta { kill });
                 }
                 // Out of fds or similar: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -447,7 +428,6 @@ impl axum::serve::Listener for FakeListener {
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
         Ok(ConnMeta {
-            peer: self.inner.local_addr()?,
             kill: Arc::default(),
         })
     }
@@ -560,10 +540,13 @@ async fn entry(
             // Never written: the killed socket fails the write.
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
-        Some(Fault::Latency(d)) => tokio::time::sleep(d).await,
         Some(Fault::CutAfter(n)) => stream_fault = Some(StreamFault::CutAfter(n)),
         Some(Fault::StallAfter { items, stall }) => {
-            stream_fault = Some(StreamFault::StallAfter(items, stall))
+            stream_fault = Some(StreamFault::StallAfter(
+                items,
+                stall,
+                shared.stalls_run_out.clone(),
+            ))
         }
         Some(Fault::MalformedLineAt(n)) => stream_fault = Some(StreamFault::MalformedAt(n)),
         Some(other) => {
@@ -665,7 +648,6 @@ fn fault_response(provider: Provider, fault: &Fault) -> Response {
         }
         // Handled by the caller; kept total for safety.
         Fault::DropConnection
-        | Fault::Latency(_)
         | Fault::CutAfter(_)
         | Fault::StallAfter { .. }
         | Fault::MalformedLineAt(_) => simple(500, "text/plain", "fake: unexpected fault"),
@@ -738,14 +720,20 @@ impl FakeServer {
 
     /// Start with an explicit seed for generated data.
     pub fn start_with_seed(seed: u64) -> Self {
-        let bind = || {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("fake: bind 127.0.0.1:0");
-            l.set_nonblocking(true).expect("fake: set_nonblocking");
-            l
+        Self::start_on(seed, 0, 0).expect("fake: listen on 127.0.0.1")
+    }
+
+    /// Start with `seed`, Lichess on 127.0.0.1:`lichess_port` and Chess.com on
+    /// 127.0.0.1:`chesscom_port` (0: a free port). Fails if a port is taken.
+    pub fn start_on(seed: u64, lichess_port: u16, chesscom_port: u16) -> io::Result<Self> {
+        let bind = |port: u16| {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+            listener.set_nonblocking(true)?;
+            Ok::<_, io::Error>(listener)
         };
-        let (lichess_std, chesscom_std) = (bind(), bind());
-        let lichess_addr = lichess_std.local_addr().expect("fake: local_addr");
-        let chesscom_addr = chesscom_std.local_addr().expect("fake: local_addr");
+        let (lichess_std, chesscom_std) = (bind(lichess_port)?, bind(chesscom_port)?);
+        let lichess_addr = lichess_std.local_addr()?;
+        let chesscom_addr = chesscom_std.local_addr()?;
 
         let shared = Arc::new(Shared {
             seed,
@@ -754,27 +742,26 @@ impl FakeServer {
             config: Mutex::new(Config {
                 lichess_rate: None,
                 lichess_max_streams: 1,
-                lichess_latency: Duration::ZERO,
                 chesscom_max_in_flight: 2,
                 chesscom_latency: Duration::ZERO,
             }),
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             meters: Mutex::new(Meters::default()),
+            stalls_run_out: Arc::default(),
         });
 
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
         let thread_shared = shared.clone();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fake-provider-rt")
+            .enable_all()
+            .build()?;
         let thread = std::thread::Builder::new()
             .name("fake-provider".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("fake-provider-rt")
-                    .enable_all()
-                    .build()
-                    .expect("fake: tokio runtime");
                 rt.block_on(serve(
                     thread_shared,
                     lichess_std,
@@ -784,20 +771,19 @@ impl FakeServer {
                 ));
                 // Connections still streaming are simply abandoned.
                 rt.shutdown_background();
-            })
-            .expect("fake: spawn server thread");
+            })?;
         // Listeners are bound already; wait only until they are registered
         // with the runtime so the first request is accepted immediately.
         let _ = ready_rx.recv_timeout(Duration::from_secs(5));
 
-        Self {
+        Ok(Self {
             shared,
             lichess_addr,
             chesscom_addr,
             shutdown: Some(tx),
             thread: Some(thread),
             calls: std::sync::atomic::AtomicU64::new(0),
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT`, for `--lichess-url`.
@@ -825,11 +811,6 @@ impl FakeServer {
     /// Concurrent Lichess export streams allowed before 429 (default 1).
     pub fn set_lichess_max_streams(&self, n: usize) {
         lock(&self.shared.config).lichess_max_streams = n;
-    }
-
-    /// Delay before every Lichess response (default none).
-    pub fn set_lichess_latency(&self, d: Duration) {
-        lock(&self.shared.config).lichess_latency = d;
     }
 
     /// Chess.com requests in flight allowed before 429 (default 2).
@@ -879,6 +860,13 @@ impl FakeServer {
             .map_or(0, |r| r.fired)
     }
 
+    /// How many [`Fault::StallAfter`] stalls have lasted their whole length so far. A test that
+    /// reads 0 once its client is done knows that the client gave up on the stall rather than
+    /// waiting it out.
+    pub fn stalls_run_out(&self) -> usize {
+        self.shared.stalls_run_out.load(Ordering::Relaxed)
+    }
+
     /// Uses left across all faults of `provider`.
     pub fn pending_faults(&self, provider: Provider) -> usize {
         lock(&self.shared.faults)
@@ -886,13 +874,6 @@ impl FakeServer {
             .filter(|r| r.provider == provider)
             .map(|r| r.remaining)
             .sum()
-    }
-
-    /// Forget every unused fault (fired counts of old ids stay readable).
-    pub fn clear_faults(&self) {
-        for r in lock(&self.shared.faults).iter_mut() {
-            r.remaining = 0;
-        }
     }
 
     // -- observation --------------------------------------------------------
@@ -1063,8 +1044,8 @@ pub(crate) struct BodyPlan {
     /// Items per second; `None` = as fast as the client reads.
     pub rate: Option<f64>,
     pub fault: Option<StreamFault>,
-    /// Guards released when the body is finished or dropped.
-    pub keep: Vec<Box<dyn std::any::Any + Send>>,
+    /// Held, never read: dropping the body (finished or abandoned) releases them.
+    pub _guards: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1127,7 +1108,7 @@ impl BodyState {
                 Phase::Items => {
                     let count = self.plan.count;
                     // Fault boundary: faults past the end apply at the end.
-                    match self.plan.fault {
+                    match self.plan.fault.clone() {
                         Some(StreamFault::CutAfter(k)) if self.next == k.min(count) => {
                             let mut buf = bytes::BytesMut::new();
                             self.sep(&mut buf);
@@ -1141,8 +1122,11 @@ impl BodyState {
                             self.phase = Phase::Abort;
                             return Some(Ok(buf.freeze()));
                         }
-                        Some(StreamFault::StallAfter(k, d)) if self.next == k.min(count) => {
+                        Some(StreamFault::StallAfter(k, d, run_out))
+                            if self.next == k.min(count) =>
+                        {
                             tokio::time::sleep(d).await;
+                            run_out.fetch_add(1, Ordering::Relaxed);
                             self.phase = Phase::Abort;
                             continue;
                         }
@@ -1170,12 +1154,12 @@ impl BodyState {
                         self.next += 1;
                         return Some(Ok(buf.freeze()));
                     }
-                    let limit = match self.plan.fault {
+                    let limit = match &self.plan.fault {
                         Some(
                             StreamFault::CutAfter(k)
-                            | StreamFault::StallAfter(k, _)
+                            | StreamFault::StallAfter(k, ..)
                             | StreamFault::MalformedAt(k),
-                        ) if k > self.next => k.min(count),
+                        ) if *k > self.next => (*k).min(count),
                         _ => count,
                     };
                     let mut buf = bytes::BytesMut::with_capacity(CHUNK + 4096);

@@ -2,11 +2,12 @@
 //! the CLI, regenerate them all with:
 //!
 //! ```sh
-//! UPDATE_COMPLETIONS=1 cargo test --test completions
+//! UPDATE_COMPLETIONS=1 cargo test --test integration completions::
 //! ```
 
 use std::path::Path;
-use std::process::Command;
+
+use crate::support::cli::binary;
 
 /// Each shell clap_complete knows, and the file its script is committed as.
 const SCRIPTS: [(&str, &str); 5] = [
@@ -18,7 +19,7 @@ const SCRIPTS: [(&str, &str); 5] = [
 ];
 
 fn generated(shell: &str) -> Vec<u8> {
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .args(["completions", shell])
         .output()
         .expect("run chess-import completions");
@@ -49,7 +50,7 @@ fn committed_completion_scripts_are_up_to_date() {
     assert!(
         stale.is_empty(),
         "{} out of date with the CLI; regenerate them all with\n\n    \
-         UPDATE_COMPLETIONS=1 cargo test --test completions\n\n\
+         UPDATE_COMPLETIONS=1 cargo test --test integration completions::\n\n\
          (or one at a time: cargo run -- completions bash > completions/chess-import.bash)",
         stale.join(", ")
     );
@@ -80,7 +81,7 @@ fn bash_completes(words: &[&str]) -> Vec<String> {
         quoted.join(" "),
         words[cword],
     );
-    let output = Command::new("bash")
+    let output = std::process::Command::new("bash")
         .args(["--norc", "--noprofile", "-c", &program])
         .output()
         .expect("run bash");

@@ -1,13 +1,13 @@
 //! The live bars, on a pseudo-terminal: `import` in `auto` mode draws a header and a line per
 //! player while it works, and leaves each player's result line and the summary on the screen.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
+use chess_import_fake::{FakeServer, Fault, Matcher, Provider};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::fake::{FakeServer, Fault, Matcher, Provider};
+
+use crate::support::cli::ENV_SETTINGS;
 
 const T0: i64 = 1_700_000_000_000;
 const ROWS: u16 = 40;
@@ -60,15 +60,10 @@ fn on_a_terminal(fake: &FakeServer, args: &[&str], setup: Setup) -> Terminal {
     command.arg(dir.path().join("games.sqlite"));
     command.cwd(dir.path());
     command.env("TERM", "xterm-256color");
-    for name in [
-        "RUST_LOG",
-        "NO_COLOR",
-        "CHESS_IMPORT_DB",
-        "LICHESS_TOKEN",
-        "CLICOLOR",
-        "COLUMNS",
-        "LINES",
-    ] {
+    for name in ENV_SETTINGS
+        .into_iter()
+        .chain(["CLICOLOR", "COLUMNS", "LINES"])
+    {
         command.env_remove(name);
     }
     if !setup.color {

@@ -2,11 +2,9 @@
 //! terminal: one line per player event after a timestamp, no escape codes, and the same summary
 //! in every mode.
 
-mod support;
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
-use std::process::Command;
-
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
+use crate::support::cli::{Import, binary};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -20,7 +18,7 @@ struct Run {
 /// retries and a fresh database, plus `args`.
 fn import(fake: &FakeServer, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .arg("import")
         .args(["--lichess-url", &fake.lichess_url()])
         .args(["--chesscom-url", &fake.chesscom_url()])
@@ -29,13 +27,6 @@ fn import(fake: &FakeServer, args: &[&str]) -> Run {
         .arg("--db")
         .arg(dir.path().join("games.sqlite"))
         .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("NO_COLOR")
-        .env_remove("CHESS_IMPORT_DB")
-        .env_remove("LICHESS_TOKEN")
-        .env_remove("MAX_CONCURRENT_IMPORTS")
-        .env_remove("LICHESS_URL")
-        .env_remove("CHESSCOM_URL")
         .output()
         .expect("run chess-import");
     Run {
@@ -262,7 +253,7 @@ fn verbosity_follows_quiet_verbose_and_rust_log() {
     fake.add_raw_lichess_line("alice", 1_700_000_000_000, "{not json");
     // A warning (an unreadable line) and a debug line (a bughouse game skipped).
     let run = |args: &[&str], rust_log: Option<&str>| {
-        let import = support::cli::Import::new(&fake)
+        let import = Import::new(&fake)
             .players(["lichess:alice", "chesscom:bob"])
             .args(args.iter().copied());
         let mut command = import.command();

@@ -1,15 +1,16 @@
 //! A disk that fills up and a database on a read-only filesystem: a clear error naming the path,
 //! no partial rows, a non-zero exit. Both need a small filesystem of their own, a tmpfs mounted
-//! for the test, so they run where mounting is allowed (CI runs as root) and say so otherwise.
-
-mod support;
+//! for the test, so they need root: in CI (`CI` set) they fail without it, elsewhere they say on
+//! stderr that they were skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chess_import_fake::FakeServer;
 use rusqlite::{Connection, OpenFlags};
-use support::cli::{Import, games_in};
-use support::fake::FakeServer;
+
+use crate::support::cli::{Import, games_in};
+use crate::support::{announce_skip, in_ci};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -20,18 +21,24 @@ struct Mount {
 }
 
 impl Mount {
-    fn tmpfs(size: &str) -> Option<Mount> {
+    /// The mount for `test`, or `None` (announced) where it cannot be made outside CI.
+    fn tmpfs(test: &str, size: &str) -> Option<Mount> {
         let dir = tempfile::tempdir().expect("temporary directory");
         let mounted = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(dir.path())
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !mounted {
-            eprintln!("SKIPPED: mounting a tmpfs needs root; this test runs in CI");
-            return None;
-        }
-        Some(Mount { dir })
+            .output();
+        let failure = match mounted {
+            Ok(output) if output.status.success() => return Some(Mount { dir }),
+            Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            Err(error) => format!("cannot run mount: {error}"),
+        };
+        assert!(
+            !in_ci(),
+            "{test} needs a tmpfs of its own, and in CI it must run (as root): {failure}"
+        );
+        announce_skip(&format!("{test}: mounting a tmpfs needs root ({failure})"));
+        None
     }
 
     fn path(&self) -> PathBuf {
@@ -62,7 +69,10 @@ fn integrity(db: &Path) -> String {
 
 #[test]
 fn a_full_disk_fails_the_player_with_the_path_and_keeps_what_was_committed() {
-    let Some(mount) = Mount::tmpfs("400k") else {
+    let Some(mount) = Mount::tmpfs(
+        "a_full_disk_fails_the_player_with_the_path_and_keeps_what_was_committed",
+        "400k",
+    ) else {
         return;
     };
     let fake = FakeServer::start();
@@ -88,7 +98,10 @@ fn a_full_disk_fails_the_player_with_the_path_and_keeps_what_was_committed() {
 
 #[test]
 fn a_read_only_database_is_a_usage_error_naming_the_path() {
-    let Some(mount) = Mount::tmpfs("4m") else {
+    let Some(mount) = Mount::tmpfs(
+        "a_read_only_database_is_a_usage_error_naming_the_path",
+        "4m",
+    ) else {
         return;
     };
     let fake = FakeServer::start();

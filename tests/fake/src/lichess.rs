@@ -1,5 +1,5 @@
-//! Fake lichess.org: `/api/games/user/{name}`, `/api/games/export/_ids`,
-//! `/api/user/{name}`, `/api/users`.
+//! Fake lichess.org: `/api/games/user/{name}`, `/api/games/export/_ids` and
+//! `/api/user/{name}`, the endpoints the importer calls.
 //!
 //! Behaviour follows lila (see the research notes): NDJSON only for an exact
 //! `application/x-ndjson` Accept (or one starting with `application/json`),
@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -70,16 +69,6 @@ impl LichessGameSpec {
         self
     }
 
-    pub fn plies(mut self, n: usize) -> Self {
-        self.plies = Some(n);
-        self
-    }
-
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
     pub fn casual(mut self) -> Self {
         self.rated = false;
         self
@@ -97,12 +86,6 @@ impl LichessGameSpec {
 
     pub fn ongoing(mut self) -> Self {
         self.ongoing = true;
-        self
-    }
-
-    pub fn ratings(mut self, white: u32, black: u32) -> Self {
-        self.white_rating = Some(white);
-        self.black_rating = Some(black);
         self
     }
 }
@@ -864,7 +847,7 @@ impl FakeServer {
             .push(Entry::Raw(raw));
     }
 
-    /// Load the real recorded lichess.org lines of `tests/support/fixtures`
+    /// Load the real recorded lichess.org lines of `fixtures/` (tests/fake/fixtures)
     /// as the export of user `Lance5500` (threeCheck, simul, zero-move and
     /// arena games). Returns their ids, newest first.
     pub fn add_lichess_fixture_games(&self) -> Vec<String> {
@@ -901,12 +884,6 @@ impl FakeServer {
                 Item::Raw(_) => None,
             })
             .collect()
-    }
-
-    /// The game's PGN (clocks and opening on), without the `\n\n\n` separator.
-    pub fn lichess_game_pgn(&self, id: &str) -> Option<String> {
-        let g = lock(&self.shared.lichess).games.get(id).cloned()?;
-        Some(g.pgn(true, true))
     }
 
     /// The game's NDJSON line with `pgnInJson`, `clocks`, `opening` (no `\n`).
@@ -965,7 +942,6 @@ pub(crate) fn classify(path: &str) -> Route {
         ["api", "games", "user", name] => (Endpoint::LichessExport, Some(*name)),
         ["api", "games", "export", "_ids"] => (Endpoint::LichessExportIds, None),
         ["api", "user", name] => (Endpoint::LichessUser, Some(*name)),
-        ["api", "users"] => (Endpoint::LichessUsers, None),
         _ => (Endpoint::Other, None),
     };
     Route {
@@ -1083,15 +1059,10 @@ pub(crate) async fn handle(
     fault: Option<StreamFault>,
     guard: InFlight,
 ) -> Response {
-    let latency = lock(&shared.config).lichess_latency;
-    if latency > Duration::ZERO {
-        tokio::time::sleep(latency).await;
-    }
     match (req.method().clone(), route.endpoint) {
         (Method::GET, Endpoint::LichessExport) => export_user(shared, &req, route, fault, guard),
         (Method::POST, Endpoint::LichessExportIds) => export_ids(shared, req, fault, guard).await,
         (Method::GET, Endpoint::LichessUser) => user_profile(shared, route),
-        (Method::POST, Endpoint::LichessUsers) => users_bulk(shared, req).await,
         _ => not_found(req.headers()),
     }
 }
@@ -1177,7 +1148,7 @@ fn export_response(
         malformed: Bytes::from_static(malformed),
         rate,
         fault,
-        keep: vec![Box::new(slot), Box::new(guard)],
+        _guards: vec![Box::new(slot), Box::new(guard)],
     };
     let ct = if ndjson {
         "application/x-ndjson"
@@ -1298,7 +1269,7 @@ fn counts(d: &Data, key: &str) -> Counts {
 
 /// `/api/user` JSON, keys in lila's order (built as text because
 /// serde_json's map would sort them).
-fn user_json_string(d: &Data, user: &User, with_count: bool) -> String {
+fn user_json_string(d: &Data, user: &User) -> String {
     use serde_json::json;
     if user.closed {
         return format!(
@@ -1336,13 +1307,11 @@ fn user_json_string(d: &Data, user: &User, with_count: bool) -> String {
         c.all * 420,
         json!(format!("https://lichess.org/@/{}", user.username)),
     );
-    if with_count {
-        let _ = write!(
-            s,
-            r#","count":{{"all":{},"rated":{},"ai":0,"draw":{},"drawH":{},"loss":{},"lossH":{},"win":{},"winH":{},"bookmark":0,"playing":{},"import":0,"me":0}}"#,
-            c.all, c.rated, c.draw, c.draw, c.loss, c.loss, c.win, c.win, c.playing
-        );
-    }
+    let _ = write!(
+        s,
+        r#","count":{{"all":{},"rated":{},"ai":0,"draw":{},"drawH":{},"loss":{},"lossH":{},"win":{},"winH":{},"bookmark":0,"playing":{},"import":0,"me":0}}"#,
+        c.all, c.rated, c.draw, c.draw, c.loss, c.loss, c.win, c.win, c.playing
+    );
     s.push('}');
     s
 }
@@ -1359,21 +1328,7 @@ fn user_profile(shared: &Arc<Shared>, route: &Route) -> Response {
     let Some(user) = d.users.get(&key) else {
         return json(404, r#"{"error":"Not found"}"#);
     };
-    let body = user_json_string(&d, user, true);
+    let body = user_json_string(&d, user);
     d.profiles.insert(key, (version, body.clone()));
     json(200, body)
-}
-
-async fn users_bulk(shared: &Arc<Shared>, req: Request) -> Response {
-    let ids = match read_ids(req).await {
-        Ok(ids) => ids,
-        Err(resp) => return resp,
-    };
-    let d = lock(&shared.lichess);
-    let users: Vec<String> = ids
-        .iter()
-        .filter_map(|id| d.users.get(&id.to_lowercase()))
-        .map(|u| user_json_string(&d, u, false))
-        .collect();
-    json(200, format!("[{}]", users.join(",")))
 }

@@ -9,8 +9,7 @@ use std::str::FromStr as _;
 
 use shakmaty::fen::Fen;
 use shakmaty::san::{San, SanPlus};
-use shakmaty::uci::UciMove;
-use shakmaty::{CastlingMode, Chess, Color, EnPassantMode, Position, Role};
+use shakmaty::{CastlingMode, Chess, Color, EnPassantMode, Position};
 
 /// SplitMix64 finaliser: a cheap, well-mixed 64-bit hash step.
 pub(crate) fn splitmix(mut x: u64) -> u64 {
@@ -205,49 +204,12 @@ pub(crate) struct Played {
     /// `moves` field; SAN never contains spaces so splitting is safe.
     pub moves: String,
     pub plies: usize,
-    /// Chess.com's compact move encoding (2 chars per ply).
-    pub tcn: String,
     /// FEN of the final position (6 fields).
     pub final_fen: String,
     pub end: BoardEnd,
     /// Side to move in the final position.
     pub turn: Color,
     pub opening: Option<&'static Opening>,
-}
-
-const TCN_ALPHABET: &[u8] =
-    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!?{~}(^)[_]@#$,./&-*++=";
-
-/// Encode one move the way chess.com's `tcn` does: square index a1=0..h8=63
-/// mapped through the alphabet; promotions encode piece and file delta in the
-/// second char; castling is king-to-destination (e1g1), as in the fixtures.
-fn push_tcn(out: &mut String, uci: &UciMove) {
-    if let UciMove::Normal {
-        from,
-        to,
-        promotion,
-    } = uci
-    {
-        let f = from.to_u32() as usize;
-        let t = to.to_u32() as usize;
-        let second = match promotion {
-            Some(role) => {
-                let idx = match role {
-                    Role::Queen => 0,
-                    Role::Knight => 1,
-                    Role::Rook => 2,
-                    Role::Bishop => 3,
-                    Role::King => 4,
-                    Role::Pawn => 5,
-                };
-                let delta = (t % 8) as isize - (f % 8) as isize + 1;
-                (64 + 3 * idx + delta) as usize
-            }
-            None => t,
-        };
-        out.push(TCN_ALPHABET[f] as char);
-        out.push(TCN_ALPHABET[second] as char);
-    }
 }
 
 /// Play `target_plies` random legal moves from `start_fen` (standard start if
@@ -267,7 +229,6 @@ pub(crate) fn play(
         None => Chess::default(),
     };
     let mut moves = String::with_capacity(target_plies * 5);
-    let mut tcn = String::with_capacity(target_plies * 2);
     let mut plies = 0usize;
     let mut opening = None;
 
@@ -277,7 +238,7 @@ pub(crate) fn play(
             for s in book.sans {
                 let Ok(san) = San::from_str(s) else { break };
                 let Ok(m) = san.to_move(&pos) else { break };
-                play_one(&mut pos, m, &mut moves, &mut tcn);
+                play_one(&mut pos, m, &mut moves);
                 plies += 1;
             }
             if plies == book.sans.len() {
@@ -292,7 +253,7 @@ pub(crate) fn play(
             break;
         }
         let m = legal[rng.usize(..legal.len())];
-        play_one(&mut pos, m, &mut moves, &mut tcn);
+        play_one(&mut pos, m, &mut moves);
         plies += 1;
     }
 
@@ -311,7 +272,6 @@ pub(crate) fn play(
     Played {
         moves,
         plies,
-        tcn,
         final_fen: Fen::from_position(&pos, EnPassantMode::Legal).to_string(),
         end,
         turn: pos.turn(),
@@ -319,26 +279,12 @@ pub(crate) fn play(
     }
 }
 
-fn play_one(pos: &mut Chess, m: shakmaty::Move, moves: &mut String, tcn: &mut String) {
-    push_tcn(tcn, &m.to_uci(CastlingMode::Standard));
+fn play_one(pos: &mut Chess, m: shakmaty::Move, moves: &mut String) {
     let san = SanPlus::from_move_and_play_unchecked(pos, m);
     if !moves.is_empty() {
         moves.push(' ');
     }
     san.append_to_string(moves);
-}
-
-/// TCN of a SAN sequence from the standard start; lets the fake's own tests
-/// pin the encoding against a real chess.com fixture.
-pub(crate) fn tcn_of_sans(sans: &[&str]) -> Option<String> {
-    let mut pos = Chess::default();
-    let mut moves = String::new();
-    let mut tcn = String::new();
-    for s in sans {
-        let m = San::from_str(s).ok()?.to_move(&pos).ok()?;
-        play_one(&mut pos, m, &mut moves, &mut tcn);
-    }
-    Some(tcn)
 }
 
 /// Remaining clock (in `unit`s) of the mover after each ply. The first move

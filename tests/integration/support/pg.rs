@@ -5,38 +5,42 @@
 //! `test_<random>` database, so tests run in parallel without seeing each other's rows; the
 //! databases are not dropped, the server is thrown away.
 //!
+//! Without that variable a PostgreSQL test fails, so that `cargo test` never looks green while
+//! it ran none of them. `CHESS_IMPORT_SKIP_PG=1` skips them on purpose, loudly, except in CI.
+//!
 //! The helpers run their own small runtime: call them from a test's thread, not from async code.
 
-#![allow(dead_code)] // each test crate including this module uses a part of it
-
-use std::io::Write;
+use std::sync::Once;
 
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
-pub const ENV: &str = "CHESS_IMPORT_TEST_PG";
+use super::{announce_skip, in_ci};
 
-/// A URL to a new, empty database, or `None` (loudly) when no server is configured outside CI.
+pub const ENV: &str = "CHESS_IMPORT_TEST_PG";
+/// `CHESS_IMPORT_SKIP_PG=1`: the PostgreSQL tests pass without running (not in CI).
+pub const SKIP_ENV: &str = "CHESS_IMPORT_SKIP_PG";
+
+/// A URL to a new, empty database, or `None` when the PostgreSQL tests are skipped on purpose.
+/// Panics when no server is configured and they are not.
 pub fn test_database() -> Option<String> {
     let admin = match std::env::var(ENV) {
         Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("CI").is_some() => panic!(
+        _ if in_ci() => panic!(
             "{ENV} is not set, and in CI the PostgreSQL tests must run: start a server with \
              `eval \"$(.ci/start-postgres)\"` (as .ci/run does)"
         ),
-        _ => {
-            // Written to stderr directly, once: the test harness swallows `eprintln!` of tests
-            // that pass, and a skip must be seen.
-            static SKIPPED: std::sync::Once = std::sync::Once::new();
-            SKIPPED.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIPPED: PostgreSQL tests need {ENV} (see README: \
-                     eval \"$(.ci/start-postgres)\")"
-                );
+        _ if std::env::var_os(SKIP_ENV).is_some_and(|v| v == "1") => {
+            static ANNOUNCED: Once = Once::new();
+            ANNOUNCED.call_once(|| {
+                announce_skip(&format!("the PostgreSQL tests ({SKIP_ENV}=1)"));
             });
             return None;
         }
+        _ => panic!(
+            "{ENV} is not set: start a PostgreSQL server with `eval \"$(.ci/start-postgres)\"`, \
+             or skip these tests on purpose with {SKIP_ENV}=1"
+        ),
     };
     let name = format!("test_{:016x}", fastrand::u64(..));
     execute(&admin, &format!("CREATE DATABASE {name}"));

@@ -1,20 +1,19 @@
 //! `status` and `export` on the database of a real import from the fake providers, in SQLite
-//! and in PostgreSQL (whose tests are skipped, loudly, without `CHESS_IMPORT_TEST_PG`), and the
+//! and in PostgreSQL (whose tests need `CHESS_IMPORT_TEST_PG`: see support/pg.rs), and the
 //! PostgreSQL job queue in `status`.
-
-mod support;
 
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+use chess_import_fake::FakeServer;
 use pgn_reader::{RawTag, Reader, SanPlus, Visitor};
 use rusqlite::Connection;
 use serde_json::{Value, json};
-use support::cli::Backend;
-use support::fake::FakeServer;
-use support::pg;
+
+use crate::support::cli::{Backend, Outcome, binary, on_both_stores};
+use crate::support::pg;
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -25,12 +24,10 @@ struct Run {
 }
 
 fn chess_import(args: &[&str], db: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let output = binary()
         .args(args)
         .arg("--db")
         .arg(db)
-        .env_remove("CHESS_IMPORT_DB")
-        .env_remove("RUST_LOG")
         .output()
         .expect("run chess-import");
     Run {
@@ -55,7 +52,7 @@ fn fake(lichess_games: usize) -> FakeServer {
 }
 
 /// Everything `fake` has, imported into a database of `backend`.
-fn import(fake: &FakeServer, backend: &Backend) -> support::cli::Outcome {
+fn import(fake: &FakeServer, backend: &Backend) -> Outcome {
     let outcome = backend
         .import(fake)
         .players(["lichess:alice", "chesscom:bob", "chesscom:nobody"])
@@ -65,7 +62,7 @@ fn import(fake: &FakeServer, backend: &Backend) -> support::cli::Outcome {
 }
 
 /// Alice with 5 games, Bob and nobody, imported into one database.
-fn imported(backend: &Backend) -> (FakeServer, support::cli::Outcome) {
+fn imported(backend: &Backend) -> (FakeServer, Outcome) {
     let fake = fake(5);
     let outcome = import(&fake, backend);
     (fake, outcome)
@@ -266,7 +263,7 @@ fn export_into_a_closed_pipe_exits_quietly(backend: Backend) {
     fake.add_lichess_games("alice", 400, T0, 60_000);
     let outcome = backend.import(&fake).players(["lichess:alice"]).run();
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chess-import"))
+    let mut child = binary()
         .args(["export", "--db"])
         .arg(&outcome.db)
         .stdout(Stdio::piped())

@@ -1,11 +1,12 @@
 //! The core import against the fake providers: both platforms, dedup, incremental re-runs,
 //! narrowed runs, unknown users and bad usage.
 
-mod support;
-
+use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
-use support::cli::{Backend, Import, game_keys, games_in, links_in, value_in};
-use support::fake::{ChesscomGameSpec, Endpoint, FakeServer, LichessGameSpec, Provider};
+
+use crate::support::cli::{
+    Backend, Import, game_keys, games_in, links_in, on_both_stores, value_in,
+};
 
 /// 2023-11-14T22:13:20Z, a fixed point for generated games.
 const T0: i64 = 1_700_000_000_000;
@@ -425,8 +426,8 @@ fn an_unusable_postgresql_target_is_a_usage_error_with_the_password_masked() {
     };
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 1, T0, MINUTE);
-    let wrong = support::pg::with_password(&url, "not-the-password");
-    let missing = support::pg::with_database(&url, "no_such_database");
+    let wrong = crate::support::pg::with_password(&url, "not-the-password");
+    let missing = crate::support::pg::with_database(&url, "no_such_database");
     for (target, expected) in [(&wrong, "password"), (&missing, "no_such_database")] {
         let run = Import::new(&fake)
             .players(["lichess:alice"])

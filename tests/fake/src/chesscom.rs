@@ -1,5 +1,5 @@
-//! Fake api.chess.com PubAPI: player profile, monthly archives list, monthly
-//! archive (JSON and PGN).
+//! Fake api.chess.com PubAPI: player profile, monthly archives list and
+//! monthly archive (JSON), the endpoints the importer calls.
 //!
 //! Imitates the recorded behaviour (research notes, chess.com §0): archive
 //! URLs are absolute on the *real* host (the importer must swap the base),
@@ -107,31 +107,6 @@ impl ChesscomGameSpec {
         self.url_id = Some(id);
         self
     }
-
-    pub fn uuid(mut self, uuid: &str) -> Self {
-        self.uuid = Some(uuid.to_string());
-        self
-    }
-
-    pub fn plies(mut self, n: usize) -> Self {
-        self.plies = Some(n);
-        self
-    }
-
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    pub fn casual(mut self) -> Self {
-        self.rated = false;
-        self
-    }
-
-    pub fn accuracies(mut self, present: bool) -> Self {
-        self.accuracies = Some(present);
-        self
-    }
 }
 
 pub(crate) struct CGame {
@@ -141,8 +116,6 @@ pub(crate) struct CGame {
     seq: u64,
     /// Compact JSON object as served inside `{"games":[...]}`.
     json: Bytes,
-    /// The `pgn` string (ends with `\n`), absent for bughouse.
-    pgn: Option<Bytes>,
     /// Content hash for ETags.
     hash: u64,
     white: String,
@@ -151,7 +124,6 @@ pub(crate) struct CGame {
 
 pub(crate) struct User {
     username: String,
-    status: String,
     player_id: u64,
     joined: i64,
 }
@@ -213,7 +185,6 @@ impl Data {
         let h = games::hash_str(&key);
         self.users.entry(key).or_insert_with(|| User {
             username: name.to_string(),
-            status: "basic".to_string(),
             player_id: 1_000_000 + h % 400_000_000,
             joined: 1_200_000_000 + (h % 400_000_000) as i64,
         });
@@ -293,7 +264,6 @@ struct GameJson<'a> {
     rated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     accuracies: Option<Accuracies>,
-    tcn: &'a str,
     uuid: &'a str,
     initial_setup: &'a str,
     fen: &'a str,
@@ -495,7 +465,6 @@ fn generate(spec: &ChesscomGameSpec, seed: u64, url_id: u64, uuid: String, seq: 
         end_time: end,
         rated: spec.rated,
         accuracies,
-        tcn: &played.tcn,
         uuid: &uuid,
         initial_setup,
         fen: &played.final_fen,
@@ -518,7 +487,6 @@ fn generate(spec: &ChesscomGameSpec, seed: u64, url_id: u64, uuid: String, seq: 
         end_time: end,
         seq,
         json,
-        pgn: pgn.map(Bytes::from),
         white: white_name.to_string(),
         black: black_name.to_string(),
     }
@@ -558,23 +526,6 @@ impl FakeServer {
     /// display name used in generated games).
     pub fn add_chesscom_user(&self, name: &str) {
         lock(&self.shared.chesscom).ensure_user(name);
-    }
-
-    /// Set profile `status` (`basic`, `premium`, `closed`,
-    /// `closed:fair_play_violations`, ...). Archives stay downloadable.
-    pub fn set_chesscom_user_status(&self, name: &str, status: &str) {
-        let mut d = lock(&self.shared.chesscom);
-        d.ensure_user(name);
-        if let Some(u) = d.users.get_mut(&name.to_lowercase()) {
-            u.status = status.to_string();
-        }
-    }
-
-    /// Forget an account (every endpoint then answers 404), e.g. a rename.
-    pub fn remove_chesscom_user(&self, name: &str) {
-        lock(&self.shared.chesscom)
-            .users
-            .remove(&name.to_lowercase());
     }
 
     /// Generate `n` games of `name` ending in `year`/`month` (UTC), spread
@@ -720,8 +671,8 @@ impl FakeServer {
     /// Add a verbatim game object (JSON text, whitespace is minified) to the
     /// archives of its `white.username` and `black.username`, in the month
     /// of its `end_time`. Returns its uuid, or `None` if those fields are
-    /// missing (use [`FakeServer::add_chesscom_raw_object`] for garbage).
-    pub fn add_chesscom_raw_game(&self, json_text: &str) -> Option<String> {
+    /// missing.
+    fn add_chesscom_raw_game(&self, json_text: &str) -> Option<String> {
         let v: serde_json::Value = serde_json::from_str(json_text).ok()?;
         let end = v.get("end_time")?.as_i64()?;
         let name = |c: &str| {
@@ -737,10 +688,6 @@ impl FakeServer {
             .and_then(|u| u.as_str())
             .unwrap_or("")
             .to_string();
-        let pgn = v
-            .get("pgn")
-            .and_then(|p| p.as_str())
-            .map(|p| Bytes::from(p.to_string()));
         let json = Bytes::from(minify_json(json_text));
         let mut d = lock(&self.shared.chesscom);
         let seq = d.seq;
@@ -753,41 +700,12 @@ impl FakeServer {
             end_time: end,
             seq,
             json,
-            pgn,
             white,
             black,
         }))
     }
 
-    /// Put arbitrary text (e.g. malformed JSON) as one element of `name`'s
-    /// `year`/`month` games array, after the games already there.
-    pub fn add_chesscom_raw_object(&self, name: &str, year: i32, month: u32, text: &str) {
-        let (_, hi) = month_bounds(year, month);
-        let mut d = lock(&self.shared.chesscom);
-        d.ensure_user(name);
-        let seq = d.seq;
-        d.seq += 1;
-        let game = Arc::new(CGame {
-            hash: content_hash(text.as_bytes()),
-            uuid: format!("raw-{seq}"),
-            url: String::new(),
-            end_time: hi - 1,
-            seq,
-            json: Bytes::from(text.to_string()),
-            pgn: None,
-            white: name.to_string(),
-            black: name.to_string(),
-        });
-        d.months
-            .entry(name.to_lowercase())
-            .or_default()
-            .entry((year, month))
-            .or_default()
-            .games
-            .push(game);
-    }
-
-    /// Load the real recorded archives of `tests/support/fixtures`:
+    /// Load the real recorded archives of `fixtures/` (tests/fake/fixtures):
     /// `fabianocaruana` 2020/05 (17 live games), `erik` 2009/10 (2 daily
     /// games) and the variants excerpt (bughouse without `pgn`, team match,
     /// Chess960, Play vs Coach) for `2468kaswer`, `erik`, `admdz_2015`.
@@ -811,32 +729,11 @@ impl FakeServer {
         uuids
     }
 
-    /// Uuids of `name`'s games, by month then end time.
-    pub fn chesscom_game_uuids(&self, name: &str) -> Vec<String> {
-        let d = lock(&self.shared.chesscom);
-        d.months
-            .get(&name.to_lowercase())
-            .into_iter()
-            .flat_map(|m| m.values())
-            .flat_map(|m| m.games.iter())
-            .map(|g| g.uuid.clone())
-            .collect()
-    }
-
     /// The served JSON object of a game.
     pub fn chesscom_game_json(&self, uuid: &str) -> Option<String> {
         let d = lock(&self.shared.chesscom);
         let g = d.games.get(uuid)?;
         Some(String::from_utf8_lossy(&g.json).into_owned())
-    }
-
-    /// The game's `pgn` (ends with `\n`); `None` for bughouse.
-    pub fn chesscom_game_pgn(&self, uuid: &str) -> Option<String> {
-        let d = lock(&self.shared.chesscom);
-        let g = d.games.get(uuid)?;
-        g.pgn
-            .as_ref()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
     }
 
     /// The game's `url`.
@@ -845,12 +742,6 @@ impl FakeServer {
             .games
             .get(uuid)
             .map(|g| g.url.clone())
-    }
-
-    /// Months listed in `name`'s archives, ascending.
-    pub fn chesscom_months(&self, name: &str) -> Vec<(i32, u32)> {
-        let d = lock(&self.shared.chesscom);
-        listed_months(&d, &name.to_lowercase())
     }
 }
 
@@ -919,11 +810,8 @@ pub(crate) fn classify(path: &str) -> Route {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (endpoint, user) = match segs.as_slice() {
         ["pub", "player", u] => (Endpoint::ChesscomProfile, Some(*u)),
-        ["pub", "player", u, "stats"] => (Endpoint::ChesscomStats, Some(*u)),
-        ["pub", "player", u, "games"] => (Endpoint::ChesscomCurrentGames, Some(*u)),
         ["pub", "player", u, "games", "archives"] => (Endpoint::ChesscomArchives, Some(*u)),
         ["pub", "player", u, "games", _, _] => (Endpoint::ChesscomMonth, Some(*u)),
-        ["pub", "player", u, "games", _, _, "pgn"] => (Endpoint::ChesscomMonthPgn, Some(*u)),
         ["pub", "player", u, ..] => (Endpoint::Other, Some(*u)),
         _ => (Endpoint::Other, None),
     };
@@ -1128,7 +1016,7 @@ pub(crate) async fn handle(
                 country: "https://api.chess.com/pub/country/XX",
                 last_online: last_game.unwrap_or(user.joined + 86_400),
                 joined: user.joined,
-                status: &user.status,
+                status: "basic",
                 is_streamer: false,
                 verified: false,
                 league: "Wood",
@@ -1141,26 +1029,6 @@ pub(crate) async fn handle(
             }
             let mut r = json(200, body);
             v.apply(&mut r, "pubapi_player_profile", Some("Player"));
-            r
-        }
-        Endpoint::ChesscomStats => {
-            let body = r#"{"fide":0,"tactics":{},"puzzle_rush":{}}"#;
-            let v = Validators::new(&[b"stats", body.as_bytes()], user.joined + 3600);
-            if let Some(r) = v.check(&h, "pubapi_player_stats") {
-                return r;
-            }
-            let mut r = json(200, body);
-            v.apply(&mut r, "pubapi_player_stats", None);
-            r
-        }
-        Endpoint::ChesscomCurrentGames => {
-            let body = r#"{"games":[]}"#;
-            let v = Validators::new(&[b"current", body.as_bytes()], user.joined + 3600);
-            if let Some(r) = v.check(&h, "pubapi_player_games") {
-                return r;
-            }
-            let mut r = json(200, body);
-            v.apply(&mut r, "pubapi_player_games", Some("Games"));
             r
         }
         Endpoint::ChesscomArchives => {
@@ -1180,8 +1048,7 @@ pub(crate) async fn handle(
             v.apply(&mut r, "pubapi_player_games_archives", Some("GameArchives"));
             r
         }
-        Endpoint::ChesscomMonth | Endpoint::ChesscomMonthPgn => {
-            let pgn = route.endpoint == Endpoint::ChesscomMonthPgn;
+        Endpoint::ChesscomMonth => {
             let Some((year, month)) = parse_month(&path) else {
                 return no_provider(&path);
             };
@@ -1192,7 +1059,7 @@ pub(crate) async fn handle(
                 .map(|m| m.games.clone())
                 .unwrap_or_default();
             drop(d);
-            month_response(&h, &key, year, month, games, pgn, fault, guard)
+            month_response(&h, year, month, games, fault, guard)
         }
         _ => no_provider(&path),
     }
@@ -1209,14 +1076,11 @@ fn parse_month(path: &str) -> Option<(i32, u32)> {
     (1..=12).contains(&month).then_some((year, month))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn month_response(
     h: &HeaderMap,
-    key: &str,
     year: i32,
     month: u32,
     games: Vec<Arc<CGame>>,
-    pgn: bool,
     fault: Option<StreamFault>,
     guard: InFlight,
 ) -> Response {
@@ -1226,66 +1090,26 @@ fn month_response(
     for g in &games {
         hashes.extend_from_slice(&g.hash.to_le_bytes());
     }
-    let kind: &[u8] = if pgn { b"month-pgn" } else { b"month" };
-    let v = Validators::new(&[kind, &hashes], modified);
-    let matched = if pgn {
-        "pubapi_player_games_archive_pgn"
-    } else {
-        "pubapi_player_games_archive"
-    };
+    let v = Validators::new(&[b"month", &hashes], modified);
+    let matched = "pubapi_player_games_archive";
     if let Some(r) = v.check(h, matched) {
         return r;
     }
-
-    let plan = if pgn {
-        // Newest first, each pgn ends in "\n", joined by "\n\n" (so games
-        // are separated by two blank lines and the file ends with one "\n").
-        let pgns: Vec<Bytes> = games.iter().rev().filter_map(|g| g.pgn.clone()).collect();
-        BodyPlan {
-            prefix: Bytes::new(),
-            suffix: Bytes::new(),
-            separator: Bytes::from_static(b"\n\n"),
-            count: pgns.len(),
-            item: Box::new(move |i| pgns[i].clone()),
-            malformed: Bytes::from_static(
-                b"[Event \"Live Chess\"\n[Site \"Chess.com\n\n1. e4 {[%clk 0:02:5\n",
-            ),
-            rate: None,
-            fault,
-            keep: vec![Box::new(guard)],
-        }
-    } else {
-        BodyPlan {
-            prefix: Bytes::from_static(b"{\"games\":["),
-            suffix: Bytes::from_static(b"]}"),
-            separator: Bytes::from_static(b","),
-            count: games.len(),
-            item: Box::new(move |i| games[i].json.clone()),
-            malformed: Bytes::from_static(
-                b"{\"url\":\"https://www.chess.com/game/live/1\",\"pgn\":\"[Event \\\"Live",
-            ),
-            rate: None,
-            fault,
-            keep: vec![Box::new(guard)],
-        }
+    let plan = BodyPlan {
+        prefix: Bytes::from_static(b"{\"games\":["),
+        suffix: Bytes::from_static(b"]}"),
+        separator: Bytes::from_static(b","),
+        count: games.len(),
+        item: Box::new(move |i| games[i].json.clone()),
+        malformed: Bytes::from_static(
+            b"{\"url\":\"https://www.chess.com/game/live/1\",\"pgn\":\"[Event \\\"Live",
+        ),
+        rate: None,
+        fault,
+        _guards: vec![Box::new(guard)],
     };
-    let mut r = if pgn {
-        let mut r = simple(
-            200,
-            "application/vnd.chess-pgn; charset=utf-8; charset=utf-8",
-            stream_body(plan),
-        );
-        let cd = format!("attachment; filename=\"ChessCom_{key}_{year:04}{month:02}.pgn\"");
-        if let Ok(v) = HeaderValue::from_str(&cd) {
-            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
-        r.headers_mut()
-            .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        r
-    } else {
-        simple(200, "application/json; charset=utf-8", stream_body(plan))
-    };
-    v.apply(&mut r, matched, (!pgn).then_some("Games"));
+    let mut r = simple(200, "application/json; charset=utf-8", stream_body(plan));
+    v.apply(&mut r, matched, Some("Games"));
     r
 }
 

@@ -1,12 +1,11 @@
 //! Every fault a provider or the network can throw: the final database equals the fault-free
 //! result, and the summary and exit status say what happened.
 
-mod support;
-
 use std::time::Duration;
 
-use support::cli::{Import, Outcome, games_in};
-use support::fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
+use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider, RequestRecord};
+
+use crate::support::cli::{Import, Outcome, games_in};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -38,6 +37,23 @@ fn import_all(fake: &FakeServer) -> Import {
         "chesscom:bob",
         "chesscom:bert",
     ])
+}
+
+/// The Lichess export requests of `user`, in the order they came.
+fn exports_of(fake: &FakeServer, user: &str) -> Vec<RequestRecord> {
+    fake.requests_for(Provider::Lichess)
+        .into_iter()
+        .filter(|r| r.endpoint == Endpoint::LichessExport && r.user.as_deref() == Some(user))
+        .collect()
+}
+
+/// The `since` that resumes `user`'s export right after their `nth` game (1-based, oldest first).
+fn since_after_game(fake: &FakeServer, user: &str, nth: usize) -> Option<String> {
+    let id = &fake.lichess_game_ids(user)[nth - 1];
+    let created_at = fake
+        .lichess_game_created_at(id)
+        .expect("a game of the fake");
+    Some((created_at + 1).to_string())
 }
 
 fn assert_complete(run: &Outcome, expected: &[(String, String)]) {
@@ -213,36 +229,42 @@ fn a_stream_cut_mid_game_resumes_after_the_last_complete_game() {
     let run = import_all(&fake).run();
     assert_complete(&run, &expected);
     assert_eq!(fake.fault_hits(cut), 1);
-    let exports: Vec<_> = fake
-        .requests_for(Provider::Lichess)
-        .into_iter()
-        .filter(|r| r.endpoint == Endpoint::LichessExport && r.user.as_deref() == Some("alice"))
-        .collect();
+    let exports = exports_of(&fake, "alice");
     assert_eq!(exports.len(), 2);
-    let twelfth = &fake.lichess_game_ids("alice")[11];
-    let resume = fake.lichess_game_created_at(twelfth).unwrap() + 1;
-    assert_eq!(exports[1].query_param("since"), Some(resume.to_string()));
+    assert_eq!(
+        exports[1].query_param("since"),
+        since_after_game(&fake, "alice", 12)
+    );
     assert_eq!(run.json()["duplicate_games"], 0);
 }
 
 #[test]
 fn a_stalled_stream_is_dropped_and_resumed() {
     let (fake, expected) = populated();
-    fake.push_fault(
+    // Far longer than the read timeout: waiting it out would not go unnoticed.
+    let stall = fake.push_fault(
         Provider::Lichess,
         Matcher::endpoint(Endpoint::LichessExport).and_user("anna"),
         Fault::StallAfter {
             items: 5,
-            stall: Duration::from_secs(5),
+            stall: Duration::from_secs(60),
         },
     );
-    let started = std::time::Instant::now();
     let run = import_all(&fake).args(["--read-timeout", "300ms"]).run();
     assert_complete(&run, &expected);
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "the stall was waited out"
+    assert_eq!(fake.fault_hits(stall), 1);
+    assert_eq!(fake.stalls_run_out(), 0, "the stall was waited out");
+    let exports = exports_of(&fake, "anna");
+    assert_eq!(
+        exports.len(),
+        2,
+        "one export, then one resumed after the stall"
     );
+    assert_eq!(
+        exports[1].query_param("since"),
+        since_after_game(&fake, "anna", 5)
+    );
+    assert_eq!(run.json()["duplicate_games"], 0);
 }
 
 #[test]

@@ -1,0 +1,30 @@
+//! The integration tests, one crate so that they link once; `cargo test --test integration
+//! faults::` runs one area.
+
+// Running the binary, reading what it stored, and a PostgreSQL database per test.
+mod support;
+
+// The live bars on a pseudo-terminal: drawn while working, result lines left behind.
+mod bars;
+// `check` against the fake providers: exit codes, the JSON report and the table.
+mod check;
+// The committed shell completion scripts match the command line.
+mod completions;
+// The fake providers themselves behave like the real APIs.
+mod fake_provider;
+// Every provider and network fault: the database still ends as a fault-free run leaves it.
+mod faults;
+// A full disk and a read-only filesystem (tmpfs mounts, as root).
+mod filesystem;
+// The core import: both platforms, dedup, incremental and narrowed runs, bad usage.
+mod import;
+// kill -9, Ctrl-C, overlapping runs and a locked database: nothing lost, nothing twice.
+mod interruptions;
+// What `import` prints in the plain, none and quiet modes.
+mod output;
+// The PostgreSQL store against a real server.
+mod postgres_store;
+// Many workers sharing one PostgreSQL job queue.
+mod queue;
+// `status` and `export` on a real import, in SQLite and PostgreSQL.
+mod status_export;
