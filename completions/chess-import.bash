@@ -89,7 +89,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__check)
-            opts="-q -v -h -V --games --json --junit --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
+            opts="-q -v -h -V --games --json --junit --lichess-url --chesscom-url --lichess-token --user-agent --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +119,10 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -131,7 +135,15 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -367,7 +379,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__import)
-            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
+            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +441,10 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -441,7 +457,15 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -479,7 +503,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__worker)
-            opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --retries --retry-backoff --rate-limit-wait --read-timeout --progress --quiet --verbose --help --version"
+            opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --lichess-url --chesscom-url --lichess-token --user-agent --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +545,10 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -533,7 +561,15 @@ _chess__import() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --max-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

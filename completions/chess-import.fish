@@ -42,20 +42,23 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completio
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-games -d 'At most this many games per player (oldest first), e.g. for a quick smoke run' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-url -d 'Base URL of Lichess' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-wait -d 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l read-timeout -d 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l connect-timeout -d 'Longest wait for a connection to a provider (100ms-10m)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
@@ -71,10 +74,13 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lich
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l max-wait -d 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l read-timeout -d 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l connect-timeout -d 'Longest wait for a connection to a provider (100ms-10m)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
@@ -119,17 +125,20 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v 
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue, as a postgres:// URL' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs (10ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-url -d 'Base URL of Lichess' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retry-backoff -d 'First wait before a retry; it doubles each try (e.g. 500ms, 2s)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After (Lichess asks for a minute)' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l read-timeout -d 'Longest silence on a connection before it is dropped and the download resumed' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l max-wait -d 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l read-timeout -d 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l connect-timeout -d 'Longest wait for a connection to a provider (100ms-10m)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'

@@ -8,6 +8,7 @@
 //! to one request after a 429, stops it for the run after a block, or keeps a permit while a
 //! body streams.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -28,6 +29,11 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// How long a provider lane pauses after a 429 that says nothing of when to come back.
     pub rate_limit_wait: Duration,
+    /// The longest pause a provider may ask for; beyond it, its players fail instead.
+    pub max_wait: Duration,
+    /// The longest a whole body may take to arrive (a server can trickle a byte at a time under
+    /// the client's read timeout, which only bounds silence).
+    pub read_timeout: Duration,
 }
 
 impl std::fmt::Display for Notice {
@@ -54,6 +60,8 @@ impl Default for RetryPolicy {
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
             rate_limit_wait: Duration::from_secs(60),
+            max_wait: Duration::from_secs(15 * 60),
+            read_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -78,16 +86,38 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Longest silence on an open connection, so a stalled stream is noticed and resumed.
     pub read_timeout: Duration,
+    /// The providers' base URLs: a redirect may only lead within the one it started at.
+    pub bases: Vec<reqwest::Url>,
 }
+
+/// How many redirects one request may follow.
+const MAX_REDIRECTS: usize = 5;
 
 /// Builds the one pooled client every task of a run shares.
 pub fn build_client(config: &ClientConfig) -> reqwest::Result<reqwest::Client> {
+    let bases = config.bases.clone();
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        let within = |url: &reqwest::Url| bases.iter().any(|base| base.origin() == url.origin());
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let error = format!("more than {MAX_REDIRECTS} redirects");
+            attempt.error(error)
+        } else if !within(attempt.url()) {
+            let error = format!(
+                "redirected to {}, outside the configured base URL",
+                attempt.url().origin().ascii_serialization()
+            );
+            attempt.error(error)
+        } else {
+            attempt.follow()
+        }
+    });
     reqwest::Client::builder()
         .user_agent(&config.user_agent)
         .gzip(true)
         .connect_timeout(config.connect_timeout)
         .read_timeout(config.read_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(redirects)
         .build()
 }
 
@@ -102,6 +132,23 @@ pub enum HttpError {
     Forbidden(String),
     #[error("rate limited (HTTP 429) {tries} times in a row")]
     RateLimited { tries: u32 },
+    /// The provider asked for a longer pause than `--max-wait` allows.
+    #[error(
+        "{provider} asks to wait {} (rate limited); more than --max-wait {}, giving up",
+        human_duration(*.wait),
+        human_duration(*.max)
+    )]
+    WaitTooLong {
+        provider: &'static str,
+        wait: Duration,
+        max: Duration,
+    },
+    /// A token the provider does not accept: every request of the run would fail alike.
+    #[error("{provider} rejected the token (HTTP 401): check --lichess-token, or leave it out")]
+    Unauthorized { provider: &'static str },
+    /// A body larger than chess-import reads of this kind of answer.
+    #[error("{url}: the answer is larger than {}, more than such an answer can be", human_bytes(*.limit))]
+    TooLarge { url: String, limit: usize },
     #[error("HTTP {status} after {tries} tries")]
     Status { status: StatusCode, tries: u32 },
     /// No answer, or an answer whose body broke off.
@@ -110,7 +157,7 @@ pub enum HttpError {
         failure: Transport,
         tries: u32,
         #[source]
-        source: reqwest::Error,
+        source: Option<reqwest::Error>,
     },
     /// The request could not even be built (e.g. a header value that is not valid HTTP).
     #[error("cannot build the request: {0}")]
@@ -144,6 +191,10 @@ pub enum TransportCause {
     Dns,
     ConnectionRefused,
     TimedOut,
+    /// A redirect chess-import does not follow: out of the base URL, or too many.
+    Redirect(String),
+    /// The answer kept coming, a little at a time, for longer than `--read-timeout`.
+    Trickled,
     /// Anything else, as the deepest cause says it (e.g. "connection reset by peer").
     Other(String),
 }
@@ -162,7 +213,10 @@ impl Transport {
 
     /// Whether trying again may succeed.
     pub fn is_retryable(&self) -> bool {
-        self.cause != TransportCause::Dns
+        !matches!(
+            self.cause,
+            TransportCause::Dns | TransportCause::Redirect(_)
+        )
     }
 }
 
@@ -173,6 +227,11 @@ impl std::fmt::Display for Transport {
             TransportCause::Dns => write!(f, "{host}: cannot resolve host (offline?)"),
             TransportCause::ConnectionRefused => write!(f, "{host}: connection refused"),
             TransportCause::TimedOut => write!(f, "{host}: timed out"),
+            TransportCause::Redirect(why) => write!(f, "{host}: {why}"),
+            TransportCause::Trickled => write!(
+                f,
+                "{host}: the answer trickled for longer than --read-timeout"
+            ),
             TransportCause::Other(cause) => write!(f, "{host}: {cause}"),
         }
     }
@@ -182,6 +241,15 @@ impl TransportCause {
     fn of(error: &reqwest::Error) -> Self {
         if error.is_timeout() {
             return TransportCause::TimedOut;
+        }
+        if error.is_redirect() {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+            let mut why = String::from("redirected elsewhere");
+            while let Some(current) = cause {
+                why = current.to_string();
+                cause = current.source();
+            }
+            return TransportCause::Redirect(why);
         }
         let mut deepest = None;
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
@@ -348,6 +416,8 @@ pub enum RateLimitRule {
 /// A provider's lane, the run's retry policy and its cancellation, which every request needs.
 #[derive(Clone, Debug)]
 pub struct Etiquette {
+    /// The provider as messages name it: `Lichess`, `Chess.com`.
+    pub provider: &'static str,
     pub lane: Arc<Lane>,
     pub rule: RateLimitRule,
     pub policy: RetryPolicy,
@@ -363,42 +433,55 @@ impl Etiquette {
         build: impl Fn() -> RequestBuilder,
         notify: &mut impl FnMut(Notice),
     ) -> Result<(Response, LanePermit), HttpError> {
-        self.retrying(build, notify, async |response, permit| {
+        self.retrying(build, notify, |response, permit| async move {
             Ok((response, permit))
         })
         .await
     }
 
-    /// Like [`Etiquette::send`], and reads the whole body under the lane; a body that breaks
-    /// off is retried like a request that got no answer.
+    /// Like [`Etiquette::send`], and reads the whole body under the lane, at most `limit` bytes
+    /// of it after decompression, within the policy's `read_timeout`; a body that breaks off or
+    /// trickles past that is retried like a request that got no answer.
     pub async fn fetch(
         &self,
         build: impl Fn() -> RequestBuilder,
         notify: &mut impl FnMut(Notice),
+        limit: usize,
     ) -> Result<Answer, HttpError> {
-        self.retrying(build, notify, async |response: Response, permit| {
+        let whole_body = self.policy.read_timeout;
+        self.retrying(build, notify, |response: Response, permit| async move {
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await;
+            let url = response.url().to_string();
+            let read = tokio::time::timeout(whole_body, read_capped(response, limit)).await;
             drop(permit);
-            Ok(Answer {
-                status,
-                headers,
-                body: body?,
-            })
+            match read {
+                Ok(Ok(Some(body))) => Ok(Ok(Answer {
+                    status,
+                    headers,
+                    body,
+                })),
+                Ok(Ok(None)) => Ok(Err(HttpError::TooLarge { url, limit })),
+                Ok(Err(error)) => Err(ReadFailure::Transport(error)),
+                Err(_) => Err(ReadFailure::Trickled),
+            }
         })
-        .await
+        .await?
     }
 
     /// The one retry loop: counts tries, waits out 429s and backs off after server errors and
-    /// transport errors (a broken body included, as `read` reports it), up to the policy's
-    /// tries; answers that cannot change (404, 410, 403, other 4xx) end it at once.
-    async fn retrying<T>(
+    /// transport errors (a broken or trickling body included, as `read` reports it), up to the
+    /// policy's tries; answers that cannot change (404, 410, 401, 403, other 4xx, a wait longer
+    /// than `max_wait`) end it at once.
+    async fn retrying<T, Read>(
         &self,
         build: impl Fn() -> RequestBuilder,
         notify: &mut impl FnMut(Notice),
-        read: impl AsyncFn(Response, LanePermit) -> Result<T, reqwest::Error>,
-    ) -> Result<T, HttpError> {
+        read: impl Fn(Response, LanePermit) -> Read,
+    ) -> Result<T, HttpError>
+    where
+        Read: Future<Output = Result<T, ReadFailure>>,
+    {
         let max = self.policy.max_tries.max(1);
         let mut attempt = 1;
         loop {
@@ -426,7 +509,7 @@ impl Etiquette {
                         };
                         match read {
                             Ok(value) => return Ok(value),
-                            Err(error) => Err(error),
+                            Err(failure) => Err(failure),
                         }
                     } else {
                         drop(permit);
@@ -440,21 +523,26 @@ impl Etiquette {
                         without_query_secrets(&url),
                         Transport::of(&error)
                     );
-                    Err(error)
+                    Err(ReadFailure::Transport(error))
                 }
             };
             let wait = match failed {
                 Ok(response) => match response.status() {
                     StatusCode::NOT_FOUND => return Err(HttpError::NotFound),
                     StatusCode::GONE => return Err(HttpError::Gone),
-                    StatusCode::FORBIDDEN => {
-                        return Err(HttpError::Forbidden(body_excerpt(response).await));
+                    StatusCode::UNAUTHORIZED => {
+                        let error = HttpError::Unauthorized {
+                            provider: self.provider,
+                        };
+                        self.lane.block(&error.to_string());
+                        return Err(error);
                     }
+                    StatusCode::FORBIDDEN => return Err(self.forbidden(response).await),
                     StatusCode::TOO_MANY_REQUESTS => {
                         if attempt >= max {
                             return Err(HttpError::RateLimited { tries: attempt });
                         }
-                        let wait = self.rate_limited(response.headers(), attempt);
+                        let wait = self.rate_limited(response, attempt).await?;
                         notify(Notice::Waiting(wait));
                         wait
                     }
@@ -479,19 +567,19 @@ impl Etiquette {
                         });
                     }
                 },
-                Err(error) => {
-                    let failure = Transport::of(&error);
-                    if attempt >= max || !failure.is_retryable() {
+                Err(failure) => {
+                    let (transport, source) = failure.into_parts(&url);
+                    if attempt >= max || !transport.is_retryable() {
                         return Err(HttpError::Transport {
-                            failure,
+                            failure: transport,
                             tries: attempt,
-                            source: error,
+                            source,
                         });
                     }
                     notify(Notice::Retrying {
                         attempt: attempt + 1,
                         max,
-                        error: failure.to_string(),
+                        error: transport.to_string(),
                     });
                     self.policy.backoff_for(attempt)
                 }
@@ -499,6 +587,24 @@ impl Etiquette {
             self.sleep(wait).await?;
             attempt += 1;
         }
+    }
+
+    /// A 403: a provider's page (HTML, e.g. a CDN's challenge) refuses this client for every
+    /// request alike, so the lane stops for the run; any other body is for the provider's
+    /// module to read (Chess.com's `Blocked:`).
+    async fn forbidden(&self, response: Response) -> HttpError {
+        let html = content_type(&response).starts_with("text/html");
+        let excerpt = body_excerpt(response).await;
+        if !html {
+            return HttpError::Forbidden(excerpt);
+        }
+        let reason = format!(
+            "{} refused this client (HTTP 403, an HTML page: a CDN's challenge?); make sure \
+             --user-agent names the tool and a contact",
+            self.provider
+        );
+        self.lane.block(&reason);
+        HttpError::Blocked(reason)
     }
 
     /// Waits `wait`, or fails at once when the run is cancelled meanwhile.
@@ -510,24 +616,126 @@ impl Etiquette {
     }
 
     /// Decides the wait after a 429 and applies it to the lane, so that the provider's other
-    /// players wait too.
-    fn rate_limited(&self, headers: &HeaderMap, attempt: u32) -> Duration {
-        let wait = match (retry_after(headers), self.rule) {
+    /// players wait too: `Retry-After`, else the wait a Lichess JSON body names, else the rule's
+    /// own. A wait longer than `max_wait` stops the lane for the run instead.
+    async fn rate_limited(&self, response: Response, attempt: u32) -> Result<Duration, HttpError> {
+        let header = retry_after(response.headers());
+        let asked = match header {
+            Some(wait) => Some(wait),
+            None => rate_limit_body(&body_excerpt_bytes(response).await),
+        };
+        let wait = match (asked, self.rule) {
             (Some(wait), _) => wait,
             (None, RateLimitRule::PauseLane) => self.policy.rate_limit_wait,
             (None, RateLimitRule::BackoffAndNarrow) => self.policy.backoff_for(attempt),
         };
+        if wait > self.policy.max_wait {
+            let error = HttpError::WaitTooLong {
+                provider: self.provider,
+                wait,
+                max: self.policy.max_wait,
+            };
+            self.lane.block(&error.to_string());
+            return Err(error);
+        }
         if self.rule == RateLimitRule::BackoffAndNarrow {
             self.lane.narrow_to_one();
         }
         self.lane.pause_until(Instant::now() + wait);
-        wait
+        Ok(wait)
     }
+}
+
+/// Why reading an answer's body failed, to be retried like a request without an answer.
+#[derive(Debug)]
+enum ReadFailure {
+    Transport(reqwest::Error),
+    /// The body kept coming, a little at a time, for longer than the policy's `read_timeout`.
+    Trickled,
+}
+
+impl From<reqwest::Error> for ReadFailure {
+    fn from(error: reqwest::Error) -> Self {
+        ReadFailure::Transport(error)
+    }
+}
+
+impl ReadFailure {
+    fn into_parts(self, url: &reqwest::Url) -> (Transport, Option<reqwest::Error>) {
+        match self {
+            ReadFailure::Transport(error) => (Transport::of(&error), Some(error)),
+            ReadFailure::Trickled => (
+                Transport {
+                    host: url.host_str().unwrap_or("the provider").to_string(),
+                    cause: TransportCause::Trickled,
+                },
+                None,
+            ),
+        }
+    }
+}
+
+/// Reads a body to its end, or `None` once it grows past `limit` bytes: what arrives is counted
+/// as it comes, so an endless or decompression-bomb body costs `limit` bytes of memory at most.
+async fn read_capped(
+    response: Response,
+    limit: usize,
+) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+    use futures_util::StreamExt;
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.into()))
+}
+
+/// How much of an error body is read: enough to recognise what the provider meant.
+const EXCERPT_LIMIT: usize = 4096;
+
+/// The start of an error body, at most [`EXCERPT_LIMIT`] bytes.
+async fn body_excerpt_bytes(response: Response) -> Vec<u8> {
+    use futures_util::StreamExt;
+    let mut excerpt = Vec::new();
+    let mut chunks = response.bytes_stream();
+    while excerpt.len() < EXCERPT_LIMIT {
+        let Some(Ok(chunk)) = chunks.next().await else {
+            break;
+        };
+        let room = EXCERPT_LIMIT - excerpt.len();
+        excerpt.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    excerpt
+}
+
+/// The wait a Lichess 429 body names: `{"ratelimit":{"key":...,"seconds":N}}`.
+fn rate_limit_body(body: &[u8]) -> Option<Duration> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        ratelimit: RateLimit,
+    }
+    #[derive(serde::Deserialize)]
+    struct RateLimit {
+        seconds: serde_json::Number,
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    seconds_to_wait(&body.ratelimit.seconds.to_string())
 }
 
 /// The first line of an error body, enough to recognise what the provider meant.
 async fn body_excerpt(response: Response) -> String {
-    let text = response.text().await.unwrap_or_default();
+    let bytes = body_excerpt_bytes(response).await;
+    let text = String::from_utf8_lossy(&bytes);
     let line = text
         .lines()
         .map(str::trim)
@@ -578,17 +786,59 @@ fn media_type(headers: &HeaderMap) -> String {
         .to_ascii_lowercase()
 }
 
-/// Reads `Retry-After` as seconds or as an HTTP date.
+/// Reads `Retry-After` as seconds or as an HTTP date. Any number is read, however odd: a
+/// negative or past one means "now", a fraction is kept, and one too large for a `Duration` is
+/// the longest `Duration` (which `max_wait` then refuses).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if let Some(wait) = seconds_to_wait(value) {
+        return Some(wait);
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(
         date.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// A number of seconds as a wait; `None` when it is not a number.
+fn seconds_to_wait(text: &str) -> Option<Duration> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let seconds: f64 = text.parse().ok()?;
+    if seconds.is_nan() {
+        return None;
+    }
+    if seconds <= 0.0 {
+        return Some(Duration::ZERO);
+    }
+    Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+}
+
+/// `11d 13h`, `15m`, `4m 05s`, `42s`: a wait as a person reads it.
+pub fn human_duration(wait: Duration) -> String {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let (days, hours) = (seconds / 86_400, seconds / 3600 % 24);
+    let (minutes, secs) = (seconds / 60 % 60, seconds % 60);
+    match (days, hours, minutes, secs) {
+        (0, 0, 0, s) => format!("{s}s"),
+        (0, 0, m, 0) => format!("{m}m"),
+        (0, 0, m, s) => format!("{m}m {s:02}s"),
+        (0, h, 0, _) => format!("{h}h"),
+        (0, h, m, _) => format!("{h}h {m:02}m"),
+        (d, 0, _, _) => format!("{d}d"),
+        (d, h, _, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// `16 MB`, `512 KB`, `100 bytes`.
+fn human_bytes(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{} MB", b >> 20),
+        b if b >= 1 << 10 => format!("{} KB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 #[cfg(test)]
@@ -639,6 +889,7 @@ mod tests {
 
     fn etiquette(max_tries: u32) -> Etiquette {
         Etiquette {
+            provider: "Lichess",
             lane: Arc::new(Lane::new(1)),
             rule: RateLimitRule::PauseLane,
             policy: RetryPolicy {
@@ -655,6 +906,7 @@ mod tests {
             user_agent: "chess-import-test".into(),
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(5),
+            bases: Vec::new(),
         })
         .unwrap()
     }

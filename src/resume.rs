@@ -9,6 +9,10 @@ use std::collections::HashMap;
 pub struct ResumePoint {
     /// Lichess: `createdAt` (unix ms) of the newest game stored without a gap before it.
     pub last_created_at: Option<i64>,
+    /// Lichess: the ids of the player's stored games that started at `last_created_at`, so
+    /// that a resume can ask from that millisecond again and skip only them. Empty when not
+    /// known; the resume then starts a millisecond later.
+    pub boundary: Vec<String>,
     /// Chess.com: the newest archive month (`YYYY/MM`) stored completely without a gap before it.
     pub last_month: Option<String>,
     /// Chess.com: the validators of each month stored completely, by month, to ask for it again

@@ -87,8 +87,10 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub db: DbArgs,
 
-    /// How long an SQLite write waits for another process's transaction before it fails.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    /// How long an SQLite write waits for another process's transaction before it fails
+    /// (0s-1h).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = duration_in(Duration::ZERO, HOUR))]
     pub busy_timeout: Duration,
 
     /// Only games started on or after this day (YYYY-MM-DD, UTC).
@@ -100,7 +102,7 @@ pub struct ImportArgs {
     pub until: Option<chrono::NaiveDate>,
 
     /// At most this many games per player (oldest first), e.g. for a quick smoke run.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_games: Option<u64>,
 
     #[command(flatten)]
@@ -129,8 +131,9 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub once: bool,
 
-    /// How often an idle worker looks for new jobs.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    /// How often an idle worker looks for new jobs (10ms-1h).
+    #[arg(long, value_name = "DURATION", default_value = "5s",
+          value_parser = duration_in(Duration::from_millis(10), HOUR))]
     pub poll_interval: Duration,
 
     #[command(flatten)]
@@ -141,9 +144,9 @@ pub struct WorkerArgs {
 /// how the run treats them, and the per-player lease.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// How many players are imported at once.
+    /// How many players are imported at once (1-256).
     #[arg(short, long, env = "MAX_CONCURRENT_IMPORTS", default_value_t = 4,
-          value_parser = clap::value_parser!(u16).range(1..))]
+          value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
 
     /// Print one JSON summary object on stdout at the end.
@@ -151,8 +154,9 @@ pub struct RunArgs {
     pub json: bool,
 
     /// How long a player's lease lasts without renewal; a crashed run's players are free again
-    /// after it.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    /// after it (1s-1d).
+    #[arg(long, value_name = "DURATION", default_value = "60s",
+          value_parser = duration_in(Duration::from_secs(1), DAY))]
     pub lease_ttl: Duration,
 
     #[command(flatten)]
@@ -306,6 +310,11 @@ pub struct ProviderArgs {
     /// User-Agent of every request. Chess.com asks for contact details in it.
     #[arg(long, value_name = "AGENT", env = "CHESS_IMPORT_USER_AGENT", default_value = DEFAULT_USER_AGENT)]
     pub user_agent: String,
+
+    /// Lowers every cap on what is read of an answer to this many bytes: a knob for tests,
+    /// which then need not send megabytes to reach a cap.
+    #[arg(long, value_name = "BYTES", hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub body_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -316,17 +325,32 @@ pub struct EtiquetteArgs {
           value_parser = clap::value_parser!(u32).range(0..=100))]
     pub retries: u32,
 
-    /// First wait before a retry; it doubles each try (e.g. 500ms, 2s).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    /// First wait before a retry; it doubles each try (1ms-10m).
+    #[arg(long, value_name = "DURATION", default_value = "1s",
+          value_parser = duration_in(Duration::from_millis(1), 10 * MINUTE))]
     pub retry_backoff: Duration,
 
-    /// Pause of a provider after a 429 without Retry-After (Lichess asks for a minute).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    /// Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h).
+    #[arg(long, value_name = "DURATION", default_value = "60s",
+          value_parser = duration_in(Duration::from_millis(1), HOUR))]
     pub rate_limit_wait: Duration,
 
-    /// Longest silence on a connection before it is dropped and the download resumed.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    /// Longest wait a provider may ask for (Retry-After, a rate-limit body) before its
+    /// remaining players fail instead (0s-7d).
+    #[arg(long, value_name = "DURATION", default_value = "15m",
+          value_parser = duration_in(Duration::ZERO, 7 * DAY))]
+    pub max_wait: Duration,
+
+    /// Longest a download may go without a complete game (Lichess) or body (Chess.com)
+    /// before it is dropped and resumed (100ms-1h).
+    #[arg(long, value_name = "DURATION", default_value = "60s",
+          value_parser = duration_in(Duration::from_millis(100), HOUR))]
     pub read_timeout: Duration,
+
+    /// Longest wait for a connection to a provider (100ms-10m).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = duration_in(Duration::from_millis(100), 10 * MINUTE))]
+    pub connect_timeout: Duration,
 }
 
 fn parse_player(spec: &str) -> Result<Player, String> {
@@ -339,7 +363,49 @@ fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {
         .map_err(|_| format!("{text:?} is not a date of the form YYYY-MM-DD"))
 }
 
-/// Reads `250ms`, `2s`, `1m` or a bare number of seconds.
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// A parser of durations between `min` and `max`, both included.
+fn duration_in(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let duration = parse_duration(text)?;
+        if duration < min || duration > max {
+            return Err(format!(
+                "{text:?} is out of range: give {} to {}",
+                show_duration(min),
+                show_duration(max)
+            ));
+        }
+        Ok(duration)
+    }
+}
+
+/// A duration as this parser reads it back: `0s`, `100ms`, `10m`, `7d`.
+fn show_duration(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if ms >= size && ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    if ms == 0 {
+        "0s".into()
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// Reads `250ms`, `2s`, `1m`, `1h`, `2d` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -354,9 +420,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86_400.0,
         _ => return Err(format!("{text:?} is not a duration like 500ms, 2s or 1m")),
     };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is too long a duration"))
 }
 
 #[cfg(test)]
@@ -378,5 +445,21 @@ mod tests {
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("1e400").is_err());
+    }
+
+    #[test]
+    fn durations_out_of_range_name_the_range() {
+        let busy = duration_in(Duration::ZERO, HOUR);
+        assert_eq!(busy("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(
+            busy("1000h"),
+            Err("\"1000h\" is out of range: give 0s to 1h".into())
+        );
+        assert_eq!(
+            duration_in(Duration::from_millis(100), 10 * MINUTE)("0"),
+            Err("\"0\" is out of range: give 100ms to 10m".into())
+        );
+        assert!(busy("99999999999999999999d").is_err());
     }
 }

@@ -14,15 +14,13 @@ use super::{EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
 use crate::http::{self, ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use crate::import::ImportOptions;
 use crate::player::{self, Player};
-use crate::providers::{self, Source, Sources};
+use crate::providers::{self, Limits, Source, Sources};
 use crate::view::Display;
 
 /// How many games one batch of a player holds at most.
 const BATCH_SIZE: usize = 1000;
 /// Longest time fetched games wait before they are handed to the store.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// Longest wait for a TCP (and TLS) connection to a provider.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest backoff between two tries, unless `--retry-backoff` itself is longer.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
@@ -92,6 +90,8 @@ impl EtiquetteArgs {
             backoff: self.retry_backoff,
             max_backoff: MAX_BACKOFF.max(self.retry_backoff),
             rate_limit_wait: self.rate_limit_wait,
+            max_wait: self.max_wait,
+            read_timeout: self.read_timeout,
         }
     }
 }
@@ -105,60 +105,92 @@ impl ProviderArgs {
         cancel: &CancellationToken,
     ) -> anyhow::Result<Sources> {
         let policy = etiquette.retry_policy();
+        header_value("--user-agent", &self.user_agent)?;
+        let token = self.lichess_token.clone().filter(|t| !t.is_empty());
+        if let Some(token) = &token {
+            header_value("--lichess-token", &format!("Bearer {token}"))?;
+        }
+        let base = |base: &str, option: &str| {
+            reqwest::Url::parse(base)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+                .with_context(|| format!("{option} {base:?} is not an http(s) URL"))
+        };
+        let lichess_base = base(&self.lichess_url, "--lichess-url")?;
+        let chesscom_base = base(&self.chesscom_url, "--chesscom-url")?;
         let client = http::build_client(&ClientConfig {
             user_agent: self.user_agent.clone(),
-            connect_timeout: CONNECT_TIMEOUT,
+            connect_timeout: etiquette.connect_timeout,
             read_timeout: etiquette.read_timeout,
+            bases: vec![lichess_base.clone(), chesscom_base.clone()],
         })
         .context("cannot set up the HTTP client")?;
-        let source = |base: &str, option: &str, token: Option<String>, lane, rule| {
-            let url = reqwest::Url::parse(base)
-                .ok()
-                .filter(|url| matches!(url.scheme(), "http" | "https"))
-                .with_context(|| format!("{option} {base:?} is not an http(s) URL"))?;
-            Ok::<_, anyhow::Error>(Source {
-                client: client.clone(),
-                base_url: url.as_str().trim_end_matches('/').to_string(),
-                token,
-                etiquette: Etiquette {
-                    lane: Arc::new(Lane::new(lane)),
-                    rule,
-                    policy: policy.clone(),
-                    cancel: cancel.clone(),
-                },
-            })
+        let limits = match self.body_limit {
+            Some(limit) => Limits::default().at_most(limit),
+            None => Limits::default(),
+        };
+        let source = |url: reqwest::Url, name, token, lane, rule| Source {
+            client: client.clone(),
+            base_url: url.as_str().trim_end_matches('/').to_string(),
+            token,
+            limits,
+            etiquette: Etiquette {
+                provider: name,
+                lane: Arc::new(Lane::new(lane)),
+                rule,
+                policy: policy.clone(),
+                cancel: cancel.clone(),
+            },
         };
         Ok(Sources {
             lichess: source(
-                &self.lichess_url,
-                "--lichess-url",
-                self.lichess_token.clone().filter(|t| !t.is_empty()),
+                lichess_base,
+                "Lichess",
+                token,
                 providers::lichess::MAX_STREAMS,
                 RateLimitRule::PauseLane,
-            )?,
+            ),
             chesscom: source(
-                &self.chesscom_url,
-                "--chesscom-url",
+                chesscom_base,
+                "Chess.com",
                 None,
                 providers::chesscom::MAX_IN_FLIGHT,
                 RateLimitRule::BackoffAndNarrow,
-            )?,
+            ),
         })
     }
 }
 
+/// Refuses a value that cannot be sent as an HTTP header (a line break, a control character):
+/// better a usage error naming the option than a request that cannot be built.
+fn header_value(option: &str, value: &str) -> anyhow::Result<()> {
+    if reqwest::header::HeaderValue::from_str(value).is_err() {
+        bail!(
+            "{option} holds a character that cannot be sent in an HTTP header (a line break or \
+             another control character)"
+        );
+    }
+    Ok(())
+}
+
 /// `--since` and `--until` days as a window of unix ms: from midnight UTC of the first day to
-/// midnight after the last, so that both days are included.
+/// midnight after the last, so that both days are included. A window that ends before it starts
+/// is a usage error.
 pub fn day_window(
     since: Option<chrono::NaiveDate>,
     until: Option<chrono::NaiveDate>,
-) -> (Option<i64>, Option<i64>) {
+) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        bail!("--since {since} is after --until {until}: no game can be in that window");
+    }
     let midnight = |day: chrono::NaiveDate| {
         day.and_time(chrono::NaiveTime::MIN)
             .and_utc()
             .timestamp_millis()
     };
-    (since.map(midnight), until.map(|day| midnight(day) + DAY_MS))
+    Ok((since.map(midnight), until.map(|day| midnight(day) + DAY_MS)))
 }
 
 #[cfg(test)]
@@ -171,7 +203,9 @@ mod tests {
             retries: 0,
             retry_backoff: Duration::from_millis(10),
             rate_limit_wait: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
             read_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
         };
         assert_eq!(etiquette.retry_policy().max_tries, 1);
     }
@@ -179,9 +213,14 @@ mod tests {
     #[test]
     fn a_day_window_includes_both_days() {
         let day = |d| chrono::NaiveDate::from_ymd_opt(2024, 3, d);
-        let (since, until) = day_window(day(1), day(1));
+        let (since, until) = day_window(day(1), day(1)).unwrap();
         assert_eq!(since, Some(1_709_251_200_000));
         assert_eq!(until, Some(1_709_251_200_000 + DAY_MS));
-        assert_eq!(day_window(None, None), (None, None));
+        assert_eq!(day_window(None, None).unwrap(), (None, None));
+        let backwards = day_window(day(2), day(1)).unwrap_err();
+        assert_eq!(
+            backwards.to_string(),
+            "--since 2024-03-02 is after --until 2024-03-01: no game can be in that window"
+        );
     }
 }

@@ -401,6 +401,9 @@ fn status_of(error: &ProviderError) -> Option<u16> {
             HttpError::NotFound => Some(404),
             HttpError::Gone => Some(410),
             HttpError::Forbidden(_) | HttpError::Blocked(_) => Some(403),
+            HttpError::Unauthorized { .. } => Some(401),
+            HttpError::WaitTooLong { .. } => Some(429),
+            HttpError::TooLarge { .. } => Some(200),
             HttpError::RateLimited { .. } => Some(429),
             HttpError::Status { status, .. } => Some(status.as_u16()),
             HttpError::Transport { .. } | HttpError::Request(_) | HttpError::Interrupted => None,
@@ -640,6 +643,7 @@ fn xml_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::DriftKind;
 
     fn ok(player: &Player, request: &str) -> EndpointCheck {
         answered(player, request, Instant::now())
@@ -710,7 +714,7 @@ mod tests {
             &[
                 Drift {
                     field: "speed",
-                    value: Some("hyperBullet".into()),
+                    kind: DriftKind::Unknown("hyperBullet".into()),
                 },
                 Drift::missing("createdAt"),
             ],

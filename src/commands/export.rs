@@ -12,7 +12,7 @@ use crate::store::catalog::{self, Catalog, GameFilter, ReadError};
 
 pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
     let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
-    let (since, until) = cli::day_window(args.since, args.until);
+    let (since, until) = cli::day_window(args.since, args.until)?;
     let filter = GameFilter {
         players: args.players,
         since,

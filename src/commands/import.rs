@@ -24,7 +24,7 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
     let mut options = args
         .run
         .import_options(process_owner(), screen.shows_bars(), &cancel)?;
-    (options.since, options.until) = cli::day_window(args.since, args.until);
+    (options.since, options.until) = cli::day_window(args.since, args.until)?;
     options.max_games = args.max_games;
     let store: Box<dyn Store> = if store::is_postgres_url(&args.db.target) {
         Box::new(postgres_store(&args.db.target)?)

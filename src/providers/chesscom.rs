@@ -132,7 +132,7 @@ pub async fn profile(
     let url = source.url(&format!("/pub/player/{}", player.username()));
     let answer = source
         .etiquette
-        .fetch(|| source.client.get(&url), notify)
+        .fetch(|| source.client.get(&url), notify, source.limits.document)
         .await
         .map_err(|error| request_error(source, "profile", error))?;
     super::json(&answer, "profile")
@@ -145,7 +145,15 @@ pub async fn archive_months(
     sink: &mut impl Sink,
 ) -> Result<Vec<Month>, ProviderError> {
     let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
-    let Fetched::Body { bytes, .. } = fetch(source, &list_url, None, "archive list", sink).await?
+    let Fetched::Body { bytes, .. } = fetch(
+        source,
+        &list_url,
+        source.limits.document,
+        None,
+        "archive list",
+        sink,
+    )
+    .await?
     else {
         return Err(ProviderError::BadResponse(
             "archive list answered 304 to an unconditional request".into(),
@@ -177,8 +185,15 @@ pub async fn month_games(
     month: &Month,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
-    let Fetched::Body { bytes, .. } =
-        fetch(source, &month.url, None, "monthly archive", sink).await?
+    let Fetched::Body { bytes, .. } = fetch(
+        source,
+        &month.url,
+        source.limits.archive,
+        None,
+        "monthly archive",
+        sink,
+    )
+    .await?
     else {
         return Err(ProviderError::BadResponse(
             "monthly archive answered 304 to an unconditional request".into(),
@@ -237,7 +252,15 @@ pub async fn import(
     let mut received = 0;
     for month in &months {
         let known = plan.resume.months.get(&month.name);
-        let fetched = fetch(source, &month.url, known, "monthly archive", sink).await?;
+        let fetched = fetch(
+            source,
+            &month.url,
+            source.limits.archive,
+            known,
+            "monthly archive",
+            sink,
+        )
+        .await?;
         let (complete, validator) = match fetched {
             Fetched::NotModified => (true, None),
             Fetched::Body {
@@ -345,6 +368,7 @@ async fn store_month(
 async fn fetch(
     source: &Source,
     url: &str,
+    limit: usize,
     known: Option<&MonthValidator>,
     what: &'static str,
     sink: &mut impl Sink,
@@ -362,7 +386,7 @@ async fn fetch(
     };
     let answer = source
         .etiquette
-        .fetch(build, &mut |n| sink.notice(n))
+        .fetch(build, &mut |n| sink.notice(n), limit)
         .await
         .map_err(|error| request_error(source, what, error))?;
     if answer.status == StatusCode::NOT_MODIFIED {

@@ -1,11 +1,14 @@
 //! Lichess: one NDJSON export stream per player, oldest game first, resumed from the `createdAt`
 //! of the newest stored game.
 
+use std::collections::HashSet;
+
 use futures_util::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde::Deserialize;
 
-use super::{Drift, Plan, ProviderError, Sink, Source, Total};
+use super::lines::{LineBuffer, Next};
+use super::{Drift, DriftKind, Lenient, Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice, Transport, content_type};
 use crate::player::{Platform, Player};
@@ -16,15 +19,23 @@ pub const MAX_STREAMS: usize = 1;
 
 /// One line of the export. Only what the PGN does not say as reliably is read here; the rest
 /// comes from the game's PGN tags.
+///
+/// The id and the PGN are what a game is; every other field is read leniently, so that a value
+/// of an unexpected type costs that field (stored as NULL, logged), not the game.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ExportedGame {
     id: Option<String>,
-    rated: Option<bool>,
-    variant: Option<String>,
-    speed: Option<String>,
-    created_at: Option<i64>,
-    status: Option<String>,
+    #[serde(default)]
+    rated: Lenient<bool>,
+    #[serde(default)]
+    variant: Lenient<String>,
+    #[serde(default)]
+    speed: Lenient<String>,
+    #[serde(default)]
+    created_at: Lenient<i64>,
+    #[serde(default)]
+    status: Lenient<String>,
     pgn: Option<String>,
     error: Option<String>,
 }
@@ -125,17 +136,18 @@ pub const STATUSES: &[&str] = &[
 impl ExportedGame {
     /// The fields the import relies on that are missing or hold a value it does not know.
     fn drift(&self) -> Vec<Drift> {
-        let mut drift = Drift::missing_among(&[
-            ("createdAt", self.created_at.is_some()),
-            ("rated", self.rated.is_some()),
-            ("pgn", self.pgn.is_some()),
-        ]);
+        let mut drift = Drift::missing_among(&[("pgn", self.pgn.is_some())]);
+        drift.extend(Drift::of_lenient("createdAt", &self.created_at));
+        drift.extend(Drift::of_lenient("rated", &self.rated));
         for (field, value, known) in [
             ("variant", &self.variant, VARIANTS),
             ("speed", &self.speed, SPEEDS),
             ("status", &self.status, STATUSES),
         ] {
-            drift.extend(Drift::of_enum(field, value.as_deref(), known));
+            drift.extend(match value {
+                Lenient::Value(value) => Drift::of_enum(field, Some(value), known),
+                other => Drift::of_lenient(field, other),
+            });
         }
         drift
     }
@@ -157,13 +169,77 @@ pub enum Break {
     /// The body ended without error, but in the middle of a game's line.
     #[error("the stream ended in the middle of a game")]
     MidGame,
+    /// No whole game arrived for `--read-timeout`, though bytes may have.
+    #[error("no whole game for {}", crate::http::human_duration(*.0))]
+    Stalled(std::time::Duration),
+    /// The server serves again what it served, never a newer game.
+    #[error("the stream keeps breaking off without a newer game (is `since` ignored?)")]
+    NoProgress,
+}
+
+/// Where the games handed over so far end: the newest `createdAt`, and the ids of the games
+/// with exactly that `createdAt`. Several games can share a millisecond (a simul's boards), so a
+/// resume asks again from that millisecond, inclusive, and skips those ids, rather than from the
+/// next one, which would lose the games of the millisecond not yet handed over.
+#[derive(Clone, Debug, Default)]
+struct Boundary {
+    created_at: Option<i64>,
+    ids: HashSet<String>,
+}
+
+impl Boundary {
+    fn from_resume(resume: &crate::resume::ResumePoint) -> Self {
+        Boundary {
+            created_at: resume.last_created_at,
+            ids: resume.boundary.iter().cloned().collect(),
+        }
+    }
+
+    /// Whether the game was handed over already.
+    fn covers(&self, created_at: Option<i64>, id: &str) -> bool {
+        created_at.is_some() && created_at == self.created_at && self.ids.contains(id)
+    }
+
+    fn advance(&mut self, created_at: i64, id: &str) {
+        match self.created_at {
+            Some(newest) if newest > created_at => {}
+            Some(newest) if newest == created_at => {
+                self.ids.insert(id.to_string());
+            }
+            _ => {
+                self.created_at = Some(created_at);
+                self.ids = HashSet::from([id.to_string()]);
+            }
+        }
+    }
+
+    /// The `since` to ask from: the boundary's millisecond itself when its ids are known, so
+    /// that they can be skipped; the one after it when they are not (a cursor stored without
+    /// them).
+    fn since(&self) -> Option<i64> {
+        let created_at = self.created_at?;
+        Some(if self.ids.is_empty() {
+            created_at + 1
+        } else {
+            created_at
+        })
+    }
 }
 
 /// Where one stream left off.
 #[derive(Default)]
 struct Progress {
+    /// Games handed over (those the boundary covered are not counted).
     games: u64,
-    last_created_at: Option<i64>,
+    boundary: Boundary,
+    /// Lenient fields found of another type, logged once per stream.
+    odd: HashSet<&'static str>,
+}
+
+/// How many times a stream may break off in a row without a newer game before the player
+/// fails: a stream that breaks after new games starts the count again.
+fn max_fruitless_breaks(policy: &crate::http::RetryPolicy) -> u32 {
+    policy.max_tries.max(1)
 }
 
 /// Imports every game of `player` that `plan` asks for.
@@ -180,19 +256,25 @@ pub async fn import(
         sink.total(Total::Games(total.saturating_sub(plan.stored_games)));
     }
     if !plan.resume.ongoing.is_empty() {
-        refresh_ongoing(source, player, &plan.resume.ongoing, sink).await?;
+        // A remembered game that cannot be fetched now must not keep the player's new games
+        // from being imported: it is asked again next time.
+        if let Err(error) = refresh_ongoing(source, player, &plan.resume.ongoing, sink).await {
+            if matches!(error, ProviderError::Interrupted | ProviderError::Sink(_)) {
+                return Err(error);
+            }
+            tracing::warn!("{player}: cannot fetch the remembered in-progress games: {error}");
+        }
     }
-    let stored = plan.resume.last_created_at;
-    // `since` is inclusive: start one millisecond after the newest stored game.
-    let resume_from = stored.map(|created_at| created_at + 1);
+    let mut boundary = Boundary::from_resume(&plan.resume);
+    let resume_from = boundary.since();
     let mut since = match (resume_from, plan.since) {
         (Some(resume), Some(since)) => Some(resume.max(since)),
         (resume, since) => resume.or(since),
     };
     // The cursor may only advance over games fetched without a gap after the stored ones.
-    let contiguous = match (resume_from, plan.since) {
+    let contiguous = match (plan.resume.last_created_at, plan.since) {
         (_, None) => true,
-        (Some(resume), Some(since)) => since <= resume,
+        (Some(stored), Some(since)) => since <= stored + 1,
         (None, Some(_)) => false,
     };
     let policy = &source.etiquette.policy;
@@ -203,7 +285,11 @@ pub async fn import(
         if remaining == Some(0) {
             return Ok(());
         }
-        let mut progress = Progress::default();
+        let newest_before = boundary.created_at;
+        let mut progress = Progress {
+            boundary: boundary.clone(),
+            ..Progress::default()
+        };
         let request = ExportRequest {
             since,
             until: plan.until,
@@ -213,29 +299,32 @@ pub async fn import(
         };
         let end = export_stream(source, player, &request, sink, &mut progress).await?;
         received += progress.games;
+        boundary = progress.boundary;
         let StreamEnd::Broken(error) = end else {
             return Ok(());
         };
-        // Keep what arrived before the break, then ask again from just after it.
+        // Keep what arrived before the break, then ask again from where it ends.
         sink.commit(None, None).await?;
-        if let Some(created_at) = progress.last_created_at {
-            since = Some(created_at + 1);
+        if let Some(resume) = boundary.since() {
+            since = Some(since.map_or(resume, |since| since.max(resume)));
         }
-        fruitless_breaks = if progress.games > 0 {
-            1
-        } else {
-            fruitless_breaks + 1
-        };
-        if fruitless_breaks >= policy.max_tries {
+        let advanced = boundary.created_at > newest_before;
+        fruitless_breaks = if advanced { 1 } else { fruitless_breaks + 1 };
+        if fruitless_breaks >= max_fruitless_breaks(policy) {
+            let last = if advanced || matches!(error, Break::Transport(_)) {
+                error
+            } else {
+                Break::NoProgress
+            };
             return Err(ProviderError::ExportBroken {
                 tries: fruitless_breaks,
-                last: error,
+                last,
             });
         }
         tracing::warn!("{player}: export stream broke ({error}); resuming");
         sink.notice(Notice::Retrying {
             attempt: fruitless_breaks + 1,
-            max: policy.max_tries,
+            max: max_fruitless_breaks(policy),
             error: error.to_string(),
         });
         source
@@ -256,7 +345,7 @@ pub async fn profile(
     let build = || authorized(source, source.client.get(&url));
     let answer = source
         .etiquette
-        .fetch(build, notify)
+        .fetch(build, notify, source.limits.document)
         .await
         .map_err(|e| ProviderError::from_http("profile", e))?;
     super::json(&answer, "profile")
@@ -372,38 +461,61 @@ async fn export_stream(
         )));
     }
     let cancel = &source.etiquette.cancel;
+    let stall = source.etiquette.policy.read_timeout;
+    let line_limit = source.limits.line;
     let mut body = response.bytes_stream();
-    let mut pending: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut lines = LineBuffer::new(line_limit);
+    // Progress is a whole game, not a byte: a server trickling bytes under the client's read
+    // timeout must not hold the one Lichess stream for longer than `stall` without one.
+    let mut deadline = tokio::time::Instant::now() + stall;
     loop {
         let chunk = tokio::select! {
-            chunk = body.next() => chunk,
+            chunk = tokio::time::timeout_at(deadline, body.next()) => match chunk {
+                Ok(chunk) => chunk,
+                Err(_) => return Ok(StreamEnd::Broken(Break::Stalled(stall))),
+            },
             _ = cancel.cancelled() => return Err(ProviderError::Interrupted),
         };
         match chunk {
             None => break,
             Some(Err(error)) => return Ok(StreamEnd::Broken(Break::Transport(error))),
             Some(Ok(bytes)) => {
-                pending.extend_from_slice(&bytes);
-                let mut start = 0;
-                while let Some(offset) = pending[start..].iter().position(|&b| b == b'\n') {
-                    let end = start + offset;
-                    handle_line(player, &pending[start..end], contiguous, sink, progress).await?;
-                    start = end + 1;
+                lines.extend(&bytes);
+                loop {
+                    match lines.next() {
+                        Next::Line(line) => {
+                            handle_line(player, line, contiguous, sink, progress).await?;
+                            deadline = tokio::time::Instant::now() + stall;
+                        }
+                        Next::Overlong => {
+                            let reason = format!(
+                                "an export line longer than {} KB; skipped",
+                                line_limit >> 10
+                            );
+                            tracing::warn!("{player}: {reason}");
+                            sink.unreadable(&reason);
+                        }
+                        Next::Wait => break,
+                    }
                 }
-                pending.drain(..start);
             }
         }
     }
     // Lichess ends every game line with a newline, but not a bare error object; an unterminated
     // line that is not whole JSON means the stream was cut mid-game.
-    let whole = pending.iter().all(u8::is_ascii_whitespace)
-        || serde_json::from_slice::<serde::de::IgnoredAny>(&pending).is_ok();
+    let rest = lines.rest();
+    let whole = rest.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde::de::IgnoredAny>(rest).is_ok();
     if !whole {
         return Ok(StreamEnd::Broken(Break::MidGame));
     }
-    handle_line(player, &pending, contiguous, sink, progress).await?;
+    handle_line(player, rest, contiguous, sink, progress).await?;
     Ok(StreamEnd::Complete)
 }
+
+/// How far in the future a game may start and still move the cursor: clocks drift, but a game
+/// dated beyond this is an absurd record, which must not freeze the player's later imports.
+const FUTURE_SLACK_MS: i64 = 24 * 60 * 60 * 1000;
 
 async fn handle_line(
     player: &Player,
@@ -412,7 +524,9 @@ async fn handle_line(
     sink: &mut impl Sink,
     progress: &mut Progress,
 ) -> Result<(), ProviderError> {
-    if line.iter().all(u8::is_ascii_whitespace) {
+    let trimmed = line.trim_ascii();
+    // Blank lines, and the `{}` keep-alives older lila versions sent on a slow export.
+    if trimmed.is_empty() || trimmed == b"{}" {
         return Ok(());
     }
     let parsed = serde_json::from_slice::<ExportedGame>(line).or_else(|error| {
@@ -439,17 +553,31 @@ async fn handle_line(
         )));
     }
     for drift in game.drift() {
+        if drift.kind == DriftKind::OddType && progress.odd.insert(drift.field) {
+            tracing::warn!(
+                "{player}: {drift} in the export; the games keep it as NULL (logged once)"
+            );
+        }
         sink.drift(drift);
     }
-    let created_at = game.created_at;
-    let stage = Stage::of(game.status.as_deref());
+    let created_at = game.created_at.get().copied();
+    let stage = Stage::of(game.status.get().map(String::as_str));
+    if let Some(id) = &game.id
+        && progress.boundary.covers(created_at, id)
+    {
+        // Handed over before the resume: asked again only because its millisecond was.
+        return Ok(());
+    }
     let Some(record) = into_record(player, game, sink) else {
         return Ok(());
     };
-    let cursor = created_at.and_then(|created_at| {
-        progress.last_created_at = Some(created_at);
-        contiguous.then_some(Cursor::CreatedAt(created_at))
-    });
+    let now = chrono::Utc::now().timestamp_millis();
+    let cursor = created_at
+        .filter(|&created_at| created_at <= now + FUTURE_SLACK_MS)
+        .and_then(|created_at| {
+            progress.boundary.advance(created_at, &record.game_id);
+            contiguous.then_some(Cursor::CreatedAt(created_at))
+        });
     match stage {
         Stage::Finished => {
             progress.games += 1;
@@ -470,10 +598,10 @@ fn into_record(player: &Player, game: ExportedGame, sink: &mut impl Sink) -> Opt
         return None;
     };
     let mut record = GameRecord::new(Platform::Lichess, id, game.pgn.unwrap_or_default());
-    record.rated = game.rated;
-    record.variant = game.variant;
-    record.speed = game.speed;
-    record.played_at = game.created_at;
+    record.rated = game.rated.ok();
+    record.variant = game.variant.ok();
+    record.speed = game.speed.ok();
+    record.played_at = game.created_at.ok();
     Some(record)
 }
 
@@ -504,7 +632,7 @@ async fn refresh_ongoing(
         };
         let answer = source
             .etiquette
-            .fetch(build, &mut |n| sink.notice(n))
+            .fetch(build, &mut |n| sink.notice(n), source.limits.archive)
             .await
             .map_err(|error| match error {
                 HttpError::Interrupted => ProviderError::Interrupted,
@@ -520,7 +648,7 @@ async fn refresh_ongoing(
                 sink.unreadable("unreadable line in the export of in-progress games");
                 continue;
             };
-            let stage = Stage::of(game.status.as_deref());
+            let stage = Stage::of(game.status.get().map(String::as_str));
             let Some(record) = into_record(player, game, sink) else {
                 continue;
             };

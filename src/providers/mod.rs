@@ -10,6 +10,7 @@ use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 pub mod chesscom;
 pub mod lichess;
+mod lines;
 
 /// One site as a run sees it: the shared client, where the site is, and its etiquette.
 #[derive(Clone, Debug)]
@@ -19,7 +20,43 @@ pub struct Source {
     pub base_url: String,
     /// Sent as a Bearer token (Lichess only).
     pub token: Option<String>,
+    pub limits: Limits,
     pub etiquette: Etiquette,
+}
+
+/// The most chess-import reads of each kind of answer, after decompression: generous for what
+/// the providers really send, and small enough that a hostile or broken answer costs one
+/// player an error instead of the machine its memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A profile, an archive list, an error body: a few KB in reality.
+    pub document: usize,
+    /// A Chess.com month, or a Lichess export by ids (300 games): a few MB in reality.
+    pub archive: usize,
+    /// One line of a Lichess export, one game: under 100 KB in reality.
+    pub line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            document: 1 << 20,
+            archive: 16 << 20,
+            line: 8 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// Every limit lowered to `bytes` at most.
+    pub fn at_most(self, bytes: u32) -> Self {
+        let bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        Limits {
+            document: self.document.min(bytes),
+            archive: self.archive.min(bytes),
+            line: self.line.min(bytes),
+        }
+    }
 }
 
 impl Source {
@@ -125,13 +162,24 @@ pub trait Sink {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Drift {
     pub field: &'static str,
-    /// The unknown value; `None` when the field is missing.
-    pub value: Option<String>,
+    pub kind: DriftKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DriftKind {
+    Missing,
+    /// An enumerated field with a value the import does not know.
+    Unknown(String),
+    /// A value of another JSON type than the field has (a string for a boolean, say).
+    OddType,
 }
 
 impl Drift {
     pub fn missing(field: &'static str) -> Self {
-        Drift { field, value: None }
+        Drift {
+            field,
+            kind: DriftKind::Missing,
+        }
     }
 
     /// The fields of `required` (name, whether present) that are missing.
@@ -150,17 +198,65 @@ impl Drift {
             Some(value) if known.contains(&value) => None,
             Some(value) => Some(Drift {
                 field,
-                value: Some(value.to_string()),
+                kind: DriftKind::Unknown(value.to_string()),
             }),
         }
+    }
+
+    /// Drift of a field read leniently: missing, or of another type.
+    pub fn of_lenient<T>(field: &'static str, value: &Lenient<T>) -> Option<Self> {
+        let kind = match value {
+            Lenient::Value(_) => return None,
+            Lenient::Missing => DriftKind::Missing,
+            Lenient::Odd => DriftKind::OddType,
+        };
+        Some(Drift { field, kind })
     }
 }
 
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.value {
-            None => write!(f, "`{}` is missing", self.field),
-            Some(value) => write!(f, "`{}` has the unknown value {value:?}", self.field),
+        let field = self.field;
+        match &self.kind {
+            DriftKind::Missing => write!(f, "`{field}` is missing"),
+            DriftKind::Unknown(value) => write!(f, "`{field}` has the unknown value {value:?}"),
+            DriftKind::OddType => write!(f, "`{field}` has a value of another type"),
+        }
+    }
+}
+
+/// A field that is incidental to storing a game, read so that a value of an unexpected type
+/// (`"rated":"yes"`, a rating of `1500.5`) costs only that field, never the whole game.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Lenient<T> {
+    #[default]
+    Missing,
+    Value(T),
+    Odd,
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if value.is_null() {
+            return Ok(Lenient::Missing);
+        }
+        Ok(serde_json::from_value(value).map_or(Lenient::Odd, Lenient::Value))
+    }
+}
+
+impl<T> Lenient<T> {
+    pub fn ok(self) -> Option<T> {
+        match self {
+            Lenient::Value(value) => Some(value),
+            Lenient::Missing | Lenient::Odd => None,
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Lenient::Value(value) => Some(value),
+            Lenient::Missing | Lenient::Odd => None,
         }
     }
 }
