@@ -7,8 +7,9 @@ use tokio_util::sync::CancellationToken;
 use super::Exit;
 use super::import::{postgres_store, print_report, process_owner, run};
 use crate::cli::WorkerArgs;
+use crate::store;
+use crate::store::postgres::queue;
 use crate::view::Screen;
-use crate::{queue, store};
 
 pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     if !store::is_postgres_url(&args.db.target) {

@@ -1,14 +1,44 @@
 //! Where games are kept. Both stores share one logical schema and one contract: a batch of games
 //! and the player's cursor are written in one transaction, so the cursor never points past a game
 //! that is not stored, and a game is stored once however often it is served.
+//!
+//! The writing side is [`Store`], driven by the import's writer thread; the reading side is
+//! [`Catalog`], for `status` and `export`. [`sqlite`] holds both for an SQLite file;
+//! [`postgres`] holds both for a server, and the job queue that workers share, all over one
+//! reconnecting connection type.
 
+use std::io;
+use std::path::Path;
 use std::time::Duration;
+
+use serde::Serialize;
 
 use crate::game::GameRecord;
 use crate::player::Player;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
-pub mod catalog;
+/// Every imported player with its games and last outcome, in SQL both databases speak; each
+/// appends its own `ORDER BY`. A player is known from its import state (every finished import
+/// records one) or from its games; both sides are read through their primary keys.
+macro_rules! players_query {
+    () => {
+        "WITH known AS (
+             SELECT platform, username FROM import_state
+             UNION
+             SELECT DISTINCT platform, username FROM player_games
+         )
+         SELECT k.platform, k.username,
+             (SELECT count(*) FROM player_games pg
+               WHERE pg.platform = k.platform AND pg.username = k.username),
+             (SELECT max(g.played_at) FROM player_games pg
+                JOIN games g ON g.platform = pg.platform AND g.game_id = pg.game_id
+               WHERE pg.platform = k.platform AND pg.username = k.username),
+             s.last_success_at, s.last_attempt_at, s.last_error
+         FROM known k
+         LEFT JOIN import_state s ON s.platform = k.platform AND s.username = k.username"
+    };
+}
+
 pub mod postgres;
 pub mod sqlite;
 
@@ -94,6 +124,130 @@ pub trait Store: Send {
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError>;
 
     fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError>;
+}
+
+/// One imported player, as `status` shows it. Times are unix milliseconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlayerSummary {
+    pub platform: String,
+    pub username: String,
+    pub games: u64,
+    /// Start of the newest stored game of the player.
+    pub newest_game_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+    pub last_attempt_at: Option<i64>,
+    /// The error of the last import, `None` when it succeeded.
+    pub last_error: Option<String>,
+}
+
+/// The job queue (`import_jobs`) as `status` shows it: how many jobs are in each state, and the
+/// running and failed ones, each by platform then username.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueSummary {
+    pub queued: u64,
+    pub running: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub running_jobs: Vec<Job>,
+    pub failed_jobs: Vec<Job>,
+}
+
+impl QueueSummary {
+    pub fn is_empty(&self) -> bool {
+        self.queued + self.running + self.done + self.failed == 0
+    }
+}
+
+/// One job of the queue. Times are unix milliseconds, of the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub platform: String,
+    pub username: String,
+    /// Who runs or last ran it.
+    pub worker: Option<String>,
+    pub attempts: u32,
+    pub started_at: Option<i64>,
+    pub lease_expires_at: Option<i64>,
+    /// The lease had expired when the queue was read, by the server's clock (the one leases are
+    /// written with): a running job whose worker stopped renewing it, most likely a dead worker.
+    pub lease_expired: bool,
+    pub finished_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Which games to export.
+#[derive(Clone, Debug, Default)]
+pub struct GameFilter {
+    /// Games linked to any of these players; every game when empty.
+    pub players: Vec<Player>,
+    /// Games started at or after this instant (unix ms).
+    pub since: Option<i64>,
+    /// Games started before this instant (unix ms).
+    pub until: Option<i64>,
+}
+
+/// One stored game, borrowed from the row being read.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredGame<'a> {
+    pub platform: &'a str,
+    pub game_id: &'a str,
+    pub played_at: Option<i64>,
+    pub pgn: &'a str,
+}
+
+/// Why reading games stopped: the database, or whoever was handed the games.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("database {target}: {reason}")]
+    Query { target: String, reason: String },
+    #[error(transparent)]
+    Write(#[from] io::Error),
+}
+
+/// The reading side of a store, for `status` and `export`: what was imported, the job queue and
+/// the stored games one at a time. It never writes games, and opening it never creates a
+/// database (on PostgreSQL, connecting sets up the tables of an existing empty database, as
+/// every connection of this program does).
+pub trait Catalog {
+    /// The database as messages name it (a URL's password masked).
+    fn target(&self) -> &str;
+
+    /// Every imported player, by platform then username.
+    fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError>;
+
+    /// Hands each game that `filter` selects to `each`, oldest first (by start, then id), one
+    /// row at a time so that memory stays constant however many there are. Returns how many
+    /// were handed; stops at the first error `each` returns.
+    fn for_each_game(
+        &mut self,
+        filter: &GameFilter,
+        each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
+    ) -> Result<u64, ReadError>;
+
+    /// The job queue, for stores that have one (PostgreSQL, where workers share it); `None`
+    /// for the others.
+    fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {
+        Ok(None)
+    }
+}
+
+/// Opens `target` for reading. A file that does not exist is an error, not a new database; so is
+/// a PostgreSQL database that does not exist. Call it outside async code: a PostgreSQL catalog
+/// runs its own runtime.
+pub fn open_catalog(target: &str, busy_timeout: Duration) -> anyhow::Result<Box<dyn Catalog>> {
+    if is_postgres_url(target) {
+        return Ok(Box::new(postgres::PostgresCatalog::connect(target)?));
+    }
+    Ok(Box::new(sqlite::SqliteCatalog::open(
+        Path::new(target),
+        busy_timeout,
+    )?))
+}
+
+/// A count read from a database (`count(*)`, a bigint column) as the `u64` it is; a negative one,
+/// which only a hand-edited row could hold, counts as none.
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
 
 /// Whether `--db` names a PostgreSQL server rather than an SQLite file.

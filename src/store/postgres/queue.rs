@@ -11,28 +11,22 @@ use tokio::task::JoinHandle;
 use tokio_postgres::Client;
 use tokio_util::sync::CancellationToken;
 
+use tokio::runtime::Handle;
+
+use super::{explain, millis};
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
 use crate::store::StoreError;
-use crate::store::postgres::PostgresStore;
-
-/// The server's clock as unix ms at the moment of the statement: workers on hosts whose clocks
-/// disagree still agree on when a lease expires.
-macro_rules! now_ms {
-    () => {
-        "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint"
-    };
-}
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
 /// queued again goes to the back.
 const ENQUEUE: &str = concat!(
     "INSERT INTO import_jobs (platform, username, status, enqueued_at, available_at)
      SELECT platform, username, 'queued', ",
-    now_ms!(),
+    statement_ms!(),
     ", ",
-    now_ms!(),
+    statement_ms!(),
     "
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS new (platform, username, position)
      ORDER BY position
@@ -49,18 +43,18 @@ const CLAIM: &str = concat!(
          SELECT platform, username FROM import_jobs
          WHERE platform = ANY($2::text[])
            AND ((status = 'queued' AND available_at <= ",
-    now_ms!(),
+    statement_ms!(),
     ") OR (status = 'running' AND lease_expires_at < ",
-    now_ms!(),
+    statement_ms!(),
     "))
          ORDER BY seq
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
      UPDATE import_jobs AS job SET status = 'running', worker = $1, attempts = job.attempts + 1,
          started_at = ",
-    now_ms!(),
+    statement_ms!(),
     ", lease_expires_at = ",
-    now_ms!(),
+    statement_ms!(),
     " + $3
      FROM next
      WHERE job.platform = next.platform AND job.username = next.username
@@ -69,13 +63,13 @@ const CLAIM: &str = concat!(
 
 const RENEW: &str = concat!(
     "UPDATE import_jobs SET lease_expires_at = ",
-    now_ms!(),
+    statement_ms!(),
     " + $2 WHERE worker = $1 AND status = 'running'"
 );
 
 const FINISH: &str = concat!(
     "UPDATE import_jobs SET status = $4, finished_at = ",
-    now_ms!(),
+    statement_ms!(),
     ", new_games = $5, last_error = $6, lease_expires_at = NULL
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
@@ -83,7 +77,7 @@ const FINISH: &str = concat!(
 const REQUEUE: &str = concat!(
     "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL,
          available_at = ",
-    now_ms!(),
+    statement_ms!(),
     " + $4, last_error = $5
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
@@ -102,7 +96,7 @@ pub struct Enqueued {
 /// Adds `players` to the queue at `url`, in order; a player already queued or running is left
 /// alone.
 pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreError> {
-    let (client, target) = PostgresStore::connect_client(url).await?;
+    let (_, client, target) = super::connect(url, &Handle::current(), "").await?;
     let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
     let usernames: Vec<&str> = players.iter().map(Player::username).collect();
     let queued = client
@@ -138,7 +132,7 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub async fn open(url: &str, options: WorkerOptions) -> Result<Self, StoreError> {
-        let (client, target) = PostgresStore::connect_client(url).await?;
+        let (_, client, target) = super::connect(url, &Handle::current(), "").await?;
         let client = Arc::new(client);
         let heartbeat = tokio::spawn(renew_leases(
             client.clone(),
@@ -314,17 +308,6 @@ async fn renew_leases(client: Arc<Client>, target: String, worker: String, lease
                 return;
             }
         }
-    }
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 4)
-}
-
-fn explain(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(db) => db.message().to_string(),
-        None => error.to_string(),
     }
 }
 

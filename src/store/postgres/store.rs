@@ -1,0 +1,481 @@
+//! The PostgreSQL store: the SQLite store's logical schema and contract.
+//!
+//! One connection, not a pool: the store is driven by one writer thread that issues one request
+//! at a time, so a pool's concurrency would buy nothing, while the per-connection state (the
+//! temporary staging table) is simplest to keep on a single connection. A connection the server
+//! dropped is replaced, with one attempt, at the next call.
+//!
+//! A batch is one transaction: its games are `COPY`ed (binary) into the staging table, then
+//! merged into `games` with `INSERT ... ON CONFLICT DO NOTHING`, with the player's cursor.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Config};
+
+use super::{block_on, explain, millis, open_connection, text};
+use crate::player::{Platform, Player};
+use crate::resume::{Cursor, MonthValidator};
+use crate::store::{Batch, Lease, PlayerState, Store, StoreError, WriteCounts, count};
+
+/// Where a batch is `COPY`ed before it is merged into `games`: created once per connection, and
+/// emptied by every commit or rollback.
+const CREATE_STAGING: &str = "
+CREATE TEMPORARY TABLE IF NOT EXISTS chess_import_staging (
+    ord          bigint  NOT NULL,
+    game_id      text    NOT NULL,
+    url          text,
+    white        text,
+    black        text,
+    white_elo    integer,
+    black_elo    integer,
+    result       text,
+    termination  text,
+    variant      text,
+    time_control text,
+    speed        text,
+    rated        boolean,
+    eco          text,
+    opening      text,
+    played_at    bigint,
+    ply_count    integer,
+    valid        boolean NOT NULL,
+    pgn          text    NOT NULL
+) ON COMMIT DELETE ROWS";
+
+const COPY_STAGING: &str = "
+COPY pg_temp.chess_import_staging (ord, game_id, url, white, black, white_elo, black_elo, result,
+    termination, variant, time_control, speed, rated, eco, opening, played_at, ply_count, valid,
+    pgn)
+FROM STDIN (FORMAT binary)";
+
+/// The column types of [`COPY_STAGING`], in order.
+const STAGING_TYPES: &[Type] = &[
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT4,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BOOL,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT4,
+    Type::BOOL,
+    Type::TEXT,
+];
+
+/// Keeps the first occurrence of a game served twice in one batch, as the SQLite store does, and
+/// inserts in key order: two importers storing overlapping batches then take the key locks in the
+/// same order and cannot deadlock. The row count is the number of new games.
+const MERGE_GAMES: &str = concat!(
+    "INSERT INTO games (platform, game_id, url, white, black, white_elo, black_elo, result,
+         termination, variant, time_control, speed, rated, eco, opening, played_at, ply_count,
+         valid, pgn, imported_at)
+     SELECT $1, game_id, url, white, black, white_elo, black_elo, result, termination, variant,
+         time_control, speed, rated, eco, opening, played_at, ply_count, valid, pgn, ",
+    transaction_ms!(),
+    "
+     FROM (SELECT DISTINCT ON (game_id) * FROM pg_temp.chess_import_staging
+           ORDER BY game_id, ord) AS batch
+     ORDER BY game_id
+     ON CONFLICT (platform, game_id) DO NOTHING"
+);
+
+const LINK_GAMES: &str = "
+INSERT INTO player_games (platform, username, game_id)
+SELECT $1, $2, game_id
+FROM (SELECT DISTINCT game_id FROM pg_temp.chess_import_staging) AS batch
+ORDER BY game_id
+ON CONFLICT DO NOTHING";
+
+/// `GREATEST` ignores NULLs, so a first cursor is taken as is and later ones only move it forward.
+const ADVANCE_CREATED_AT: &str = "
+INSERT INTO import_state (platform, username, last_created_at) VALUES ($1, $2, $3)
+ON CONFLICT (platform, username) DO UPDATE SET
+    last_created_at = GREATEST(import_state.last_created_at, excluded.last_created_at)";
+
+/// Months (`YYYY/MM`) compare bytewise, whatever the database's collation.
+const ADVANCE_MONTH: &str = r#"
+INSERT INTO import_state (platform, username, last_month) VALUES ($1, $2, $3)
+ON CONFLICT (platform, username) DO UPDATE SET
+    last_month = GREATEST(import_state.last_month COLLATE "C", excluded.last_month COLLATE "C")"#;
+
+const REMEMBER_ONGOING: &str = "
+INSERT INTO ongoing_games (platform, username, game_id) SELECT $1, $2, unnest($3::text[])
+ON CONFLICT DO NOTHING";
+
+const FORGET_RESOLVED: &str = "
+DELETE FROM ongoing_games WHERE platform = $1 AND username = $2 AND game_id = ANY($3::text[])";
+
+const SAVE_MONTH: &str = concat!(
+    "INSERT INTO chesscom_months (username, month, etag, last_modified, fetched_at)
+     VALUES ($1, $2, $3, $4, ",
+    transaction_ms!(),
+    ")
+     ON CONFLICT (username, month) DO UPDATE SET etag = excluded.etag,
+         last_modified = excluded.last_modified, fetched_at = excluded.fetched_at"
+);
+
+const RECORD_RESULT: &str = concat!(
+    "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at, last_error)
+     VALUES ($1, $2, CASE WHEN $3::text IS NULL THEN ",
+    transaction_ms!(),
+    " END, ",
+    transaction_ms!(),
+    ", $3)
+     ON CONFLICT (platform, username) DO UPDATE SET
+         last_success_at = coalesce(excluded.last_success_at, import_state.last_success_at),
+         last_attempt_at = excluded.last_attempt_at,
+         last_error = excluded.last_error"
+);
+
+/// Takes the lease when it is free, expired or already ours; returns no row otherwise. A lease is
+/// live while `expires_at > now`, as in the SQLite store. When the `WHERE` fails, the existing row
+/// is still locked until the transaction ends, so its holder can be read reliably next.
+const TAKE_LEASE: &str = concat!(
+    "INSERT INTO import_leases (platform, username, owner, expires_at)
+     VALUES ($1, $2, $3, ",
+    transaction_ms!(),
+    " + $4)
+     ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
+         expires_at = excluded.expires_at
+     WHERE import_leases.owner = excluded.owner OR import_leases.expires_at <= ",
+    transaction_ms!(),
+    "
+     RETURNING owner"
+);
+
+const LEASE_HOLDER: &str = "SELECT owner FROM import_leases WHERE platform = $1 AND username = $2";
+
+const RENEW_LEASES: &str = concat!(
+    "UPDATE import_leases SET expires_at = ",
+    transaction_ms!(),
+    " + $2 WHERE owner = $1"
+);
+
+const RELEASE_LEASE: &str =
+    "DELETE FROM import_leases WHERE platform = $1 AND username = $2 AND owner = $3";
+
+pub struct PostgresStore {
+    runtime: Handle,
+    config: Config,
+    /// The URL as given, password masked: how errors name the database.
+    target: String,
+    client: Client,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://` or `postgresql://`, TCP or unix socket)
+    /// and migrates it. The connection's I/O runs as a task on `runtime` (multi-thread); the
+    /// store's methods block the calling thread, which is meant to be outside the runtime (the
+    /// writer thread). `connect` itself may also be called from async code on that runtime.
+    pub fn connect(url: &str, runtime: Handle) -> Result<Self, StoreError> {
+        let (config, client, target) =
+            block_on(&runtime, super::connect(url, &runtime, CREATE_STAGING))?;
+        Ok(PostgresStore {
+            runtime,
+            config,
+            target,
+            client,
+        })
+    }
+
+    fn query_error(&self, reason: String) -> StoreError {
+        StoreError::Query {
+            target: self.target.clone(),
+            reason,
+        }
+    }
+
+    /// Runs `work` with the connection, first replacing it (one attempt) if the server dropped it.
+    fn run<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, String>,
+    ) -> Result<T, StoreError> {
+        if self.client.is_closed() {
+            tracing::warn!("{}: connection lost; reconnecting", self.target);
+            match block_on(
+                &self.runtime,
+                open_connection(&self.config, &self.runtime, CREATE_STAGING),
+            ) {
+                Ok(client) => self.client = client,
+                Err(reason) => return Err(self.query_error(format!("reconnecting: {reason}"))),
+            }
+        }
+        let result = block_on(&self.runtime, work(&mut self.client));
+        result.map_err(|reason| self.query_error(reason))
+    }
+}
+
+impl Store for PostgresStore {
+    fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError> {
+        let platform = player.platform.as_str();
+        let username = player.username();
+        let chesscom = player.platform == Platform::Chesscom;
+        self.run(async |client| {
+            let row = client
+                .query_opt(
+                    "SELECT last_created_at, last_month FROM import_state
+                     WHERE platform = $1 AND username = $2",
+                    &[&platform, &username],
+                )
+                .await
+                .map_err(explain)?;
+            let mut state = PlayerState::default();
+            if let Some(row) = row {
+                state.resume.last_created_at = row.try_get(0).map_err(explain)?;
+                state.resume.last_month = row.try_get(1).map_err(explain)?;
+            }
+            let stored_games: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM player_games WHERE platform = $1 AND username = $2",
+                    &[&platform, &username],
+                )
+                .await
+                .and_then(|row| row.try_get(0))
+                .map_err(explain)?;
+            state.stored_games = count(stored_games);
+            // Bytewise order, as SQLite sorts.
+            let rows = client
+                .query(
+                    r#"SELECT game_id FROM ongoing_games WHERE platform = $1 AND username = $2
+                       ORDER BY game_id COLLATE "C""#,
+                    &[&platform, &username],
+                )
+                .await
+                .map_err(explain)?;
+            state.resume.ongoing = rows
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()
+                .map_err(explain)?;
+            if chesscom {
+                let rows = client
+                    .query(
+                        "SELECT month, etag, last_modified FROM chesscom_months
+                         WHERE username = $1",
+                        &[&username],
+                    )
+                    .await
+                    .map_err(explain)?;
+                for row in rows {
+                    let month: String = row.try_get(0).map_err(explain)?;
+                    let validator = MonthValidator {
+                        month: month.clone(),
+                        etag: row.try_get(1).map_err(explain)?,
+                        last_modified: row.try_get(2).map_err(explain)?,
+                    };
+                    state.resume.months.insert(month, validator);
+                }
+            }
+            Ok(state)
+        })
+    }
+
+    fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError> {
+        self.run(async |client| write_batch(client, batch).await)
+    }
+
+    /// Each batch is its own transaction here: the COPY into the staging table already makes a
+    /// batch cheap, and a transaction held open would hold its row locks against other workers.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
+        let platform = player.platform.as_str();
+        let username = player.username();
+        let error = error.map(text);
+        self.run(async |client| {
+            client
+                .execute(RECORD_RESULT, &[&platform, &username, &error])
+                .await
+                .map(drop)
+                .map_err(explain)
+        })
+    }
+
+    fn try_lease(
+        &mut self,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let platform = player.platform.as_str();
+        let username = player.username();
+        let ttl = millis(ttl);
+        let target = player.to_string();
+        self.run(async |client| {
+            let tx = client.transaction().await.map_err(explain)?;
+            let taken = tx
+                .query_opt(TAKE_LEASE, &[&platform, &username, &owner, &ttl])
+                .await
+                .map_err(explain)?;
+            let lease = if taken.is_some() {
+                Lease::Acquired
+            } else {
+                let holder = tx
+                    .query_opt(LEASE_HOLDER, &[&platform, &username])
+                    .await
+                    .map_err(explain)?
+                    .ok_or_else(|| format!("the lease of {target} vanished while locked"))?;
+                Lease::HeldBy(holder.try_get(0).map_err(explain)?)
+            };
+            tx.commit().await.map_err(explain)?;
+            Ok(lease)
+        })
+    }
+
+    fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
+        let ttl = millis(ttl);
+        self.run(async |client| {
+            client
+                .execute(RENEW_LEASES, &[&owner, &ttl])
+                .await
+                .map(drop)
+                .map_err(explain)
+        })
+    }
+
+    fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError> {
+        let platform = player.platform.as_str();
+        let username = player.username();
+        self.run(async |client| {
+            client
+                .execute(RELEASE_LEASE, &[&platform, &username, &owner])
+                .await
+                .map(drop)
+                .map_err(explain)
+        })
+    }
+}
+
+/// One transaction: `COPY` the games into the staging table, merge them into `games` and
+/// `player_games`, advance the cursor, remember and forget in-progress games, and save the
+/// month's validators.
+async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCounts, String> {
+    let platform = batch.player.platform.as_str();
+    let username = batch.player.username();
+    let tx = client.transaction().await.map_err(explain)?;
+    let mut counts = WriteCounts::default();
+    if !batch.games.is_empty() {
+        let sink = tx.copy_in(COPY_STAGING).await.map_err(explain)?;
+        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, STAGING_TYPES));
+        for (ord, game) in (0_i64..).zip(batch.games) {
+            let ply_count = game
+                .ply_count
+                .map(i32::try_from)
+                .transpose()
+                .map_err(|_| format!("game {}: ply count out of range", game.game_id))?;
+            let game_id = text(&game.game_id);
+            let [
+                url,
+                white,
+                black,
+                result,
+                termination,
+                variant,
+                time_control,
+                speed,
+                eco,
+                opening,
+            ] = [
+                &game.url,
+                &game.white,
+                &game.black,
+                &game.result,
+                &game.termination,
+                &game.variant,
+                &game.time_control,
+                &game.speed,
+                &game.eco,
+                &game.opening,
+            ]
+            .map(|field| field.as_deref().map(text));
+            let pgn = text(&game.pgn);
+            let row: [&(dyn ToSql + Sync); 19] = [
+                &ord,
+                &game_id,
+                &url,
+                &white,
+                &black,
+                &game.white_elo,
+                &game.black_elo,
+                &result,
+                &termination,
+                &variant,
+                &time_control,
+                &speed,
+                &game.rated,
+                &eco,
+                &opening,
+                &game.played_at,
+                &ply_count,
+                &game.valid,
+                &pgn,
+            ];
+            writer.as_mut().write(&row).await.map_err(explain)?;
+        }
+        writer.as_mut().finish().await.map_err(explain)?;
+        counts.new = tx
+            .execute(MERGE_GAMES, &[&platform])
+            .await
+            .map_err(explain)?;
+        counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new);
+        tx.execute(LINK_GAMES, &[&platform, &username])
+            .await
+            .map_err(explain)?;
+    }
+    match &batch.cursor {
+        Some(Cursor::CreatedAt(created_at)) => {
+            tx.execute(ADVANCE_CREATED_AT, &[&platform, &username, created_at])
+                .await
+                .map_err(explain)?;
+        }
+        Some(Cursor::Month(month)) => {
+            tx.execute(ADVANCE_MONTH, &[&platform, &username, &text(month)])
+                .await
+                .map_err(explain)?;
+        }
+        None => {}
+    }
+    if !batch.ongoing.is_empty() {
+        let ongoing: Vec<Cow<'_, str>> = batch.ongoing.iter().map(|id| text(id)).collect();
+        tx.execute(REMEMBER_ONGOING, &[&platform, &username, &ongoing])
+            .await
+            .map_err(explain)?;
+    }
+    if !batch.resolved.is_empty() {
+        let resolved: Vec<Cow<'_, str>> = batch.resolved.iter().map(|id| text(id)).collect();
+        tx.execute(FORGET_RESOLVED, &[&platform, &username, &resolved])
+            .await
+            .map_err(explain)?;
+    }
+    if let Some(month) = &batch.month {
+        let last_modified = month.last_modified.as_deref().map(text);
+        tx.execute(
+            SAVE_MONTH,
+            &[
+                &username,
+                &text(&month.month),
+                &text(&month.etag),
+                &last_modified,
+            ],
+        )
+        .await
+        .map_err(explain)?;
+    }
+    tx.commit().await.map_err(explain)?;
+    Ok(counts)
+}
