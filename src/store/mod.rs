@@ -40,10 +40,11 @@ macro_rules! players_query {
 }
 
 pub mod postgres;
+mod schema;
 pub mod sqlite;
 
 /// The schema version this build writes; stores refuse a newer one.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = schema::VERSION;
 
 /// What a store remembers of a player between runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

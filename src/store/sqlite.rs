@@ -2,83 +2,55 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
+use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
 use super::{
     Batch, Catalog, GameFilter, Lease, PlayerState, PlayerSummary, ReadError, SCHEMA_VERSION,
     Store, StoreError, StoredGame, WriteCounts, count, now_ms,
 };
+use crate::game::GameRecord;
 use crate::player::Player;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
-/// The schema users query directly; see the README. Each entry migrates from the version before.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE games (
-    platform     TEXT    NOT NULL,
-    game_id      TEXT    NOT NULL,
-    url          TEXT,
-    white        TEXT,
-    black        TEXT,
-    white_elo    INTEGER,
-    black_elo    INTEGER,
-    result       TEXT,
-    termination  TEXT,
-    variant      TEXT,
-    time_control TEXT,
-    speed        TEXT,
-    rated        INTEGER,
-    eco          TEXT,
-    opening      TEXT,
-    played_at    INTEGER,
-    ply_count    INTEGER,
-    valid        INTEGER NOT NULL,
-    pgn          TEXT    NOT NULL,
-    imported_at  INTEGER NOT NULL,
-    PRIMARY KEY (platform, game_id)
-);
-CREATE INDEX games_played_at ON games (played_at);
-CREATE TABLE player_games (
-    platform TEXT NOT NULL,
-    username TEXT NOT NULL,
-    game_id  TEXT NOT NULL,
-    PRIMARY KEY (platform, username, game_id)
-) WITHOUT ROWID;
-CREATE TABLE import_state (
-    platform        TEXT NOT NULL,
-    username        TEXT NOT NULL,
-    last_created_at INTEGER,
-    last_month      TEXT,
-    last_success_at INTEGER,
-    last_attempt_at INTEGER,
-    last_error      TEXT,
-    PRIMARY KEY (platform, username)
-);
-CREATE TABLE chesscom_months (
-    username      TEXT NOT NULL,
-    month         TEXT NOT NULL,
-    etag          TEXT NOT NULL,
-    last_modified TEXT,
-    fetched_at    INTEGER NOT NULL,
-    PRIMARY KEY (username, month)
-);
-CREATE TABLE ongoing_games (
-    platform TEXT NOT NULL,
-    username TEXT NOT NULL,
-    game_id  TEXT NOT NULL,
-    PRIMARY KEY (platform, username, game_id)
-) WITHOUT ROWID;
-CREATE TABLE import_leases (
-    platform   TEXT    NOT NULL,
-    username   TEXT    NOT NULL,
-    owner      TEXT    NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (platform, username)
-);
-"#];
+/// `INSERT INTO games (...) VALUES (?1, ...)`, a parameter per column of [`GAME_COLUMNS`] in
+/// table order, bound by [`cells`]. A game stored before is left as it is.
+static INSERT_GAME: LazyLock<String> = LazyLock::new(|| {
+    let parameters: Vec<String> = (1..=GAME_COLUMNS.len()).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO games ({}) VALUES ({}) ON CONFLICT (platform, game_id) DO NOTHING",
+        schema::names(GAME_COLUMNS),
+        parameters.join(", ")
+    )
+});
+
+/// The values of one game's row, in table order.
+fn cells<'a>(
+    game: &'a GameRecord,
+    platform: &'a str,
+    imported_at: i64,
+) -> impl Iterator<Item = Cell<'a>> {
+    GAME_COLUMNS.iter().map(move |column| match column.fill {
+        Fill::Platform => Cell::Text(Some(platform)),
+        Fill::ImportedAt => Cell::Int(Some(imported_at)),
+        Fill::Game(value) => value(game),
+    })
+}
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Cell::Text(value) => value.to_sql(),
+            Cell::Int(value) => value.to_sql(),
+            Cell::Bool(value) => value.to_sql(),
+        }
+    }
+}
 
 pub struct SqliteStore {
     conn: Connection,
@@ -179,7 +151,11 @@ impl SqliteStore {
                 ),
             });
         }
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (index, migration) in SQLITE_MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
             tx.execute_batch(migration).map_err(open_error)?;
             tx.pragma_update(None, "user_version", index as i64 + 1)
                 .map_err(open_error)?;
@@ -209,41 +185,17 @@ impl SqliteStore {
         let tx = &self.conn;
         let mut counts = WriteCounts::default();
         {
-            let mut insert_game = tx.prepare_cached(
-                "INSERT INTO games (platform, game_id, url, white, black, white_elo, black_elo,
-                     result, termination, variant, time_control, speed, rated, eco, opening,
-                     played_at, ply_count, valid, pgn, imported_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)
-                 ON CONFLICT (platform, game_id) DO NOTHING",
-            )?;
+            let mut insert_game = tx.prepare_cached(&INSERT_GAME)?;
             let mut link = tx.prepare_cached(
                 "INSERT INTO player_games (platform, username, game_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
             )?;
             for game in batch.games {
-                let inserted = insert_game.execute(params![
+                let inserted = insert_game.execute(rusqlite::params_from_iter(cells(
+                    game,
                     platform,
-                    game.game_id,
-                    game.url,
-                    game.white,
-                    game.black,
-                    game.white_elo,
-                    game.black_elo,
-                    game.result,
-                    game.termination,
-                    game.variant,
-                    game.time_control,
-                    game.speed,
-                    game.rated,
-                    game.eco,
-                    game.opening,
-                    game.played_at,
-                    game.ply_count,
-                    game.valid,
-                    game.pgn,
                     imported_at,
-                ])?;
+                )))?;
                 if inserted == 1 {
                     counts.new += 1;
                 } else {
@@ -699,7 +651,6 @@ fn export_query(filter: &GameFilter) -> (String, Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::GameRecord;
     use crate::player::Platform;
 
     const BUSY: Duration = Duration::from_secs(1);

@@ -9,88 +9,110 @@
 //! merged into `games` with `INSERT ... ON CONFLICT DO NOTHING`, with the player's cursor.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use tokio::runtime::Handle;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config};
 
 use super::{block_on, explain, millis, open_connection, text};
+use crate::game::GameRecord;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
+use crate::store::schema::{self, Cell, Column, Fill, GAME_COLUMNS};
 use crate::store::{Batch, Lease, PlayerState, Store, StoreError, WriteCounts, count};
 
-/// Where a batch is `COPY`ed before it is merged into `games`: created once per connection, and
-/// emptied by every commit or rollback.
-const CREATE_STAGING: &str = "
-CREATE TEMPORARY TABLE IF NOT EXISTS chess_import_staging (
-    ord          bigint  NOT NULL,
-    game_id      text    NOT NULL,
-    url          text,
-    white        text,
-    black        text,
-    white_elo    integer,
-    black_elo    integer,
-    result       text,
-    termination  text,
-    variant      text,
-    time_control text,
-    speed        text,
-    rated        boolean,
-    eco          text,
-    opening      text,
-    played_at    bigint,
-    ply_count    integer,
-    valid        boolean NOT NULL,
-    pgn          text    NOT NULL
-) ON COMMIT DELETE ROWS";
+/// The staging table a batch is `COPY`ed into before it is merged into `games`, and the SQL
+/// around it, built from [`GAME_COLUMNS`].
+struct Staging {
+    /// Creates the table: once per connection, emptied by every commit or rollback.
+    create: String,
+    copy: String,
+    /// The column types of `copy`, in order.
+    types: Vec<Type>,
+    /// Keeps the first occurrence of a game served twice in one batch, as the SQLite store does,
+    /// and inserts in key order: two importers storing overlapping batches then take the key
+    /// locks in the same order and cannot deadlock. The row count is the number of new games.
+    merge: String,
+}
 
-const COPY_STAGING: &str = "
-COPY pg_temp.chess_import_staging (ord, game_id, url, white, black, white_elo, black_elo, result,
-    termination, variant, time_control, speed, rated, eco, opening, played_at, ply_count, valid,
-    pgn)
-FROM STDIN (FORMAT binary)";
+/// The columns a batch stages: a game's own; the platform is the batch's, and `imported_at`
+/// the server's clock at the merge.
+fn staged() -> impl Iterator<Item = (&'static Column, fn(&GameRecord) -> Cell<'_>)> {
+    GAME_COLUMNS.iter().filter_map(|column| match column.fill {
+        Fill::Game(value) => Some((column, value)),
+        Fill::Platform | Fill::ImportedAt => None,
+    })
+}
 
-/// The column types of [`COPY_STAGING`], in order.
-const STAGING_TYPES: &[Type] = &[
-    Type::INT8,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT4,
-    Type::INT4,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::BOOL,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT8,
-    Type::INT4,
-    Type::BOOL,
-    Type::TEXT,
-];
+static STAGING: LazyLock<Staging> = LazyLock::new(|| {
+    let definitions: String = staged()
+        .map(|(column, _)| {
+            let definition = schema::definition(column, column.kind.postgres());
+            format!(",\n    {definition}")
+        })
+        .collect();
+    let values: Vec<&str> = GAME_COLUMNS
+        .iter()
+        .map(|column| match column.fill {
+            Fill::Platform => "$1",
+            Fill::ImportedAt => transaction_ms!(),
+            Fill::Game(_) => column.name,
+        })
+        .collect();
+    Staging {
+        create: format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS chess_import_staging (\n    \
+             ord          bigint  NOT NULL{definitions}\n) ON COMMIT DELETE ROWS"
+        ),
+        copy: format!(
+            "COPY pg_temp.chess_import_staging (ord, {}) FROM STDIN (FORMAT binary)",
+            schema::names(staged().map(|(column, _)| column))
+        ),
+        types: std::iter::once(Type::INT8)
+            .chain(staged().map(|(column, _)| column.kind.copy_type()))
+            .collect(),
+        merge: format!(
+            "INSERT INTO games ({})
+             SELECT {}
+             FROM (SELECT DISTINCT ON (game_id) * FROM pg_temp.chess_import_staging
+                   ORDER BY game_id, ord) AS batch
+             ORDER BY game_id
+             ON CONFLICT (platform, game_id) DO NOTHING",
+            schema::names(GAME_COLUMNS),
+            values.join(", ")
+        ),
+    }
+});
 
-/// Keeps the first occurrence of a game served twice in one batch, as the SQLite store does, and
-/// inserts in key order: two importers storing overlapping batches then take the key locks in the
-/// same order and cannot deadlock. The row count is the number of new games.
-const MERGE_GAMES: &str = concat!(
-    "INSERT INTO games (platform, game_id, url, white, black, white_elo, black_elo, result,
-         termination, variant, time_control, speed, rated, eco, opening, played_at, ply_count,
-         valid, pgn, imported_at)
-     SELECT $1, game_id, url, white, black, white_elo, black_elo, result, termination, variant,
-         time_control, speed, rated, eco, opening, played_at, ply_count, valid, pgn, ",
-    transaction_ms!(),
-    "
-     FROM (SELECT DISTINCT ON (game_id) * FROM pg_temp.chess_import_staging
-           ORDER BY game_id, ord) AS batch
-     ORDER BY game_id
-     ON CONFLICT (platform, game_id) DO NOTHING"
-);
+/// PostgreSQL's text cannot hold NUL, which SQLite stores: see [`text`]. A 32-bit column gets
+/// its value checked rather than cut.
+impl ToSql for Cell<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            Cell::Text(value) => value.map(text).to_sql_checked(ty, out),
+            Cell::Int(value) if *ty == Type::INT4 => value
+                .map(i32::try_from)
+                .transpose()?
+                .to_sql_checked(ty, out),
+            Cell::Int(value) => value.to_sql_checked(ty, out),
+            Cell::Bool(value) => value.to_sql_checked(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [Type::TEXT, Type::INT4, Type::INT8, Type::BOOL].contains(ty)
+    }
+
+    to_sql_checked!();
+}
 
 const LINK_GAMES: &str = "
 INSERT INTO player_games (platform, username, game_id)
@@ -182,7 +204,7 @@ impl PostgresStore {
     /// writer thread). `connect` itself may also be called from async code on that runtime.
     pub fn connect(url: &str, runtime: Handle) -> Result<Self, StoreError> {
         let (config, client, target) =
-            block_on(&runtime, super::connect(url, &runtime, CREATE_STAGING))?;
+            block_on(&runtime, super::connect(url, &runtime, &STAGING.create))?;
         Ok(PostgresStore {
             runtime,
             config,
@@ -207,7 +229,7 @@ impl PostgresStore {
             tracing::warn!("{}: connection lost; reconnecting", self.target);
             match block_on(
                 &self.runtime,
-                open_connection(&self.config, &self.runtime, CREATE_STAGING),
+                open_connection(&self.config, &self.runtime, &STAGING.create),
             ) {
                 Ok(client) => self.client = client,
                 Err(reason) => return Err(self.query_error(format!("reconnecting: {reason}"))),
@@ -370,66 +392,18 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
     let tx = client.transaction().await.map_err(explain)?;
     let mut counts = WriteCounts::default();
     if !batch.games.is_empty() {
-        let sink = tx.copy_in(COPY_STAGING).await.map_err(explain)?;
-        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, STAGING_TYPES));
+        let sink = tx.copy_in(&STAGING.copy).await.map_err(explain)?;
+        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &STAGING.types));
+        let mut row = Vec::with_capacity(STAGING.types.len());
         for (ord, game) in (0_i64..).zip(batch.games) {
-            let ply_count = game
-                .ply_count
-                .map(i32::try_from)
-                .transpose()
-                .map_err(|_| format!("game {}: ply count out of range", game.game_id))?;
-            let game_id = text(&game.game_id);
-            let [
-                url,
-                white,
-                black,
-                result,
-                termination,
-                variant,
-                time_control,
-                speed,
-                eco,
-                opening,
-            ] = [
-                &game.url,
-                &game.white,
-                &game.black,
-                &game.result,
-                &game.termination,
-                &game.variant,
-                &game.time_control,
-                &game.speed,
-                &game.eco,
-                &game.opening,
-            ]
-            .map(|field| field.as_deref().map(text));
-            let pgn = text(&game.pgn);
-            let row: [&(dyn ToSql + Sync); 19] = [
-                &ord,
-                &game_id,
-                &url,
-                &white,
-                &black,
-                &game.white_elo,
-                &game.black_elo,
-                &result,
-                &termination,
-                &variant,
-                &time_control,
-                &speed,
-                &game.rated,
-                &eco,
-                &opening,
-                &game.played_at,
-                &ply_count,
-                &game.valid,
-                &pgn,
-            ];
-            writer.as_mut().write(&row).await.map_err(explain)?;
+            row.clear();
+            row.push(Cell::Int(Some(ord)));
+            row.extend(staged().map(|(_, value)| value(game)));
+            writer.as_mut().write_raw(&row).await.map_err(explain)?;
         }
         writer.as_mut().finish().await.map_err(explain)?;
         counts.new = tx
-            .execute(MERGE_GAMES, &[&platform])
+            .execute(&STAGING.merge, &[&platform])
             .await
             .map_err(explain)?;
         counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new);
