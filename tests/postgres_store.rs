@@ -60,7 +60,7 @@ fn games_batch<'a>(player: &'a Player, games: &'a [GameRecord]) -> Batch<'a> {
 fn open_error(url: &str, runtime: &Runtime) -> String {
     match PostgresStore::connect(url, runtime.handle().clone()) {
         Ok(_) => panic!("{} opened", mask_password(url)),
-        Err(error @ StoreError::Open { .. }) => error.to_string(),
+        Err(error @ StoreError::Open { .. }) => chess_import::errors::with_causes(&error),
         Err(error) => panic!("not an open error: {error}"),
     }
 }

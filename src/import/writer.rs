@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Event;
+use crate::errors::with_causes;
 use crate::game::GameRecord;
 use crate::pgn;
 use crate::player::Player;
@@ -163,7 +164,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.send(make(reply)).await.map_err(|e| e.to_string())?;
         match answer.await {
-            Ok(result) => result.map_err(|e| e.to_string()),
+            Ok(result) => result.map_err(|e| with_causes(&e)),
             Err(_) => Err(SinkClosed.to_string()),
         }
     }
@@ -288,12 +289,12 @@ fn write_loop(
             }
             WriteRequest::RenewLeases { owner, ttl } => {
                 if let Err(error) = store.renew_leases(&owner, ttl) {
-                    tracing::warn!("cannot renew leases: {error}");
+                    tracing::warn!("cannot renew leases: {}", with_causes(&error));
                 }
             }
             WriteRequest::Release { player, owner } => {
                 if let Err(error) = store.release_lease(&player, &owner) {
-                    tracing::warn!("{player}: cannot release lease: {error}");
+                    tracing::warn!("{player}: cannot release lease: {}", with_causes(&error));
                 }
             }
             WriteRequest::State {
@@ -341,7 +342,7 @@ fn write_loop(
                     Err(error) => {
                         // The store rolled back the open transaction: none of it was stored.
                         open = None;
-                        fail(&player, totals, failure, error.to_string());
+                        fail(&player, totals, failure, with_causes(&error));
                     }
                 }
             }
@@ -353,7 +354,10 @@ fn write_loop(
                 let (totals, _) = players.remove(&player).unwrap_or_default();
                 let error = totals.write_error.as_deref().or(error.as_deref());
                 if let Err(record_error) = store.record_result(&player, error) {
-                    tracing::warn!("{player}: cannot record the result: {record_error}");
+                    tracing::warn!(
+                        "{player}: cannot record the result: {}",
+                        with_causes(&record_error)
+                    );
                 }
                 let _ = reply.send(totals);
             }
@@ -402,7 +406,7 @@ fn commit(
                 invalid: totals.invalid,
             });
         }
-        Err(error) => fail(&player, totals, failure, error.to_string()),
+        Err(error) => fail(&player, totals, failure, with_causes(&error)),
     }
 }
 

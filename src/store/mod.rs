@@ -83,16 +83,126 @@ pub enum Lease {
     HeldBy(String),
 }
 
-/// Why a store could not do its work. The target is named (with any password masked).
+/// Why a store could not do its work, naming the database (any password masked). What went
+/// wrong underneath is the source, shown after it at the edge (`{:#}`, or
+/// [`crate::errors::with_causes`] where a message is kept as text).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be used at all: missing directory, not a database, read-only,
-    /// from a newer version. The run cannot start.
-    #[error("cannot open database {target}: {reason}")]
-    Open { target: String, reason: String },
+    /// from a newer version, unreachable. The run cannot start.
+    #[error("cannot open database {target}")]
+    Open {
+        target: String,
+        #[source]
+        cause: Cause,
+    },
     /// A statement failed on an open database.
-    #[error("database {target}: {reason}")]
-    Query { target: String, reason: String },
+    #[error("database {target}")]
+    Query {
+        target: String,
+        #[source]
+        cause: Cause,
+    },
+}
+
+impl StoreError {
+    pub fn cause(&self) -> &Cause {
+        match self {
+            StoreError::Open { cause, .. } | StoreError::Query { cause, .. } => cause,
+        }
+    }
+}
+
+/// What went wrong underneath a [`StoreError`] or a [`ReadError`]: the database library's error,
+/// kept as it is so that code can ask what happened, or what the store itself found wrong.
+///
+/// Its text is made when it is shown: the library's message on one line, then the advice an
+/// operator needs for the common cases. Since it shows its library error itself, it has no source
+/// of its own: a chain shown at the edge names each thing once.
+#[derive(Debug)]
+pub enum Cause {
+    Sqlite(rusqlite::Error),
+    /// SQLite could not open the file; `os` is the system's reason, which SQLite's own message
+    /// ("unable to open database file") leaves out.
+    SqliteOpen {
+        error: rusqlite::Error,
+        os: io::Error,
+    },
+    Postgres(tokio_postgres::Error),
+    /// The PostgreSQL URL does not parse.
+    Url(tokio_postgres::Error),
+    /// No connection could be made to the server looked for at `endpoint`.
+    Connect {
+        endpoint: String,
+        error: tokio_postgres::Error,
+    },
+    /// The server looked for at `endpoint` did not answer within `limit`.
+    NoAnswer {
+        endpoint: String,
+        limit: Duration,
+    },
+    /// What the store itself found wrong: a missing directory, a newer schema, a URL it cannot
+    /// use.
+    Found(String),
+}
+
+impl Cause {
+    /// What an operator can do about it, as a parenthesis to append; empty when there is no
+    /// advice to give.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Cause::Sqlite(error) => sqlite::advice(error),
+            Cause::Postgres(error) => postgres::advice(error),
+            Cause::Connect { error, .. } => postgres::connect_advice(error),
+            Cause::NoAnswer { .. } => " (is the host reachable and the port right?)",
+            Cause::SqliteOpen { .. } | Cause::Url(_) | Cause::Found(_) => "",
+        }
+    }
+}
+
+impl Cause {
+    /// A database written by a later version of this program, which this one must not touch.
+    pub(crate) fn newer_schema(version: i64) -> Self {
+        Cause::Found(format!(
+            "it has schema version {version}, written by a newer chess-import (this one knows \
+             {SCHEMA_VERSION})"
+        ))
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Sqlite(error) => write!(f, "{error}"),
+            Cause::SqliteOpen { error, os } => write!(f, "{error}: {os}"),
+            Cause::Postgres(error) => f.write_str(&postgres::message(error)),
+            Cause::Url(error) => write!(f, "invalid URL: {}", postgres::message(error)),
+            Cause::Connect { endpoint, error } => {
+                f.write_str(&postgres::connect_message(error, endpoint))
+            }
+            Cause::NoAnswer { endpoint, limit } => write!(
+                f,
+                "no answer from {endpoint} within {} s",
+                limit.as_secs_f64()
+            ),
+            Cause::Found(text) => f.write_str(text),
+        }?;
+        f.write_str(self.advice())
+    }
+}
+
+impl std::error::Error for Cause {}
+
+impl From<rusqlite::Error> for Cause {
+    fn from(error: rusqlite::Error) -> Self {
+        Cause::Sqlite(error)
+    }
+}
+
+impl From<tokio_postgres::Error> for Cause {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Cause::Postgres(error)
+    }
 }
 
 /// A store of games. Implementations are used from one writer thread; they know nothing of HTTP
@@ -199,8 +309,12 @@ pub struct StoredGame<'a> {
 /// Why reading games stopped: the database, or whoever was handed the games.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("database {target}: {reason}")]
-    Query { target: String, reason: String },
+    #[error("database {target}")]
+    Query {
+        target: String,
+        #[source]
+        cause: Cause,
+    },
     #[error(transparent)]
     Write(#[from] io::Error),
 }

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
 use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
 use super::{
-    Batch, Catalog, GameFilter, Lease, PlayerState, PlayerSummary, ReadError, SCHEMA_VERSION,
-    Store, StoreError, StoredGame, WriteCounts, count, now_ms,
+    Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
+    SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, now_ms,
 };
 use crate::game::GameRecord;
 use crate::player::Player;
@@ -63,14 +63,17 @@ impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`. A write waits up to
     /// `busy_timeout` for another process's transaction before it fails.
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let open_error = |reason: String| StoreError::Open {
+        Self::open_and_migrate(path, busy_timeout).map_err(|cause| StoreError::Open {
             target: path.display().to_string(),
-            reason,
-        };
+            cause,
+        })
+    }
+
+    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
         {
-            return Err(open_error(format!(
+            return Err(Cause::Found(format!(
                 "directory {} does not exist",
                 dir.display()
             )));
@@ -78,15 +81,15 @@ impl SqliteStore {
         // SQLite's own message ("unable to open database file") does not say why; the system's
         // answer to opening the file for writing does ("Read-only file system").
         let failed = |error: rusqlite::Error| {
-            let why = std::fs::OpenOptions::new()
+            let os = std::fs::OpenOptions::new()
                 .append(true)
                 .open(path)
                 .err()
                 .filter(|_| path.exists());
-            open_error(match why {
-                Some(os) => format!("{error}: {os}"),
-                None => explain(&error),
-            })
+            match os {
+                Some(os) => Cause::SqliteOpen { error, os },
+                None => Cause::Sqlite(error),
+            }
         };
         let conn = Connection::open_with_flags(
             path,
@@ -130,47 +133,43 @@ impl SqliteStore {
 
     /// Applies missing migrations inside one immediate transaction, so two processes starting
     /// at once cannot both apply them.
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let target = self.target();
-        let open_error = |e: rusqlite::Error| StoreError::Open {
-            target: target.clone(),
-            reason: explain(&e),
-        };
+    fn migrate(&mut self) -> Result<(), Cause> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(open_error)?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(open_error)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Open {
-                target,
-                reason: format!(
-                    "it has schema version {version}, written by a newer chess-import (this one knows {SCHEMA_VERSION})"
-                ),
-            });
+            return Err(Cause::newer_schema(version));
         }
         for (index, migration) in SQLITE_MIGRATIONS
             .iter()
             .enumerate()
             .skip(usize::try_from(version).unwrap_or(0))
         {
-            tx.execute_batch(migration).map_err(open_error)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)
-                .map_err(open_error)?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }
-        tx.commit().map_err(open_error)
+        Ok(tx.commit()?)
     }
 
     fn target(&self) -> String {
         self.path.display().to_string()
     }
 
+    /// Commits what `write_batch` left open, then runs `work`: every call but `write_batch`
+    /// makes the batches before it durable first. SQLite's error is mapped here, once.
+    fn committed<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let result = self.commit_open().and_then(|()| work(&mut self.conn));
+        result.map_err(|error| self.query_error(error))
+    }
+
     fn query_error(&self, error: rusqlite::Error) -> StoreError {
         StoreError::Query {
             target: self.target(),
-            reason: explain(&error),
+            cause: Cause::Sqlite(error),
         }
     }
 
@@ -286,7 +285,7 @@ impl Drop for SqliteStore {
             tracing::error!(
                 "{}: cannot commit the last games: {}",
                 self.target(),
-                explain(&error)
+                Cause::Sqlite(error)
             );
         }
     }
@@ -294,75 +293,7 @@ impl Drop for SqliteStore {
 
 impl Store for SqliteStore {
     fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError> {
-        self.commit()?;
-        let platform = player.platform.as_str();
-        let username = player.username();
-        let row = self
-            .conn
-            .query_row(
-                "SELECT last_created_at, last_month FROM import_state
-                 WHERE platform = ?1 AND username = ?2",
-                params![platform, username],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.query_error(e))?;
-        let (last_created_at, last_month) = row.unwrap_or((None, None));
-        let stored_games: i64 = self
-            .conn
-            .prepare_cached(
-                "SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2",
-            )
-            .and_then(|mut statement| statement.query_row([platform, username], |row| row.get(0)))
-            .map_err(|e| self.query_error(e))?;
-        let mut state = PlayerState {
-            resume: ResumePoint {
-                last_created_at,
-                last_month,
-                ..ResumePoint::default()
-            },
-            stored_games: count(stored_games),
-        };
-        let query_error = |e: rusqlite::Error| StoreError::Query {
-            target: self.path.display().to_string(),
-            reason: explain(&e),
-        };
-        state.resume.ongoing = self
-            .conn
-            .prepare_cached(
-                "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
-                 ORDER BY game_id",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_map([platform, username], |row| row.get(0))?
-                    .collect()
-            })
-            .map_err(query_error)?;
-        if player.platform == crate::player::Platform::Chesscom {
-            let mut statement = self
-                .conn
-                .prepare_cached(
-                    "SELECT month, etag, last_modified FROM chesscom_months WHERE username = ?1",
-                )
-                .map_err(|e| self.query_error(e))?;
-            let rows = statement
-                .query_map([username], |row| {
-                    let month: String = row.get(0)?;
-                    let validator = MonthValidator {
-                        month: month.clone(),
-                        etag: row.get(1)?,
-                        last_modified: row.get(2)?,
-                    };
-                    Ok((month, validator))
-                })
-                .and_then(|rows| rows.collect::<rusqlite::Result<_>>());
-            state.resume.months = rows.map_err(|e| StoreError::Query {
-                target: self.path.display().to_string(),
-                reason: explain(&e),
-            })?;
-        }
-        Ok(state)
+        self.committed(|conn| read_state(conn, player))
     }
 
     /// Writes the batch in the open write transaction, opening one if needed, and leaves it open:
@@ -377,15 +308,14 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        self.commit_open().map_err(|e| self.query_error(e))
+        self.committed(|_| Ok(()))
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
-        self.commit()?;
         let now = now_ms();
         let success_at = error.is_none().then_some(now);
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
                      last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5)
@@ -402,7 +332,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 
     fn try_lease(
@@ -411,72 +341,121 @@ impl Store for SqliteStore {
         owner: &str,
         ttl: Duration,
     ) -> Result<Lease, StoreError> {
-        self.commit()?;
-        let platform = player.platform.as_str();
-        let username = player.username();
-        let mut attempt = || -> rusqlite::Result<Lease> {
-            let now = now_ms();
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let holder: Option<(String, i64)> = tx
-                .query_row(
-                    "SELECT owner, expires_at FROM import_leases
-                     WHERE platform = ?1 AND username = ?2",
-                    params![platform, username],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            if let Some((holder, expires_at)) = holder
-                && holder != owner
-                && expires_at > now
-            {
-                return Ok(Lease::HeldBy(holder));
-            }
-            tx.execute(
-                "INSERT INTO import_leases (platform, username, owner, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
-                     expires_at = excluded.expires_at",
-                params![platform, username, owner, now + ttl.as_millis() as i64],
-            )?;
-            tx.commit()?;
-            Ok(Lease::Acquired)
-        };
-        attempt().map_err(|e| StoreError::Query {
-            target: self.path.display().to_string(),
-            reason: explain(&e),
-        })
+        self.committed(|conn| take_lease(conn, player, owner, ttl))
     }
 
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.commit()?;
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "UPDATE import_leases SET expires_at = ?2 WHERE owner = ?1",
                 params![owner, now_ms() + ttl.as_millis() as i64],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 
     fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError> {
-        self.commit()?;
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "DELETE FROM import_leases WHERE platform = ?1 AND username = ?2 AND owner = ?3",
                 params![player.platform.as_str(), player.username(), owner],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 }
 
-/// SQLite's messages, with the advice an operator needs for the common ones.
-fn explain(error: &rusqlite::Error) -> String {
+/// Where the player's next import resumes, and how many games it has.
+fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerState> {
+    let platform = player.platform.as_str();
+    let username = player.username();
+    let (last_created_at, last_month) = conn
+        .query_row(
+            "SELECT last_created_at, last_month FROM import_state
+             WHERE platform = ?1 AND username = ?2",
+            params![platform, username],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((None, None));
+    let stored_games: i64 = conn
+        .prepare_cached("SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2")?
+        .query_row([platform, username], |row| row.get(0))?;
+    let ongoing = conn
+        .prepare_cached(
+            "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
+             ORDER BY game_id",
+        )?
+        .query_map([platform, username], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let months = if player.platform == crate::player::Platform::Chesscom {
+        conn.prepare_cached(
+            "SELECT month, etag, last_modified FROM chesscom_months WHERE username = ?1",
+        )?
+        .query_map([username], |row| {
+            let month: String = row.get(0)?;
+            let validator = MonthValidator {
+                month: month.clone(),
+                etag: row.get(1)?,
+                last_modified: row.get(2)?,
+            };
+            Ok((month, validator))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        Default::default()
+    };
+    Ok(PlayerState {
+        resume: ResumePoint {
+            last_created_at,
+            last_month,
+            ongoing,
+            months,
+        },
+        stored_games: count(stored_games),
+    })
+}
+
+/// Takes the lease unless a live one of another owner exists, in one immediate transaction.
+fn take_lease(
+    conn: &mut Connection,
+    player: &Player,
+    owner: &str,
+    ttl: Duration,
+) -> rusqlite::Result<Lease> {
+    let platform = player.platform.as_str();
+    let username = player.username();
+    let now = now_ms();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let holder: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT owner, expires_at FROM import_leases
+             WHERE platform = ?1 AND username = ?2",
+            params![platform, username],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    if let Some((holder, expires_at)) = holder
+        && holder != owner
+        && expires_at > now
+    {
+        return Ok(Lease::HeldBy(holder));
+    }
+    tx.execute(
+        "INSERT INTO import_leases (platform, username, owner, expires_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
+             expires_at = excluded.expires_at",
+        params![platform, username, owner, now + ttl.as_millis() as i64],
+    )?;
+    tx.commit()?;
+    Ok(Lease::Acquired)
+}
+
+/// The advice an operator needs for SQLite's common errors, or nothing.
+pub(super) fn advice(error: &rusqlite::Error) -> &'static str {
     use rusqlite::ErrorCode;
-    let code = error.sqlite_error_code();
-    let advice = match code {
+    match error.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             " (another process kept it locked longer than the busy timeout; try again later)"
         }
@@ -489,8 +468,7 @@ fn explain(error: &rusqlite::Error) -> String {
             " (check that the path and its directory exist and are writable)"
         }
         _ => "",
-    };
-    format!("{error}{advice}")
+    }
 }
 
 /// The reading side of an SQLite file.
@@ -518,20 +496,21 @@ impl SqliteCatalog {
         if !path.is_file() {
             bail!("database {target} is not a file");
         }
-        let conn = open_for_reading(path, busy_timeout)
-            .with_context(|| format!("cannot open database {target}"))?;
-        Ok(SqliteCatalog { conn, target })
+        match open_for_reading(path, busy_timeout) {
+            Ok(conn) => Ok(SqliteCatalog { conn, target }),
+            Err(cause) => Err(StoreError::Open { target, cause }.into()),
+        }
     }
 
     fn error(&self, error: rusqlite::Error) -> ReadError {
         ReadError::Query {
             target: self.target.clone(),
-            reason: error.to_string(),
+            cause: Cause::Sqlite(error),
         }
     }
 }
 
-fn open_for_reading(path: &Path, busy_timeout: Duration) -> anyhow::Result<Connection> {
+fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, Cause> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -541,12 +520,11 @@ fn open_for_reading(path: &Path, busy_timeout: Duration) -> anyhow::Result<Conne
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     match version {
         SCHEMA_VERSION => Ok(conn),
-        0 => bail!("it is not a chess-import database"),
-        newer if newer > SCHEMA_VERSION => bail!(
-            "it has schema version {newer}, written by a newer chess-import (this one knows \
-             {SCHEMA_VERSION})"
-        ),
-        older => bail!("it has schema version {older}; run an import on it to upgrade it"),
+        0 => Err(Cause::Found("it is not a chess-import database".into())),
+        newer if newer > SCHEMA_VERSION => Err(Cause::newer_schema(newer)),
+        older => Err(Cause::Found(format!(
+            "it has schema version {older}; run an import on it to upgrade it"
+        ))),
     }
 }
 
@@ -602,10 +580,7 @@ impl Catalog for SqliteCatalog {
                     pgn: row.get_ref(3)?.as_str()?,
                 })
             })();
-            let game = game.map_err(|e| ReadError::Query {
-                target: self.target.clone(),
-                reason: e.to_string(),
-            })?;
+            let game = game.map_err(|e| self.error(e))?;
             each(game)?;
             count += 1;
         }
@@ -651,6 +626,7 @@ fn export_query(filter: &GameFilter) -> (String, Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::with_causes;
     use crate::player::Platform;
 
     const BUSY: Duration = Duration::from_secs(1);
@@ -841,17 +817,15 @@ mod tests {
             "these are not the games you are looking for\n".repeat(100),
         )
         .unwrap();
-        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
+        let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("notes.txt"), "{error}");
         assert!(error.contains("not a database"), "{error}");
     }
 
     #[test]
     fn refuses_a_missing_directory() {
-        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY).err();
+        let error = with_causes(&error.unwrap());
         assert!(error.contains("/nonexistent-dir"), "{error}");
     }
 
@@ -864,7 +838,7 @@ mod tests {
             .unwrap()
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
+        let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("newer chess-import"), "{error}");
     }
 

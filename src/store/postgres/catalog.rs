@@ -7,10 +7,9 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
-use super::explain;
 use crate::player::Player;
 use crate::store::{
-    Catalog, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, count,
+    Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, count,
 };
 
 /// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
@@ -141,7 +140,7 @@ async fn snapshot(client: &mut Client) -> Result<Transaction<'_>, tokio_postgres
 fn query_error(target: &str, error: tokio_postgres::Error) -> ReadError {
     ReadError::Query {
         target: target.to_string(),
-        reason: explain(error),
+        cause: Cause::Postgres(error),
     }
 }
 

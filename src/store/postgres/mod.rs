@@ -21,7 +21,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::schema::POSTGRES_MIGRATIONS;
-use super::{SCHEMA_VERSION, StoreError};
+use super::{Cause, SCHEMA_VERSION, StoreError};
 
 /// The server's clock as unix ms at the start of the transaction: every row a transaction writes
 /// gets the same time, as every row of a batch does in the SQLite store. For the store and the
@@ -69,73 +69,69 @@ pub(crate) async fn connect(
     setup: &str,
 ) -> Result<(Config, Client, String), StoreError> {
     let target = mask_password(url);
-    let open_error = |reason: String| StoreError::Open {
-        target: target.clone(),
-        reason,
+    let connected = async {
+        let config = parse_config(
+            url,
+            std::env::var("PGPASSWORD").ok(),
+            std::env::var("PGUSER")
+                .or_else(|_| std::env::var("USER"))
+                .ok(),
+        )?;
+        let mut client = open_connection(&config, runtime, setup).await?;
+        migrate(&mut client).await?;
+        Ok((config, client))
     };
-    let config = parse_config(
-        url,
-        std::env::var("PGPASSWORD").ok(),
-        std::env::var("PGUSER")
-            .or_else(|_| std::env::var("USER"))
-            .ok(),
-    )
-    .map_err(open_error)?;
-    let mut client = open_connection(&config, runtime, setup)
-        .await
-        .map_err(open_error)?;
-    migrate(&mut client).await.map_err(open_error)?;
-    Ok((config, client, target))
+    match connected.await {
+        Ok((config, client)) => Ok((config, client, target)),
+        Err(cause) => Err(StoreError::Open { target, cause }),
+    }
 }
 
 /// Connects (one attempt, within the connect timeout), starts the connection's I/O task on
 /// `runtime` and runs `setup` (per-connection state, such as the store's staging table).
-async fn open_connection(config: &Config, runtime: &Handle, setup: &str) -> Result<Client, String> {
+async fn open_connection(config: &Config, runtime: &Handle, setup: &str) -> Result<Client, Cause> {
     let limit = config
         .get_connect_timeout()
         .copied()
         .unwrap_or(CONNECT_TIMEOUT);
     let (client, connection) = tokio::time::timeout(limit, config.connect(NoTls))
         .await
-        .map_err(|_| {
-            format!(
-                "no answer from {} within {} s (is the host reachable and the port right?)",
-                endpoint(config),
-                limit.as_secs_f64()
-            )
+        .map_err(|_| Cause::NoAnswer {
+            endpoint: endpoint(config),
+            limit,
         })?
-        .map_err(|error| explain_connect(&error, config))?;
+        .map_err(|error| Cause::Connect {
+            endpoint: endpoint(config),
+            error,
+        })?;
     runtime.spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!("PostgreSQL connection ended: {error}");
         }
     });
-    client.batch_execute(setup).await.map_err(explain)?;
+    client.batch_execute(setup).await?;
     Ok(client)
 }
 
 /// Applies missing migrations in one transaction under an advisory lock, so that two processes
 /// starting at once on a fresh database apply them once, the second waiting for the first.
-async fn migrate(client: &mut Client) -> Result<(), String> {
-    let tx = client.transaction().await.map_err(explain)?;
+async fn migrate(client: &mut Client) -> Result<(), Cause> {
+    let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(explain)?;
+        .await?;
     // Checked before creating, so that a user without CREATE rights can use an up-to-date
     // database.
     let exists: bool = tx
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&VERSION_TABLE])
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(explain)?;
+        .await?
+        .try_get(0)?;
     let version: i64 = if exists {
         tx.query_one(
             &format!("SELECT coalesce(max(version), 0)::bigint FROM {VERSION_TABLE}"),
             &[],
         )
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(explain)?
+        .await?
+        .try_get(0)?
     } else {
         tx.batch_execute(&format!(
             "CREATE TABLE {VERSION_TABLE} (
@@ -143,28 +139,24 @@ async fn migrate(client: &mut Client) -> Result<(), String> {
                  applied_at timestamptz NOT NULL DEFAULT now()
              )"
         ))
-        .await
-        .map_err(explain)?;
+        .await?;
         0
     };
     if version > SCHEMA_VERSION {
-        return Err(format!(
-            "it has schema version {version}, written by a newer chess-import (this one knows {SCHEMA_VERSION})"
-        ));
+        return Err(Cause::newer_schema(version));
     }
     for (applied, migration) in (1_i64..)
         .zip(POSTGRES_MIGRATIONS.iter())
         .skip(usize::try_from(version).unwrap_or(0))
     {
-        tx.batch_execute(migration).await.map_err(explain)?;
+        tx.batch_execute(migration).await?;
         tx.execute(
             &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
             &[&applied],
         )
-        .await
-        .map_err(explain)?;
+        .await?;
     }
-    tx.commit().await.map_err(explain)
+    Ok(tx.commit().await?)
 }
 
 /// The connection settings of `url`, completed as libpq would: the password from `PGPASSWORD`
@@ -173,9 +165,11 @@ fn parse_config(
     url: &str,
     env_password: Option<String>,
     env_user: Option<String>,
-) -> Result<Config, String> {
+) -> Result<Config, Cause> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err("not a postgres:// or postgresql:// URL".into());
+        return Err(Cause::Found(
+            "not a postgres:// or postgresql:// URL".into(),
+        ));
     }
     // Refused before parsing, which rejects verify-ca/verify-full with a vaguer message. The
     // modes left, disable and prefer, both connect in plain text: without a TLS implementation,
@@ -183,23 +177,21 @@ fn parse_config(
     if let Some(mode) = query_param(url, "sslmode")
         && matches!(mode, "require" | "verify-ca" | "verify-full")
     {
-        return Err(format!(
+        return Err(Cause::Found(format!(
             "sslmode={mode} needs TLS, which this build of chess-import does not support \
              (use sslmode=disable or prefer, a unix socket, or an SSH tunnel)"
-        ));
+        )));
     }
-    let mut config: Config = url
-        .parse()
-        .map_err(|error| format!("invalid URL: {}", explain(error)))?;
+    let mut config: Config = url.parse().map_err(Cause::Url)?;
     if config.get_password().is_none()
         && let Some(password) = env_password
     {
         config.password(password);
     }
     if config.get_user().is_none() {
-        let user = env_user
-            .filter(|user| !user.is_empty())
-            .ok_or("no user name: put it in the URL (postgresql://USER@HOST/DATABASE)")?;
+        let user = env_user.filter(|user| !user.is_empty()).ok_or_else(|| {
+            Cause::Found("no user name: put it in the URL (postgresql://USER@HOST/DATABASE)".into())
+        })?;
         config.user(user);
     }
     if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
@@ -328,55 +320,65 @@ fn endpoint(config: &Config) -> String {
 
 /// A failed connection: the server's own answer (wrong password, no such database...), or why
 /// it could not be reached, naming where it was looked for.
-fn explain_connect(error: &tokio_postgres::Error, config: &Config) -> String {
-    if error.as_db_error().is_some() {
-        return explain(error);
+pub(super) fn connect_message(error: &tokio_postgres::Error, endpoint: &str) -> String {
+    match (error.as_db_error(), io_error(error)) {
+        (Some(_), _) => message(error),
+        (None, Some(io)) => format!("cannot connect to {endpoint}: {io}"),
+        (None, None) => format!("cannot connect to {endpoint}: {}", message(error)),
     }
-    let Some(io) =
-        std::error::Error::source(error).and_then(|source| source.downcast_ref::<std::io::Error>())
-    else {
-        return format!("cannot connect to {}: {}", endpoint(config), explain(error));
-    };
-    let advice = match io.kind() {
-        std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound => {
-            " (is the server running and accepting connections there?)"
-        }
-        std::io::ErrorKind::PermissionDenied => " (check the permissions of the socket directory)",
-        _ => "",
-    };
-    format!("cannot connect to {}: {io}{advice}", endpoint(config))
 }
 
-/// One line saying what went wrong, with the advice an operator needs for the common cases.
-pub(crate) fn explain(error: impl std::borrow::Borrow<tokio_postgres::Error>) -> String {
-    let error = error.borrow();
-    let text = match error.as_db_error() {
-        Some(db) => {
-            let advice = match *db.code() {
-                SqlState::INVALID_PASSWORD => " (check the password in the URL or PGPASSWORD)",
-                SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
-                    " (check the user name, and that the server's pg_hba.conf lets it in)"
-                }
-                SqlState::INVALID_CATALOG_NAME => " (create it first, e.g. with createdb)",
-                SqlState::INSUFFICIENT_PRIVILEGE => {
-                    " (the user needs CREATE on the schema to set up the tables, and to read \
-                     and write them afterwards; or connect as the database's owner)"
-                }
-                SqlState::TOO_MANY_CONNECTIONS => {
-                    " (the server is at its connection limit; try again later)"
-                }
-                SqlState::CANNOT_CONNECT_NOW => " (the server is starting or stopping; try again)",
-                SqlState::READ_ONLY_SQL_TRANSACTION => {
-                    " (this server is read-only, e.g. a standby; connect to the primary)"
-                }
-                SqlState::DISK_FULL => " (free some disk space on the server)",
-                _ => "",
-            };
-            format!("{}{advice}", db.message())
+pub(super) fn connect_advice(error: &tokio_postgres::Error) -> &'static str {
+    if error.as_db_error().is_some() {
+        return advice(error);
+    }
+    match io_error(error).map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound) => {
+            " (is the server running and accepting connections there?)"
         }
+        Some(std::io::ErrorKind::PermissionDenied) => {
+            " (check the permissions of the socket directory)"
+        }
+        _ => "",
+    }
+}
+
+fn io_error(error: &tokio_postgres::Error) -> Option<&std::io::Error> {
+    std::error::Error::source(error).and_then(|source| source.downcast_ref())
+}
+
+/// What went wrong, on one line: the server's message, or the client's with every cause it
+/// wraps ("error connecting to server" alone does not say what).
+pub(super) fn message(error: &tokio_postgres::Error) -> String {
+    let text = match error.as_db_error() {
+        Some(db) => db.message().to_string(),
         None => crate::errors::with_causes(error),
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The advice an operator needs for the server's common answers, or nothing.
+pub(super) fn advice(error: &tokio_postgres::Error) -> &'static str {
+    match error.code() {
+        Some(&SqlState::INVALID_PASSWORD) => " (check the password in the URL or PGPASSWORD)",
+        Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION) => {
+            " (check the user name, and that the server's pg_hba.conf lets it in)"
+        }
+        Some(&SqlState::INVALID_CATALOG_NAME) => " (create it first, e.g. with createdb)",
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+            " (the user needs CREATE on the schema to set up the tables, and to read and write \
+             them afterwards; or connect as the database's owner)"
+        }
+        Some(&SqlState::TOO_MANY_CONNECTIONS) => {
+            " (the server is at its connection limit; try again later)"
+        }
+        Some(&SqlState::CANNOT_CONNECT_NOW) => " (the server is starting or stopping; try again)",
+        Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => {
+            " (this server is read-only, e.g. a standby; connect to the primary)"
+        }
+        Some(&SqlState::DISK_FULL) => " (free some disk space on the server)",
+        _ => "",
+    }
 }
 
 /// Fresh databases for the unit tests, on the server `CHESS_IMPORT_TEST_PG` names, made as
@@ -532,7 +534,7 @@ mod tests {
     fn refuses_tls_and_other_schemes_clearly() {
         for mode in ["require", "verify-full"] {
             let url = format!("postgres://alice@db.example/games?sslmode={mode}");
-            let error = parse_config(&url, None, None).unwrap_err();
+            let error = parse_config(&url, None, None).unwrap_err().to_string();
             assert!(error.contains("does not support"), "{error}");
         }
         for mode in ["disable", "prefer"] {
@@ -540,9 +542,9 @@ mod tests {
             assert!(parse_config(&url, None, None).is_ok(), "{mode}");
         }
         let error = parse_config("mysql://alice@db/games", None, None).unwrap_err();
-        assert!(error.contains("postgres://"), "{error}");
+        assert!(error.to_string().contains("postgres://"), "{error}");
         let error = parse_config("postgres://db.example/games", None, None).unwrap_err();
-        assert!(error.contains("no user name"), "{error}");
+        assert!(error.to_string().contains("no user name"), "{error}");
     }
 
     #[test]

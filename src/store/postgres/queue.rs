@@ -13,11 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use tokio::runtime::Handle;
 
-use super::{explain, millis};
+use super::millis;
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
-use crate::store::StoreError;
+use crate::store::{Cause, StoreError};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
 /// queued again goes to the back.
@@ -102,7 +102,7 @@ pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreErr
     let queued = client
         .execute(ENQUEUE, &[&platforms, &usernames])
         .await
-        .map_err(|e| query_error(&target, &e))?;
+        .map_err(|e| query_error(&target, e))?;
     Ok(Enqueued {
         queued,
         unchanged: players.len() as u64 - queued,
@@ -251,7 +251,11 @@ impl Jobs for JobQueue {
         match self.claim(open).await {
             Ok(player) => player,
             Err(error) => {
-                tracing::warn!("{}: cannot claim a job: {}", self.target, explain(&error));
+                tracing::warn!(
+                    "{}: cannot claim a job: {}",
+                    self.target,
+                    Cause::from(error)
+                );
                 None
             }
         }
@@ -263,7 +267,7 @@ impl Jobs for JobQueue {
                 "{}: cannot record the end of {}: {}",
                 self.target,
                 report.player_name(),
-                explain(&error)
+                Cause::from(error)
             );
         }
     }
@@ -279,7 +283,7 @@ impl Jobs for JobQueue {
                     tracing::warn!(
                         "{}: cannot read the queue: {}",
                         self.target,
-                        explain(&error)
+                        Cause::from(error)
                     );
                 }
             }
@@ -303,7 +307,7 @@ async fn renew_leases(client: Arc<Client>, target: String, worker: String, lease
     loop {
         ticks.tick().await;
         if let Err(error) = client.execute(RENEW, &[&worker, &millis(lease)]).await {
-            tracing::warn!("{target}: cannot renew job leases: {}", explain(&error));
+            tracing::warn!("{target}: cannot renew job leases: {}", Cause::from(error));
             if client.is_closed() {
                 return;
             }
@@ -311,9 +315,9 @@ async fn renew_leases(client: Arc<Client>, target: String, worker: String, lease
     }
 }
 
-fn query_error(target: &str, error: &tokio_postgres::Error) -> StoreError {
+fn query_error(target: &str, error: tokio_postgres::Error) -> StoreError {
     StoreError::Query {
         target: target.to_string(),
-        reason: explain(error),
+        cause: Cause::Postgres(error),
     }
 }

@@ -18,12 +18,12 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config};
 
-use super::{block_on, explain, millis, open_connection, text};
+use super::{block_on, millis, open_connection, text};
 use crate::game::GameRecord;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
 use crate::store::schema::{self, Cell, Column, Fill, GAME_COLUMNS};
-use crate::store::{Batch, Lease, PlayerState, Store, StoreError, WriteCounts, count};
+use crate::store::{Batch, Cause, Lease, PlayerState, Store, StoreError, WriteCounts, count};
 
 /// The staging table a batch is `COPY`ed into before it is merged into `games`, and the SQL
 /// around it, built from [`GAME_COLUMNS`].
@@ -213,17 +213,17 @@ impl PostgresStore {
         })
     }
 
-    fn query_error(&self, reason: String) -> StoreError {
+    fn query_error(&self, cause: Cause) -> StoreError {
         StoreError::Query {
             target: self.target.clone(),
-            reason,
+            cause,
         }
     }
 
     /// Runs `work` with the connection, first replacing it (one attempt) if the server dropped it.
     fn run<T>(
         &mut self,
-        work: impl AsyncFnOnce(&mut Client) -> Result<T, String>,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, Cause>,
     ) -> Result<T, StoreError> {
         if self.client.is_closed() {
             tracing::warn!("{}: connection lost; reconnecting", self.target);
@@ -232,11 +232,11 @@ impl PostgresStore {
                 open_connection(&self.config, &self.runtime, &STAGING.create),
             ) {
                 Ok(client) => self.client = client,
-                Err(reason) => return Err(self.query_error(format!("reconnecting: {reason}"))),
+                Err(cause) => return Err(self.query_error(cause)),
             }
         }
         let result = block_on(&self.runtime, work(&mut self.client));
-        result.map_err(|reason| self.query_error(reason))
+        result.map_err(|cause| self.query_error(cause))
     }
 }
 
@@ -252,12 +252,11 @@ impl Store for PostgresStore {
                      WHERE platform = $1 AND username = $2",
                     &[&platform, &username],
                 )
-                .await
-                .map_err(explain)?;
+                .await?;
             let mut state = PlayerState::default();
             if let Some(row) = row {
-                state.resume.last_created_at = row.try_get(0).map_err(explain)?;
-                state.resume.last_month = row.try_get(1).map_err(explain)?;
+                state.resume.last_created_at = row.try_get(0)?;
+                state.resume.last_month = row.try_get(1)?;
             }
             let stored_games: i64 = client
                 .query_one(
@@ -265,8 +264,7 @@ impl Store for PostgresStore {
                     &[&platform, &username],
                 )
                 .await
-                .and_then(|row| row.try_get(0))
-                .map_err(explain)?;
+                .and_then(|row| row.try_get(0))?;
             state.stored_games = count(stored_games);
             // Bytewise order, as SQLite sorts.
             let rows = client
@@ -275,13 +273,11 @@ impl Store for PostgresStore {
                        ORDER BY game_id COLLATE "C""#,
                     &[&platform, &username],
                 )
-                .await
-                .map_err(explain)?;
+                .await?;
             state.resume.ongoing = rows
                 .iter()
                 .map(|row| row.try_get(0))
-                .collect::<Result<_, _>>()
-                .map_err(explain)?;
+                .collect::<Result<_, _>>()?;
             if chesscom {
                 let rows = client
                     .query(
@@ -289,14 +285,13 @@ impl Store for PostgresStore {
                          WHERE username = $1",
                         &[&username],
                     )
-                    .await
-                    .map_err(explain)?;
+                    .await?;
                 for row in rows {
-                    let month: String = row.try_get(0).map_err(explain)?;
+                    let month: String = row.try_get(0)?;
                     let validator = MonthValidator {
                         month: month.clone(),
-                        etag: row.try_get(1).map_err(explain)?,
-                        last_modified: row.try_get(2).map_err(explain)?,
+                        etag: row.try_get(1)?,
+                        last_modified: row.try_get(2)?,
                     };
                     state.resume.months.insert(month, validator);
                 }
@@ -322,9 +317,8 @@ impl Store for PostgresStore {
         self.run(async |client| {
             client
                 .execute(RECORD_RESULT, &[&platform, &username, &error])
-                .await
-                .map(drop)
-                .map_err(explain)
+                .await?;
+            Ok(())
         })
     }
 
@@ -339,22 +333,22 @@ impl Store for PostgresStore {
         let ttl = millis(ttl);
         let target = player.to_string();
         self.run(async |client| {
-            let tx = client.transaction().await.map_err(explain)?;
+            let tx = client.transaction().await?;
             let taken = tx
                 .query_opt(TAKE_LEASE, &[&platform, &username, &owner, &ttl])
-                .await
-                .map_err(explain)?;
+                .await?;
             let lease = if taken.is_some() {
                 Lease::Acquired
             } else {
                 let holder = tx
                     .query_opt(LEASE_HOLDER, &[&platform, &username])
-                    .await
-                    .map_err(explain)?
-                    .ok_or_else(|| format!("the lease of {target} vanished while locked"))?;
-                Lease::HeldBy(holder.try_get(0).map_err(explain)?)
+                    .await?
+                    .ok_or_else(|| {
+                        Cause::Found(format!("the lease of {target} vanished while locked"))
+                    })?;
+                Lease::HeldBy(holder.try_get(0)?)
             };
-            tx.commit().await.map_err(explain)?;
+            tx.commit().await?;
             Ok(lease)
         })
     }
@@ -362,11 +356,8 @@ impl Store for PostgresStore {
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
         let ttl = millis(ttl);
         self.run(async |client| {
-            client
-                .execute(RENEW_LEASES, &[&owner, &ttl])
-                .await
-                .map(drop)
-                .map_err(explain)
+            client.execute(RENEW_LEASES, &[&owner, &ttl]).await?;
+            Ok(())
         })
     }
 
@@ -376,9 +367,8 @@ impl Store for PostgresStore {
         self.run(async |client| {
             client
                 .execute(RELEASE_LEASE, &[&platform, &username, &owner])
-                .await
-                .map(drop)
-                .map_err(explain)
+                .await?;
+            Ok(())
         })
     }
 }
@@ -386,55 +376,46 @@ impl Store for PostgresStore {
 /// One transaction: `COPY` the games into the staging table, merge them into `games` and
 /// `player_games`, advance the cursor, remember and forget in-progress games, and save the
 /// month's validators.
-async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCounts, String> {
+async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCounts, Cause> {
     let platform = batch.player.platform.as_str();
     let username = batch.player.username();
-    let tx = client.transaction().await.map_err(explain)?;
+    let tx = client.transaction().await?;
     let mut counts = WriteCounts::default();
     if !batch.games.is_empty() {
-        let sink = tx.copy_in(&STAGING.copy).await.map_err(explain)?;
+        let sink = tx.copy_in(&STAGING.copy).await?;
         let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &STAGING.types));
         let mut row = Vec::with_capacity(STAGING.types.len());
         for (ord, game) in (0_i64..).zip(batch.games) {
             row.clear();
             row.push(Cell::Int(Some(ord)));
             row.extend(staged().map(|(_, value)| value(game)));
-            writer.as_mut().write_raw(&row).await.map_err(explain)?;
+            writer.as_mut().write_raw(&row).await?;
         }
-        writer.as_mut().finish().await.map_err(explain)?;
-        counts.new = tx
-            .execute(&STAGING.merge, &[&platform])
-            .await
-            .map_err(explain)?;
+        writer.as_mut().finish().await?;
+        counts.new = tx.execute(&STAGING.merge, &[&platform]).await?;
         counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new);
-        tx.execute(LINK_GAMES, &[&platform, &username])
-            .await
-            .map_err(explain)?;
+        tx.execute(LINK_GAMES, &[&platform, &username]).await?;
     }
     match &batch.cursor {
         Some(Cursor::CreatedAt(created_at)) => {
             tx.execute(ADVANCE_CREATED_AT, &[&platform, &username, created_at])
-                .await
-                .map_err(explain)?;
+                .await?;
         }
         Some(Cursor::Month(month)) => {
             tx.execute(ADVANCE_MONTH, &[&platform, &username, &text(month)])
-                .await
-                .map_err(explain)?;
+                .await?;
         }
         None => {}
     }
     if !batch.ongoing.is_empty() {
         let ongoing: Vec<Cow<'_, str>> = batch.ongoing.iter().map(|id| text(id)).collect();
         tx.execute(REMEMBER_ONGOING, &[&platform, &username, &ongoing])
-            .await
-            .map_err(explain)?;
+            .await?;
     }
     if !batch.resolved.is_empty() {
         let resolved: Vec<Cow<'_, str>> = batch.resolved.iter().map(|id| text(id)).collect();
         tx.execute(FORGET_RESOLVED, &[&platform, &username, &resolved])
-            .await
-            .map_err(explain)?;
+            .await?;
     }
     if let Some(month) = &batch.month {
         let last_modified = month.last_modified.as_deref().map(text);
@@ -447,9 +428,8 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
                 &last_modified,
             ],
         )
-        .await
-        .map_err(explain)?;
+        .await?;
     }
-    tx.commit().await.map_err(explain)?;
+    tx.commit().await?;
     Ok(counts)
 }
