@@ -30,6 +30,12 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
         },
     )
     .await?;
+    let stopped = queue.stopped();
     let report = run(queue, options, Box::new(store), &screen, cancel).await;
-    print_report(&report, args.run.json)
+    let exit = print_report(&report, args.run.json)?;
+    // A worker that lost its queue ends with the reason, after the report of what it did.
+    match stopped.take() {
+        Some(lost) => Err(lost.into()),
+        None => Ok(exit),
+    }
 }

@@ -105,14 +105,6 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
-    pub fn cause(&self) -> &Cause {
-        match self {
-            StoreError::Open { cause, .. } | StoreError::Query { cause, .. } => cause,
-        }
-    }
-}
-
 /// What went wrong underneath a [`StoreError`] or a [`ReadError`]: the database library's error,
 /// kept as it is so that code can ask what happened, or what the store itself found wrong.
 ///
@@ -141,6 +133,12 @@ pub enum Cause {
         endpoint: String,
         limit: Duration,
     },
+    /// The connection was lost, and `tries` attempts to connect again failed; `last` is why the
+    /// last one did.
+    Reconnect {
+        tries: usize,
+        last: Box<Cause>,
+    },
     /// What the store itself found wrong: a missing directory, a newer schema, a URL it cannot
     /// use.
     Found(String),
@@ -155,7 +153,10 @@ impl Cause {
             Cause::Postgres(error) => postgres::advice(error),
             Cause::Connect { error, .. } => postgres::connect_advice(error),
             Cause::NoAnswer { .. } => " (is the host reachable and the port right?)",
-            Cause::SqliteOpen { .. } | Cause::Url(_) | Cause::Found(_) => "",
+            Cause::SqliteOpen { .. }
+            | Cause::Url(_)
+            | Cause::Reconnect { .. }
+            | Cause::Found(_) => "",
         }
     }
 }
@@ -184,6 +185,11 @@ impl std::fmt::Display for Cause {
                 f,
                 "no answer from {endpoint} within {} s",
                 limit.as_secs_f64()
+            ),
+            Cause::Reconnect { tries, last } => write!(
+                f,
+                "the connection was lost, and {tries} attempts to connect again failed; the \
+                 last: {last}"
             ),
             Cause::Found(text) => f.write_str(text),
         }?;

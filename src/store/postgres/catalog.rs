@@ -7,6 +7,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
+use super::Connection;
 use crate::player::Player;
 use crate::store::{
     Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, count,
@@ -85,8 +86,7 @@ const QUEUE_JOBS: &str = concat!(
 /// task runs while a request is awaited, which is all the work it has. It must therefore be used
 /// outside async code.
 pub struct PostgresCatalog {
-    client: Client,
-    target: String,
+    connection: Connection,
     runtime: Runtime,
 }
 
@@ -97,32 +97,36 @@ impl PostgresCatalog {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let (_, client, target) = runtime.block_on(super::connect(url, runtime.handle(), ""))?;
+        let connection = runtime.block_on(Connection::open(url, runtime.handle().clone(), ""))?;
         Ok(PostgresCatalog {
-            client,
-            target,
+            connection,
             runtime,
         })
     }
 
     /// Runs `work` in a read-only transaction that sees one snapshot throughout, so that what
-    /// it reads in several statements agrees.
+    /// it reads in several statements agrees; again on a new connection if the server dropped
+    /// it midway.
     fn read<T>(
         &mut self,
-        work: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, tokio_postgres::Error>,
+        mut work: impl AsyncFnMut(&Transaction<'_>) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, ReadError> {
-        let PostgresCatalog {
-            client,
-            target,
-            runtime,
-        } = self;
-        let result = runtime.block_on(async {
-            let tx = snapshot(client).await?;
-            let value = work(&tx).await?;
-            tx.commit().await?;
-            Ok(value)
-        });
-        result.map_err(|error| query_error(target, error))
+        let result = self
+            .runtime
+            .block_on(self.connection.retrying(async |client| {
+                let tx = snapshot(client).await?;
+                let value = work(&tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }));
+        result.map_err(|cause| self.query_error(cause))
+    }
+
+    fn query_error(&self, cause: Cause) -> ReadError {
+        ReadError::Query {
+            target: self.connection.target().to_string(),
+            cause,
+        }
     }
 }
 
@@ -137,16 +141,9 @@ async fn snapshot(client: &mut Client) -> Result<Transaction<'_>, tokio_postgres
         .await
 }
 
-fn query_error(target: &str, error: tokio_postgres::Error) -> ReadError {
-    ReadError::Query {
-        target: target.to_string(),
-        cause: Cause::Postgres(error),
-    }
-}
-
 impl Catalog for PostgresCatalog {
     fn target(&self) -> &str {
-        &self.target
+        self.connection.target()
     }
 
     fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError> {
@@ -177,43 +174,44 @@ impl Catalog for PostgresCatalog {
         let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
         let params: [&(dyn ToSql + Sync); 4] =
             [&filter.since, &filter.until, &platforms, &usernames];
-        let PostgresCatalog {
-            client,
-            target,
-            runtime,
-        } = self;
-        let error = |error: tokio_postgres::Error| query_error(target, error);
         // Both passes read one snapshot, as SQLite's single statement does: a game an import
-        // commits meanwhile is left out of both.
-        let tx = runtime.block_on(snapshot(client)).map_err(error)?;
-        let mut count = 0;
-        for sql in POSTGRES_EXPORT {
-            // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
-            // chunk written out before the next is asked for.
-            let portal = runtime.block_on(tx.bind(sql, &params)).map_err(error)?;
-            loop {
-                let rows = runtime
-                    .block_on(tx.query_portal(&portal, EXPORT_CHUNK))
-                    .map_err(error)?;
-                for row in &rows {
-                    // Borrowed from the row: no copy of the PGN is made.
-                    let game = StoredGame {
-                        platform: row.try_get(0).map_err(error)?,
-                        game_id: row.try_get(1).map_err(error)?,
-                        played_at: row.try_get(2).map_err(error)?,
-                        pgn: row.try_get(3).map_err(error)?,
-                    };
-                    each(game)?;
-                    count += 1;
-                }
-                // A short chunk is the portal's last.
-                if rows.len() < EXPORT_CHUNK as usize {
-                    break;
+        // commits meanwhile is left out of both. Not run again on a lost connection: the games
+        // handed out so far would be handed out twice.
+        let read = self.runtime.block_on(self.connection.once(async |client| {
+            let tx = snapshot(client).await?;
+            let mut count = 0;
+            for sql in POSTGRES_EXPORT {
+                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
+                // chunk written out before the next is asked for.
+                let portal = tx.bind(sql, &params).await?;
+                loop {
+                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
+                    for row in &rows {
+                        // Borrowed from the row: no copy of the PGN is made.
+                        let game = StoredGame {
+                            platform: row.try_get(0)?,
+                            game_id: row.try_get(1)?,
+                            played_at: row.try_get(2)?,
+                            pgn: row.try_get(3)?,
+                        };
+                        if let Err(error) = each(game) {
+                            return Ok(Err(error));
+                        }
+                        count += 1;
+                    }
+                    // A short chunk is the portal's last.
+                    if rows.len() < EXPORT_CHUNK as usize {
+                        break;
+                    }
                 }
             }
+            tx.commit().await?;
+            Ok(Ok(count))
+        }));
+        match read {
+            Ok(written) => Ok(written?),
+            Err(cause) => Err(self.query_error(cause)),
         }
-        runtime.block_on(tx.commit()).map_err(error)?;
-        Ok(count)
     }
 
     fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {

@@ -18,7 +18,8 @@ use std::time::Duration;
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row};
 
 use super::schema::POSTGRES_MIGRATIONS;
 use super::{Cause, SCHEMA_VERSION, StoreError};
@@ -59,32 +60,207 @@ const MIGRATION_LOCK: i64 = 0x6368_6573_7369_6d70;
 /// How long a connection attempt may take, unless the URL sets `connect_timeout`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Connects to the database at `url` (`postgres://` or `postgresql://`, TCP or unix socket) and
-/// migrates it. The connection's I/O runs as a task on `runtime`; `setup` runs on the new
-/// connection first. Returns the settings (to connect again), the client, and the database as
-/// messages name it (password masked).
-pub(crate) async fn connect(
-    url: &str,
-    runtime: &Handle,
-    setup: &str,
-) -> Result<(Config, Client, String), StoreError> {
-    let target = mask_password(url);
-    let connected = async {
-        let config = parse_config(
-            url,
-            std::env::var("PGPASSWORD").ok(),
-            std::env::var("PGUSER")
-                .or_else(|_| std::env::var("USER"))
-                .ok(),
-        )?;
-        let mut client = open_connection(&config, runtime, setup).await?;
-        migrate(&mut client).await?;
-        Ok((config, client))
-    };
-    match connected.await {
-        Ok((config, client)) => Ok((config, client, target)),
-        Err(cause) => Err(StoreError::Open { target, cause }),
+/// How long to wait before each new attempt to connect after a connection was lost: a server
+/// restarting or failing over is back within seconds. Six attempts in all, the first at once,
+/// 3.1 s of waiting plus each attempt's connect timeout; then the call fails with the last
+/// attempt's error, and the next call starts over.
+const RECONNECT_DELAYS: [Duration; 5] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+];
+
+/// How many times [`Connection::retrying`] starts work whose connection was lost midway, the
+/// first included: once more on a new connection is what a dropped connection needs, and a
+/// third covers one dropped again right after it was replaced.
+const RUNS: u32 = 3;
+
+/// Whether [`Connection::query`] runs a statement again on a new connection when the connection
+/// was lost midway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rerun {
+    /// Its effect would be repeated.
+    Never,
+    /// A second run changes nothing more.
+    WhenLost,
+}
+
+/// One connection to one database, replaced when the server drops it: the store, the catalog
+/// and the job queue each hold one. Not a pool: each of them issues one request at a time, and
+/// a single connection keeps per-connection state (the store's staging table) simple.
+pub(crate) struct Connection {
+    config: Config,
+    /// The URL as given, password masked: how errors name the database.
+    target: String,
+    /// Where the connection's I/O task runs.
+    runtime: Handle,
+    /// Run on every new connection: per-connection state, such as the store's staging table.
+    setup: &'static str,
+    client: Client,
+    /// The client's connection was seen lost, possibly before the client noticed: it is
+    /// replaced before its next use.
+    lost: bool,
+}
+
+impl Connection {
+    /// Connects to the database at `url` (`postgres://` or `postgresql://`, TCP or unix socket)
+    /// and migrates it; one attempt, since a server that cannot be reached at the start is a
+    /// configuration to fix. The connection's I/O runs as a task on `runtime`; `setup` runs on
+    /// every new connection.
+    pub(crate) async fn open(
+        url: &str,
+        runtime: Handle,
+        setup: &'static str,
+    ) -> Result<Self, StoreError> {
+        let target = mask_password(url);
+        let connected = async {
+            let config = parse_config(
+                url,
+                std::env::var("PGPASSWORD").ok(),
+                std::env::var("PGUSER")
+                    .or_else(|_| std::env::var("USER"))
+                    .ok(),
+            )?;
+            let mut client = open_connection(&config, &runtime, setup).await?;
+            migrate(&mut client).await?;
+            Ok((config, client))
+        };
+        match connected.await {
+            Ok((config, client)) => Ok(Connection {
+                config,
+                target,
+                runtime,
+                setup,
+                client,
+                lost: false,
+            }),
+            Err(cause) => Err(StoreError::Open { target, cause }),
+        }
     }
+
+    /// The database as messages name it (password masked).
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Runs `work` once with the client, connecting again first if the connection was lost
+    /// (see [`RECONNECT_DELAYS`]). For work that must not run twice, such as a statement whose
+    /// effect a second run would repeat.
+    pub(crate) async fn once<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, Cause>,
+    ) -> Result<T, Cause> {
+        let result = work(self.client().await?).await;
+        self.note(&result);
+        result
+    }
+
+    /// Runs `work` as [`Connection::once`] does, and again on a new connection when the
+    /// connection was lost midway, [`RUNS`] times at most: for work that is safe to run again,
+    /// a transaction (the server rolled back what the lost connection left unfinished) or a
+    /// statement that a second run changes nothing more by.
+    pub(crate) async fn retrying<T>(
+        &mut self,
+        mut work: impl AsyncFnMut(&mut Client) -> Result<T, Cause>,
+    ) -> Result<T, Cause> {
+        let mut runs = 1;
+        loop {
+            match self.once(&mut work).await {
+                Err(cause) if self.run_again(&mut runs, &cause) => {}
+                result => return result,
+            }
+        }
+    }
+
+    /// One statement's rows, for callers whose futures must be `Send` (the queue, on the
+    /// import's runtime), which a future of an async closure cannot promise yet. A lost
+    /// connection is handled as by [`Connection::once`], or by [`Connection::retrying`] with
+    /// [`Rerun::WhenLost`].
+    pub(crate) async fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        rerun: Rerun,
+    ) -> Result<Vec<Row>, Cause> {
+        let mut runs = 1;
+        loop {
+            let result = self.client().await?.query(sql, params).await;
+            let result = result.map_err(Cause::from);
+            self.note(&result);
+            match result {
+                Err(cause) if rerun == Rerun::WhenLost && self.run_again(&mut runs, &cause) => {}
+                result => return result,
+            }
+        }
+    }
+
+    /// The client, on a new connection if the last one was lost.
+    async fn client(&mut self) -> Result<&mut Client, Cause> {
+        if self.lost || self.client.is_closed() {
+            self.reconnect().await?;
+        }
+        Ok(&mut self.client)
+    }
+
+    /// Remembers whether `result` says the connection was lost.
+    fn note<T>(&mut self, result: &Result<T, Cause>) {
+        if let Err(Cause::Postgres(error)) = result {
+            self.lost = is_lost(error) || self.client.is_closed();
+        }
+    }
+
+    /// Whether work that failed with `cause` is run again: the connection was lost, and `runs`
+    /// (counting this one) is under [`RUNS`].
+    fn run_again(&self, runs: &mut u32, cause: &Cause) -> bool {
+        if !self.lost || *runs >= RUNS {
+            return false;
+        }
+        tracing::warn!("{}: {cause}; trying again", self.target);
+        *runs += 1;
+        true
+    }
+
+    /// Replaces the lost connection, trying [`RECONNECT_DELAYS`] apart.
+    async fn reconnect(&mut self) -> Result<(), Cause> {
+        tracing::warn!("{}: connection lost; connecting again", self.target);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let cause = match open_connection(&self.config, &self.runtime, self.setup).await {
+                Ok(client) => {
+                    self.client = client;
+                    self.lost = false;
+                    return Ok(());
+                }
+                Err(cause) => cause,
+            };
+            let Some(&delay) = RECONNECT_DELAYS.get(tries - 1) else {
+                return Err(Cause::Reconnect {
+                    tries,
+                    last: Box::new(cause),
+                });
+            };
+            tracing::debug!("{}: cannot connect again ({cause}); waiting", self.target);
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// Whether `error` means the connection is gone: closed, broken, or ended by the server (an
+/// administrator's `pg_terminate_backend`, a shutdown, a crash, a failed connection).
+fn is_lost(error: &tokio_postgres::Error) -> bool {
+    let ended = [
+        SqlState::ADMIN_SHUTDOWN,
+        SqlState::CRASH_SHUTDOWN,
+        SqlState::CANNOT_CONNECT_NOW,
+    ];
+    error.is_closed()
+        || io_error(error).is_some()
+        || error
+            .code()
+            .is_some_and(|code| ended.contains(code) || code.code().starts_with("08"))
 }
 
 /// Connects (one attempt, within the connect timeout), starts the connection's I/O task on
@@ -109,7 +285,9 @@ async fn open_connection(config: &Config, runtime: &Handle, setup: &str) -> Resu
             tracing::debug!("PostgreSQL connection ended: {error}");
         }
     });
-    client.batch_execute(setup).await?;
+    if !setup.is_empty() {
+        client.batch_execute(setup).await?;
+    }
     Ok(client)
 }
 
@@ -432,8 +610,13 @@ pub(crate) mod testing {
     pub(crate) fn query<T>(url: &str, sql: &str, each: impl Fn(&Row) -> T) -> Vec<T> {
         let runtime = runtime();
         runtime.block_on(async {
-            let (_, client, _) = super::connect(url, runtime.handle(), "").await.unwrap();
-            let rows = client.query(sql, &[]).await.unwrap();
+            let mut connection = super::Connection::open(url, runtime.handle().clone(), "")
+                .await
+                .unwrap();
+            let rows = connection
+                .once(async |client| Ok(client.query(sql, &[]).await?))
+                .await
+                .unwrap();
             rows.iter().map(each).collect()
         })
     }

@@ -3,17 +3,21 @@
 //! it renews while it works, and marks them done or failed. A job whose worker died is claimed
 //! again once its lease has expired; the store's cursor, committed with the games, makes the
 //! second attempt continue where the first stopped.
+//!
+//! A worker holds one connection to the queue, shared by its claims and its lease heartbeat,
+//! and replaced when the server drops it. A worker that cannot reach the queue for
+//! [`MAX_FAILURES`] requests in a row stops with an error rather than polling a dead server.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
-use tokio_postgres::Client;
+use tokio::time::MissedTickBehavior;
+use tokio_postgres::types::ToSql;
 use tokio_util::sync::CancellationToken;
 
-use tokio::runtime::Handle;
-
-use super::millis;
+use super::{Connection, Rerun, millis};
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
@@ -38,6 +42,10 @@ const ENQUEUE: &str = concat!(
      WHERE import_jobs.status IN ('done', 'failed')"
 );
 
+/// Takes the oldest job that is queued and available, or running with a lease expired for a
+/// third of a lease (`$3`, this worker's): the dead worker's lease on the player, which its
+/// writer thread renews on a timer of its own and behind the batches it writes, has then
+/// expired too, and the job is not taken only to find the player still held.
 const CLAIM: &str = concat!(
     "WITH next AS (
          SELECT platform, username FROM import_jobs
@@ -46,7 +54,7 @@ const CLAIM: &str = concat!(
     statement_ms!(),
     ") OR (status = 'running' AND lease_expires_at < ",
     statement_ms!(),
-    "))
+    " - $3::bigint / 3))
          ORDER BY seq
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
@@ -84,6 +92,12 @@ const REQUEUE: &str = concat!(
 
 const PENDING: &str = "SELECT count(*) FROM import_jobs WHERE status IN ('queued', 'running')";
 
+/// How many requests to the queue in a row may fail, each after its own attempts to connect
+/// again, before the worker stops. A server gone that long (about half a minute with a short
+/// `--poll-interval`) is not coming back soon; a worker that stops with the reason is seen by
+/// whatever runs it (cron, systemd), where one that keeps polling only logs a warning forever.
+pub const MAX_FAILURES: u32 = 3;
+
 /// What `enqueue` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Enqueued {
@@ -96,16 +110,21 @@ pub struct Enqueued {
 /// Adds `players` to the queue at `url`, in order; a player already queued or running is left
 /// alone.
 pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreError> {
-    let (_, client, target) = super::connect(url, &Handle::current(), "").await?;
+    let mut connection = Connection::open(url, Handle::current(), "").await?;
     let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
     let usernames: Vec<&str> = players.iter().map(Player::username).collect();
-    let queued = client
-        .execute(ENQUEUE, &[&platforms, &usernames])
+    // Once: after a lost connection the players may be queued, and a second run would count
+    // them as unchanged.
+    let queued = connection
+        .once(async |client| Ok(client.execute(ENQUEUE, &[&platforms, &usernames]).await?))
         .await
-        .map_err(|e| query_error(&target, e))?;
+        .map_err(|cause| StoreError::Query {
+            target: connection.target().to_string(),
+            cause,
+        })?;
     Ok(Enqueued {
         queued,
-        unchanged: players.len() as u64 - queued,
+        unchanged: (players.len() as u64).saturating_sub(queued),
     })
 }
 
@@ -122,40 +141,81 @@ pub struct WorkerOptions {
     pub once: bool,
 }
 
+/// Why a worker stopped taking jobs before the queue was drained.
+#[derive(Debug, thiserror::Error)]
+#[error("the worker stopped: {failures} requests in a row to the job queue failed")]
+pub struct QueueLost {
+    failures: u32,
+    #[source]
+    last: StoreError,
+}
+
+/// Where a [`JobQueue`] leaves the reason it stopped early: the import run takes the queue, so
+/// the worker keeps this to ask afterwards.
+#[derive(Clone, Debug, Default)]
+pub struct Stopped(Arc<Mutex<Option<QueueLost>>>);
+
+impl Stopped {
+    pub fn take(&self) -> Option<QueueLost> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn set(&self, lost: QueueLost) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(lost);
+    }
+}
+
 /// The queue as one worker sees it: a source of players for [`crate::import::run`].
 pub struct JobQueue {
-    client: Arc<Client>,
+    /// Shared with the heartbeat, which renews the leases between the worker's own requests.
+    connection: Arc<tokio::sync::Mutex<Connection>>,
     target: String,
     options: WorkerOptions,
     heartbeat: JoinHandle<()>,
+    /// Requests in a row that failed, and the last one's cause.
+    failures: u32,
+    last_failure: Option<Cause>,
+    stopped: Stopped,
 }
 
 impl JobQueue {
     pub async fn open(url: &str, options: WorkerOptions) -> Result<Self, StoreError> {
-        let (_, client, target) = super::connect(url, &Handle::current(), "").await?;
-        let client = Arc::new(client);
+        let connection = Connection::open(url, Handle::current(), "").await?;
+        let target = connection.target().to_string();
+        let connection = Arc::new(tokio::sync::Mutex::new(connection));
         let heartbeat = tokio::spawn(renew_leases(
-            client.clone(),
-            target.clone(),
+            connection.clone(),
             options.worker.clone(),
             options.lease,
         ));
         Ok(JobQueue {
-            client,
+            connection,
             target,
             options,
             heartbeat,
+            failures: 0,
+            last_failure: None,
+            stopped: Stopped::default(),
         })
     }
 
-    async fn claim(&self, open: &[Platform]) -> Result<Option<Player>, tokio_postgres::Error> {
+    /// Where the queue will say why it stopped before the queue was drained, if it does.
+    pub fn stopped(&self) -> Stopped {
+        self.stopped.clone()
+    }
+
+    async fn claim(&self, open: &[Platform]) -> Result<Option<Player>, Cause> {
         let platforms: Vec<&str> = open.iter().map(|p| p.as_str()).collect();
         let lease = millis(self.options.lease);
-        let row = self
-            .client
-            .query_opt(CLAIM, &[&self.options.worker, &platforms, &lease])
+        let worker = &self.options.worker;
+        let mut connection = self.connection.lock().await;
+        // Never again: a claim the server committed before the connection was lost would leave
+        // a second job running for this worker, renewed by its heartbeat and never finished.
+        // The job whose claim is lost that way is claimed again once its lease expires.
+        let rows = connection
+            .query(CLAIM, &[worker, &platforms, &lease], Rerun::Never)
             .await?;
-        let Some(row) = row else {
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
         let platform: String = row.try_get(0)?;
@@ -167,69 +227,101 @@ impl JobQueue {
             Ok(player) => Ok(Some(player)),
             Err(error) => {
                 // A row written by hand can hold anything; fail it rather than claim it forever.
-                let message = format!("invalid job: {error}");
-                tracing::warn!("{}: {platform}:{username}: {message}", self.target);
-                self.client
-                    .execute(
-                        FINISH,
-                        &[
-                            &platform,
-                            &username,
-                            &self.options.worker,
-                            &"failed",
-                            &None::<i64>,
-                            &Some(message),
-                        ],
-                    )
-                    .await?;
+                let message = Some(format!("invalid job: {error}"));
+                tracing::warn!(
+                    "{}: {platform}:{username}: invalid job: {error}",
+                    self.target
+                );
+                let finish: [&(dyn ToSql + Sync); 6] = [
+                    &platform,
+                    &username,
+                    worker,
+                    &"failed",
+                    &None::<i64>,
+                    &message,
+                ];
+                connection.query(FINISH, &finish, Rerun::WhenLost).await?;
                 Ok(None)
             }
         }
     }
 
-    async fn record(&self, report: &PlayerReport) -> Result<(), tokio_postgres::Error> {
+    async fn record(&self, report: &PlayerReport) -> Result<(), Cause> {
         let platform = report.platform.as_str();
         let username = report.username.as_str();
         let worker = &self.options.worker;
-        match report.status {
-            PlayerStatus::Ok | PlayerStatus::Failed => {
-                let status = if report.status == PlayerStatus::Ok {
-                    "done"
-                } else {
-                    "failed"
-                };
-                let new_games = i64::try_from(report.new_games).unwrap_or(i64::MAX);
-                self.client
-                    .execute(
-                        FINISH,
-                        &[
-                            &platform,
-                            &username,
-                            worker,
-                            &status,
-                            &Some(new_games),
-                            &report.error,
-                        ],
-                    )
-                    .await?;
-            }
-            // An `import` holds the player: try again once it may be done. An interrupted job
-            // is free for any worker at once.
-            PlayerStatus::Skipped | PlayerStatus::Interrupted => {
-                let delay = if report.status == PlayerStatus::Skipped {
-                    millis(self.options.poll)
-                } else {
-                    0
-                };
-                self.client
-                    .execute(
-                        REQUEUE,
-                        &[&platform, &username, worker, &delay, &report.error],
-                    )
-                    .await?;
-            }
-        }
+        let new_games = Some(i64::try_from(report.new_games).unwrap_or(i64::MAX));
+        // An `import` holds the player: try again once it may be done. An interrupted job is
+        // free for any worker at once.
+        let delay = match report.status {
+            PlayerStatus::Skipped => millis(self.options.poll),
+            _ => 0,
+        };
+        let status = match report.status {
+            PlayerStatus::Ok => "done",
+            _ => "failed",
+        };
+        let finish: [&(dyn ToSql + Sync); 6] = [
+            &platform,
+            &username,
+            worker,
+            &status,
+            &new_games,
+            &report.error,
+        ];
+        let requeue: [&(dyn ToSql + Sync); 5] =
+            [&platform, &username, worker, &delay, &report.error];
+        let (sql, params): (&str, &[&(dyn ToSql + Sync)]) = match report.status {
+            PlayerStatus::Ok | PlayerStatus::Failed => (FINISH, &finish),
+            PlayerStatus::Skipped | PlayerStatus::Interrupted => (REQUEUE, &requeue),
+        };
+        // Both only change a job this worker still runs, so a second run changes nothing more.
+        let mut connection = self.connection.lock().await;
+        connection.query(sql, params, Rerun::WhenLost).await?;
         Ok(())
+    }
+
+    /// Counts a request that failed; after [`MAX_FAILURES`] in a row, [`JobQueue::wait`] ends the
+    /// run.
+    fn failed(&mut self, what: &str, cause: Cause) {
+        self.failures += 1;
+        tracing::warn!("{}: cannot {what}: {cause}", self.target);
+        self.last_failure = Some(cause);
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+        self.last_failure = None;
+    }
+
+    /// Whether the worker gives up on the queue; if so, says why where [`JobQueue::stopped`]
+    /// looks.
+    fn gives_up(&mut self) -> bool {
+        if self.failures < MAX_FAILURES {
+            return false;
+        }
+        if let Some(cause) = self.last_failure.take() {
+            self.stopped.set(QueueLost {
+                failures: self.failures,
+                last: StoreError::Query {
+                    target: self.target.clone(),
+                    cause,
+                },
+            });
+        }
+        true
+    }
+
+    /// Whether the queue is drained: nothing queued and nothing running anywhere, since a
+    /// running job may yet come back when its worker dies and its lease expires.
+    async fn drained(&self) -> Result<bool, Cause> {
+        let mut connection = self.connection.lock().await;
+        let rows = connection.query(PENDING, &[], Rerun::WhenLost).await?;
+        let pending: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(pending == 0)
     }
 }
 
@@ -249,44 +341,39 @@ impl Jobs for JobQueue {
             return None;
         }
         match self.claim(open).await {
-            Ok(player) => player,
-            Err(error) => {
-                tracing::warn!(
-                    "{}: cannot claim a job: {}",
-                    self.target,
-                    Cause::from(error)
-                );
+            Ok(player) => {
+                self.succeeded();
+                player
+            }
+            Err(cause) => {
+                self.failed("claim a job", cause);
                 None
             }
         }
     }
 
     async fn done(&mut self, report: &PlayerReport) {
-        if let Err(error) = self.record(report).await {
-            tracing::warn!(
-                "{}: cannot record the end of {}: {}",
-                self.target,
-                report.player_name(),
-                Cause::from(error)
-            );
+        match self.record(report).await {
+            Ok(()) => self.succeeded(),
+            Err(cause) => self.failed(
+                &format!("record the end of {}", report.player_name()),
+                cause,
+            ),
         }
     }
 
     async fn wait(&mut self, cancel: &CancellationToken) -> bool {
-        if self.options.once {
-            // Drained means nothing queued and nothing running anywhere: a running job may yet
-            // come back when its worker dies and its lease expires.
-            match self.client.query_one(PENDING, &[]).await {
-                Ok(row) if row.try_get::<_, i64>(0).unwrap_or(0) == 0 => return false,
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(
-                        "{}: cannot read the queue: {}",
-                        self.target,
-                        Cause::from(error)
-                    );
-                }
+        // A queue that cannot be read is not drained: try again after the poll. Not read when
+        // the claim just failed, which says as much.
+        if self.options.once && self.failures == 0 {
+            match self.drained().await {
+                Ok(true) => return false,
+                Ok(false) => {}
+                Err(cause) => self.failed("read the queue", cause),
             }
+        }
+        if self.gives_up() {
+            return false;
         }
         tokio::select! {
             _ = tokio::time::sleep(self.options.poll) => true,
@@ -300,24 +387,27 @@ impl Jobs for JobQueue {
     }
 }
 
-/// Keeps this worker's claimed jobs its own while it works on them.
-async fn renew_leases(client: Arc<Client>, target: String, worker: String, lease: Duration) {
+/// Keeps this worker's claimed jobs its own while it works on them, until the queue is dropped.
+/// A renewal that fails, after its attempts to connect again, is logged, and the next tick tries
+/// again: the leases last three ticks.
+async fn renew_leases(
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+    worker: String,
+    lease: Duration,
+) {
     let mut ticks = tokio::time::interval(lease / 3);
+    // A renewal that waited for a reconnection is not followed by a burst of catch-up ones.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ticks.tick().await;
+    let ms = millis(lease);
     loop {
         ticks.tick().await;
-        if let Err(error) = client.execute(RENEW, &[&worker, &millis(lease)]).await {
-            tracing::warn!("{target}: cannot renew job leases: {}", Cause::from(error));
-            if client.is_closed() {
-                return;
-            }
+        let mut connection = connection.lock().await;
+        let renewed = connection
+            .query(RENEW, &[&worker, &ms], Rerun::WhenLost)
+            .await;
+        if let Err(cause) = renewed {
+            tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());
         }
-    }
-}
-
-fn query_error(target: &str, error: tokio_postgres::Error) -> StoreError {
-    StoreError::Query {
-        target: target.to_string(),
-        cause: Cause::Postgres(error),
     }
 }

@@ -3,7 +3,7 @@
 //! One connection, not a pool: the store is driven by one writer thread that issues one request
 //! at a time, so a pool's concurrency would buy nothing, while the per-connection state (the
 //! temporary staging table) is simplest to keep on a single connection. A connection the server
-//! dropped is replaced, with one attempt, at the next call.
+//! dropped is replaced, and the call that found it lost runs again on the new one.
 //!
 //! A batch is one transaction: its games are `COPY`ed (binary) into the staging table, then
 //! merged into `games` with `INSERT ... ON CONFLICT DO NOTHING`, with the player's cursor.
@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::runtime::Handle;
+use tokio_postgres::Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{Client, Config};
 
-use super::{block_on, millis, open_connection, text};
+use super::{Connection, block_on, millis, text};
 use crate::game::GameRecord;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
@@ -191,10 +191,7 @@ const RELEASE_LEASE: &str =
 
 pub struct PostgresStore {
     runtime: Handle,
-    config: Config,
-    /// The URL as given, password masked: how errors name the database.
-    target: String,
-    client: Client,
+    connection: Connection,
 }
 
 impl PostgresStore {
@@ -203,40 +200,29 @@ impl PostgresStore {
     /// store's methods block the calling thread, which is meant to be outside the runtime (the
     /// writer thread). `connect` itself may also be called from async code on that runtime.
     pub fn connect(url: &str, runtime: Handle) -> Result<Self, StoreError> {
-        let (config, client, target) =
-            block_on(&runtime, super::connect(url, &runtime, &STAGING.create))?;
+        let connection = block_on(
+            &runtime,
+            Connection::open(url, runtime.clone(), &STAGING.create),
+        )?;
         Ok(PostgresStore {
             runtime,
-            config,
-            target,
-            client,
+            connection,
         })
     }
 
-    fn query_error(&self, cause: Cause) -> StoreError {
-        StoreError::Query {
-            target: self.target.clone(),
-            cause,
-        }
-    }
-
-    /// Runs `work` with the connection, first replacing it (one attempt) if the server dropped it.
+    /// Runs `work` with the connection, again on a new one if the server dropped it midway:
+    /// every call of the store is one transaction or one statement that is safe to repeat. A
+    /// batch whose `COMMIT` was lost after the server made it durable is counted as duplicates
+    /// the second time, and still stored once.
     fn run<T>(
         &mut self,
-        work: impl AsyncFnOnce(&mut Client) -> Result<T, Cause>,
+        work: impl AsyncFnMut(&mut Client) -> Result<T, Cause>,
     ) -> Result<T, StoreError> {
-        if self.client.is_closed() {
-            tracing::warn!("{}: connection lost; reconnecting", self.target);
-            match block_on(
-                &self.runtime,
-                open_connection(&self.config, &self.runtime, &STAGING.create),
-            ) {
-                Ok(client) => self.client = client,
-                Err(cause) => return Err(self.query_error(cause)),
-            }
-        }
-        let result = block_on(&self.runtime, work(&mut self.client));
-        result.map_err(|cause| self.query_error(cause))
+        let result = block_on(&self.runtime, self.connection.retrying(work));
+        result.map_err(|cause| StoreError::Query {
+            target: self.connection.target().to_string(),
+            cause,
+        })
     }
 }
 
