@@ -39,6 +39,8 @@ macro_rules! players_query {
     };
 }
 
+#[cfg(test)]
+mod contract;
 pub mod postgres;
 mod schema;
 pub mod sqlite;

@@ -628,184 +628,20 @@ mod tests {
     use super::*;
     use crate::errors::with_causes;
     use crate::player::Platform;
+    use crate::store::contract::Database;
 
     const BUSY: Duration = Duration::from_secs(1);
 
-    fn game(platform: Platform, id: &str) -> GameRecord {
-        let mut game = GameRecord::new(platform, id, "1. e4 e5 *");
-        game.valid = true;
-        game.ply_count = Some(2);
-        game
-    }
-
-    fn player(spec: &str) -> Player {
-        spec.parse().unwrap()
-    }
-
-    fn open() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("games.sqlite"), BUSY).unwrap();
-        (dir, store)
-    }
-
-    #[test]
-    fn counts_new_and_duplicate_games_and_links_both_players() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let bob = player("lichess:bob");
-        let games = [
-            game(Platform::Lichess, "aaaaaaaa"),
-            game(Platform::Lichess, "bbbbbbbb"),
-        ];
-        let batch = |player| Batch {
-            player,
-            games: &games,
-            cursor: None,
-            month: None,
-            ongoing: &[],
-            resolved: &[],
-        };
-        assert_eq!(
-            store.write_batch(&batch(&alice)).unwrap(),
-            WriteCounts {
-                new: 2,
-                duplicate: 0
-            }
-        );
-        assert_eq!(
-            store.write_batch(&batch(&bob)).unwrap(),
-            WriteCounts {
-                new: 0,
-                duplicate: 2
-            }
-        );
-        let rows: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM games", [], |r| r.get(0))
-            .unwrap();
-        let links: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM player_games", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!((rows, links), (2, 4));
-        assert_eq!(store.player_state(&bob).unwrap().stored_games, 2);
-        assert_eq!(
-            store
-                .player_state(&player("lichess:carol"))
-                .unwrap()
-                .stored_games,
-            0
-        );
-    }
-
-    #[test]
-    fn cursors_only_move_forward_and_persist() {
+    fn fresh_database() -> Option<Database> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("games.sqlite");
-        let alice = player("lichess:alice");
-        let bob = player("chesscom:bob");
-        {
-            let mut store = SqliteStore::open(&path, BUSY).unwrap();
-            for cursor in [Cursor::CreatedAt(200), Cursor::CreatedAt(100)] {
-                store
-                    .write_batch(&Batch {
-                        player: &alice,
-                        games: &[],
-                        cursor: Some(cursor),
-                        month: None,
-                        ongoing: &[],
-                        resolved: &[],
-                    })
-                    .unwrap();
-            }
-            store
-                .write_batch(&Batch {
-                    player: &bob,
-                    games: &[],
-                    cursor: Some(Cursor::Month("2024/03".into())),
-                    month: Some(MonthValidator {
-                        month: "2024/03".into(),
-                        etag: "W/\"abc\"".into(),
-                        last_modified: Some("Friday, 18-Oct-2024 01:24:09 GMT+0000".into()),
-                    }),
-                    ongoing: &[],
-                    resolved: &[],
-                })
-                .unwrap();
-        }
-        let mut store = SqliteStore::open(&path, BUSY).unwrap();
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.last_created_at,
-            Some(200)
-        );
-        let state = store.player_state(&bob).unwrap();
-        assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
-        assert_eq!(state.resume.months["2024/03"].etag, "W/\"abc\"");
-        assert_eq!(
-            state.resume.months["2024/03"].last_modified.as_deref(),
-            Some("Friday, 18-Oct-2024 01:24:09 GMT+0000")
-        );
+        let target = path.display().to_string();
+        let open = move || -> Box<dyn Store> { Box::new(SqliteStore::open(&path, BUSY).unwrap()) };
+        Some(Database::new(target, open, dir))
     }
 
-    #[test]
-    fn remembers_ongoing_games_until_resolved() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let write = |store: &mut SqliteStore, ongoing: &[String], resolved: &[String]| {
-            store
-                .write_batch(&Batch {
-                    player: &alice,
-                    games: &[],
-                    cursor: None,
-                    month: None,
-                    ongoing,
-                    resolved,
-                })
-                .unwrap();
-        };
-        write(&mut store, &["b2222222".into(), "a1111111".into()], &[]);
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.ongoing,
-            ["a1111111", "b2222222"]
-        );
-        write(&mut store, &[], &["a1111111".into()]);
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.ongoing,
-            ["b2222222"]
-        );
-        assert!(
-            store
-                .player_state(&player("lichess:bob"))
-                .unwrap()
-                .resume
-                .ongoing
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn leases_exclude_other_owners_until_they_expire() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let long = Duration::from_secs(60);
-        assert_eq!(
-            store.try_lease(&alice, "one", long).unwrap(),
-            Lease::Acquired
-        );
-        assert_eq!(
-            store.try_lease(&alice, "two", long).unwrap(),
-            Lease::HeldBy("one".into())
-        );
-        store.release_lease(&alice, "one").unwrap();
-        assert_eq!(
-            store.try_lease(&alice, "two", Duration::ZERO).unwrap(),
-            Lease::Acquired
-        );
-        // A lease that has expired no longer excludes anyone.
-        assert_eq!(
-            store.try_lease(&alice, "three", long).unwrap(),
-            Lease::Acquired
-        );
+    mod contract {
+        crate::store::contract::contract_tests!(super::fresh_database);
     }
 
     #[test]

@@ -419,3 +419,45 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
     tx.commit().await?;
     Ok(counts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::contract::Database;
+    use crate::store::open_catalog;
+    use crate::store::postgres::testing;
+
+    fn fresh_database() -> Option<Database> {
+        let url = testing::database()?;
+        // The store's connection runs on a multi-thread runtime, as in the importer.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (target, handle) = (url.clone(), runtime.handle().clone());
+        let open = move || -> Box<dyn Store> {
+            Box::new(PostgresStore::connect(&target, handle.clone()).unwrap())
+        };
+        Some(Database::new(url, open, runtime))
+    }
+
+    mod contract {
+        crate::store::contract::contract_tests!(super::fresh_database);
+    }
+
+    #[test]
+    fn records_nul_which_postgres_text_cannot_hold_as_the_replacement_character() {
+        let Some(database) = testing::database() else {
+            return;
+        };
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let mut store = PostgresStore::connect(&database, runtime.handle().clone()).unwrap();
+        let alice: Player = "lichess:alice".parse().unwrap();
+        store
+            .record_result(&alice, Some("HTTP 500\0 twice"))
+            .unwrap();
+        let players = open_catalog(&database, Duration::from_secs(1))
+            .unwrap()
+            .players()
+            .unwrap();
+        let errors: Vec<_> = players.iter().map(|p| p.last_error.as_deref()).collect();
+        assert_eq!(errors, [Some("HTTP 500\u{FFFD} twice")]);
+    }
+}
