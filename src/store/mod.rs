@@ -20,6 +20,7 @@ use crate::resume::{Cursor, MonthValidator, ResumePoint};
 /// Every imported player with its games and last outcome, in SQL both databases speak; each
 /// appends its own `ORDER BY`. A player is known from its import state (every finished import
 /// records one) or from its games; both sides are read through their primary keys.
+/// (Defined before the modules, which see a macro only after its definition.)
 macro_rules! players_query {
     () => {
         "WITH known AS (
@@ -161,9 +162,7 @@ impl Cause {
             | Cause::Found(_) => "",
         }
     }
-}
 
-impl Cause {
     /// A database written by a later version of this program, which this one must not touch.
     pub(crate) fn newer_schema(version: i64) -> Self {
         Cause::Found(format!(
@@ -378,7 +377,25 @@ pub fn is_postgres_url(target: &str) -> bool {
     target.starts_with("postgres://") || target.starts_with("postgresql://")
 }
 
+/// A duration as the milliseconds added to a bigint clock; absurd ones are capped at a century so
+/// that the sum cannot overflow.
+pub(crate) fn millis(duration: Duration) -> i64 {
+    const CENTURY_MS: i64 = 100 * 366 * 24 * 60 * 60 * 1000;
+    i64::try_from(duration.as_millis()).map_or(CENTURY_MS, |ms| ms.min(CENTURY_MS))
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_absurd_durations() {
+        assert_eq!(millis(Duration::from_millis(1500)), 1500);
+        assert!(millis(Duration::MAX) < i64::MAX / 2);
+    }
 }

@@ -1,4 +1,6 @@
-//! The embedded SQLite store: one file, WAL mode, batched transactions; and its reading side.
+//! The embedded SQLite store: one file in WAL mode, so that `status`, `export` and other runs can
+//! read while an import writes, with consecutive batches of a player in one transaction (see
+//! [`SqliteStore::write_batch`](Store::write_batch)); and its reading side, [`SqliteCatalog`].
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehav
 use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
 use super::{
     Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
-    SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, now_ms,
+    SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, millis, now_ms,
 };
 use crate::game::GameRecord;
 use crate::player::Player;
@@ -348,7 +350,7 @@ impl Store for SqliteStore {
         self.committed(|conn| {
             conn.execute(
                 "UPDATE import_leases SET expires_at = ?2 WHERE owner = ?1",
-                params![owner, now_ms() + ttl.as_millis() as i64],
+                params![owner, now_ms() + millis(ttl)],
             )
             .map(drop)
         })
@@ -446,7 +448,7 @@ fn take_lease(
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
              expires_at = excluded.expires_at",
-        params![platform, username, owner, now + ttl.as_millis() as i64],
+        params![platform, username, owner, now + millis(ttl)],
     )?;
     tx.commit()?;
     Ok(Lease::Acquired)

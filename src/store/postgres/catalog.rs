@@ -66,8 +66,8 @@ SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status 
        count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed')
 FROM import_jobs";
 
-/// A lease has expired once it is in the past, the rule by which the next worker claims the job
-/// again; the past by the server's clock, the one workers write leases with, so a reader on a
+/// A lease has expired once it is in the past (the next worker claims the job a third of a lease
+/// later); the past by the server's clock, the one workers write leases with, so a reader on a
 /// host with a wrong clock judges them right.
 const QUEUE_JOBS: &str = concat!(
     "SELECT platform, username, status, worker, attempts, started_at, lease_expires_at,

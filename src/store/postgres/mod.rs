@@ -11,11 +11,9 @@
 //! starting at once with an advisory lock, and reads the version before creating anything, so
 //! that a role with only the rights to read and write the tables can use an up-to-date database.
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::time::Duration;
 
-use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::runtime::Handle;
 use tokio_postgres::config::Host;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -211,10 +209,11 @@ impl Connection {
         }
     }
 
-    /// Whether work that failed with `cause` is run again: the connection was lost, and `runs`
-    /// (counting this one) is under [`RUNS`].
+    /// Whether work that failed with `cause` is run again: the connection was lost under it
+    /// (not before it, when connecting again already had its tries), and `runs` (counting this
+    /// one) is under [`RUNS`].
     fn run_again(&self, runs: &mut u32, cause: &Cause) -> bool {
-        if !self.lost || *runs >= RUNS {
+        if !self.lost || matches!(cause, Cause::Reconnect { .. }) || *runs >= RUNS {
             return false;
         }
         tracing::warn!("{}: {cause}; trying again", self.target);
@@ -441,36 +440,6 @@ fn mask_password_params(url: &str) -> String {
     }
     masked.push_str(rest);
     masked
-}
-
-/// PostgreSQL's text cannot hold NUL, which SQLite stores: rather than fail a whole batch over one
-/// odd game, NUL is stored as U+FFFD, the replacement character.
-pub(crate) fn text(value: &str) -> Cow<'_, str> {
-    if value.contains('\0') {
-        Cow::Owned(value.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(value)
-    }
-}
-
-/// A duration as the milliseconds added to a bigint clock; absurd ones are capped at a century so
-/// that the sum cannot overflow.
-pub(crate) fn millis(duration: Duration) -> i64 {
-    const CENTURY_MS: i64 = 100 * 366 * 24 * 60 * 60 * 1000;
-    i64::try_from(duration.as_millis()).map_or(CENTURY_MS, |ms| ms.min(CENTURY_MS))
-}
-
-/// Runs `future` to completion on `runtime` from synchronous code. The writer thread is outside
-/// the runtime and blocks directly; a caller on a worker of a multi-thread runtime (`connect`
-/// called from async code) first hands the worker's other tasks to another thread, so that the
-/// connection's own task keeps running meanwhile.
-pub(crate) fn block_on<F: Future>(runtime: &Handle, future: F) -> F::Output {
-    match Handle::try_current() {
-        Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| runtime.block_on(future))
-        }
-        _ => runtime.block_on(future),
-    }
 }
 
 /// Where the server was looked for, for connection errors: the URL may not say it plainly
@@ -728,17 +697,5 @@ mod tests {
         assert!(error.to_string().contains("postgres://"), "{error}");
         let error = parse_config("postgres://db.example/games", None, None).unwrap_err();
         assert!(error.to_string().contains("no user name"), "{error}");
-    }
-
-    #[test]
-    fn replaces_nul_which_postgres_text_cannot_hold() {
-        assert_eq!(text("a\0b"), "a\u{FFFD}b");
-        assert!(matches!(text("é ♞"), Cow::Borrowed("é ♞")));
-    }
-
-    #[test]
-    fn caps_absurd_durations() {
-        assert_eq!(millis(Duration::from_millis(1500)), 1500);
-        assert!(millis(Duration::MAX) < i64::MAX / 2);
     }
 }

@@ -1,7 +1,7 @@
 //! The import queue many workers on many machines share, kept in PostgreSQL's `import_jobs`:
 //! `enqueue` adds players, each `worker` claims them with `FOR UPDATE SKIP LOCKED`, holds a lease
 //! it renews while it works, and marks them done or failed. A job whose worker died is claimed
-//! again once its lease has expired; the store's cursor, committed with the games, makes the
+//! again after its lease has expired; the store's cursor, committed with the games, makes the
 //! second attempt continue where the first stopped.
 //!
 //! A worker holds one connection to the queue, shared by its claims and its lease heartbeat,
@@ -17,11 +17,11 @@ use tokio::time::MissedTickBehavior;
 use tokio_postgres::types::ToSql;
 use tokio_util::sync::CancellationToken;
 
-use super::{Connection, Rerun, millis};
+use super::{Connection, Rerun};
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
-use crate::store::{Cause, StoreError};
+use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
 /// queued again goes to the back.
@@ -92,10 +92,11 @@ const REQUEUE: &str = concat!(
 
 const PENDING: &str = "SELECT count(*) FROM import_jobs WHERE status IN ('queued', 'running')";
 
-/// How many requests to the queue in a row may fail, each after its own attempts to connect
-/// again, before the worker stops. A server gone that long (about half a minute with a short
-/// `--poll-interval`) is not coming back soon; a worker that stops with the reason is seen by
-/// whatever runs it (cron, systemd), where one that keeps polling only logs a warning forever.
+/// How many requests to the queue in a row may fail before the worker stops. Each failure has
+/// already spent about three seconds trying to connect again, so, with the polls between them,
+/// the server has been gone for ten seconds or more: it is not coming back soon. A worker that
+/// stops with the reason is seen by whatever runs it (cron, systemd), where one that kept polling
+/// would only log a warning forever.
 pub const MAX_FAILURES: u32 = 3;
 
 /// What `enqueue` did.
@@ -172,9 +173,8 @@ pub struct JobQueue {
     target: String,
     options: WorkerOptions,
     heartbeat: JoinHandle<()>,
-    /// Requests in a row that failed, and the last one's cause.
-    failures: u32,
-    last_failure: Option<Cause>,
+    /// How many requests in a row failed, and why the last one did.
+    failing: Option<(u32, Cause)>,
     stopped: Stopped,
 }
 
@@ -193,8 +193,7 @@ impl JobQueue {
             target,
             options,
             heartbeat,
-            failures: 0,
-            last_failure: None,
+            failing: None,
             stopped: Stopped::default(),
         })
     }
@@ -253,13 +252,15 @@ impl JobQueue {
         let new_games = Some(i64::try_from(report.new_games).unwrap_or(i64::MAX));
         // An `import` holds the player: try again once it may be done. An interrupted job is
         // free for any worker at once.
-        let delay = match report.status {
-            PlayerStatus::Skipped => millis(self.options.poll),
-            _ => 0,
+        let delay = if report.status == PlayerStatus::Skipped {
+            millis(self.options.poll)
+        } else {
+            0
         };
-        let status = match report.status {
-            PlayerStatus::Ok => "done",
-            _ => "failed",
+        let status = if report.status == PlayerStatus::Ok {
+            "done"
+        } else {
+            "failed"
         };
         let finish: [&(dyn ToSql + Sync); 6] = [
             &platform,
@@ -284,31 +285,27 @@ impl JobQueue {
     /// Counts a request that failed; after [`MAX_FAILURES`] in a row, [`JobQueue::wait`] ends the
     /// run.
     fn failed(&mut self, what: &str, cause: Cause) {
-        self.failures += 1;
         tracing::warn!("{}: cannot {what}: {cause}", self.target);
-        self.last_failure = Some(cause);
+        let failures = self.failing.take().map_or(0, |(failures, _)| failures);
+        self.failing = Some((failures + 1, cause));
     }
 
     fn succeeded(&mut self) {
-        self.failures = 0;
-        self.last_failure = None;
+        self.failing = None;
     }
 
     /// Whether the worker gives up on the queue; if so, says why where [`JobQueue::stopped`]
     /// looks.
     fn gives_up(&mut self) -> bool {
-        if self.failures < MAX_FAILURES {
+        let enough = |(failures, _): &mut (u32, Cause)| *failures >= MAX_FAILURES;
+        let Some((failures, cause)) = self.failing.take_if(enough) else {
             return false;
-        }
-        if let Some(cause) = self.last_failure.take() {
-            self.stopped.set(QueueLost {
-                failures: self.failures,
-                last: StoreError::Query {
-                    target: self.target.clone(),
-                    cause,
-                },
-            });
-        }
+        };
+        let target = self.target.clone();
+        self.stopped.set(QueueLost {
+            failures,
+            last: StoreError::Query { target, cause },
+        });
         true
     }
 
@@ -365,7 +362,7 @@ impl Jobs for JobQueue {
     async fn wait(&mut self, cancel: &CancellationToken) -> bool {
         // A queue that cannot be read is not drained: try again after the poll. Not read when
         // the claim just failed, which says as much.
-        if self.options.once && self.failures == 0 {
+        if self.options.once && self.failing.is_none() {
             match self.drained().await {
                 Ok(true) => return false,
                 Ok(false) => {}

@@ -9,21 +9,24 @@
 //! merged into `games` with `INSERT ... ON CONFLICT DO NOTHING`, with the player's cursor.
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_postgres::Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use super::{Connection, block_on, millis, text};
+use super::Connection;
 use crate::game::GameRecord;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
 use crate::store::schema::{self, Cell, Column, Fill, GAME_COLUMNS};
-use crate::store::{Batch, Cause, Lease, PlayerState, Store, StoreError, WriteCounts, count};
+use crate::store::{
+    Batch, Cause, Lease, PlayerState, Store, StoreError, WriteCounts, count, millis,
+};
 
 /// The staging table a batch is `COPY`ed into before it is merged into `games`, and the SQL
 /// around it, built from [`GAME_COLUMNS`].
@@ -420,6 +423,29 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
     Ok(counts)
 }
 
+/// PostgreSQL's text cannot hold NUL, which SQLite stores: rather than fail a whole batch over one
+/// odd game, NUL is stored as U+FFFD, the replacement character.
+fn text(value: &str) -> Cow<'_, str> {
+    if value.contains('\0') {
+        Cow::Owned(value.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Runs `future` to completion on `runtime` from synchronous code. The writer thread is outside
+/// the runtime and blocks directly; a caller on a worker of a multi-thread runtime (`connect`
+/// called from async code) first hands the worker's other tasks to another thread, so that the
+/// connection's own task keeps running meanwhile.
+fn block_on<F: Future>(runtime: &Handle, future: F) -> F::Output {
+    match Handle::try_current() {
+        Ok(current) if current.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| runtime.block_on(future))
+        }
+        _ => runtime.block_on(future),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,5 +485,11 @@ mod tests {
             .unwrap();
         let errors: Vec<_> = players.iter().map(|p| p.last_error.as_deref()).collect();
         assert_eq!(errors, [Some("HTTP 500\u{FFFD} twice")]);
+    }
+
+    #[test]
+    fn replaces_nul_which_postgres_text_cannot_hold() {
+        assert_eq!(text("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(text("é ♞"), Cow::Borrowed("é ♞")));
     }
 }
