@@ -5,7 +5,7 @@
 //! [`import`] scheduler hands each [`player`] to its [`providers`] module, which fetches through
 //! the one [`http`] client from a [`resume`] point and yields [`game`] records; the import's
 //! writer checks them with [`pgn`] and puts them in a [`store`]; [`view`] draws the events and
-//! the [`report`]; [`queue`] is the PostgreSQL job queue that workers share.
+//! the [`report`]. On PostgreSQL the store also keeps the job queue that workers share.
 
 #![forbid(unsafe_code)]
 
@@ -19,7 +19,6 @@ pub mod logging;
 pub mod pgn;
 pub mod player;
 pub mod providers;
-pub mod queue;
 pub mod report;
 pub mod resume;
 pub mod store;

@@ -4,7 +4,8 @@ use anyhow::{Context, bail};
 
 use super::{Exit, write_stdout};
 use crate::cli::EnqueueArgs;
-use crate::{queue, store};
+use crate::store;
+use crate::store::postgres::queue;
 
 pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
     if !store::is_postgres_url(&args.db.target) {

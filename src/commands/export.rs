@@ -8,10 +8,10 @@ use indicatif::HumanCount;
 
 use super::{Exit, READ_BUSY_TIMEOUT};
 use crate::cli::{self, ExportArgs};
-use crate::store::catalog::{self, Catalog, GameFilter, ReadError};
+use crate::store::{self, Catalog, GameFilter, ReadError};
 
 pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
-    let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
+    let mut catalog = store::open_catalog(&args.db.target, READ_BUSY_TIMEOUT)?;
     let (since, until) = cli::day_window(args.since, args.until)?;
     let filter = GameFilter {
         players: args.players,
@@ -92,7 +92,7 @@ mod tests {
     use std::io;
 
     use super::*;
-    use crate::store::catalog::{PlayerSummary, StoredGame};
+    use crate::store::{PlayerSummary, StoredGame};
 
     /// A catalog of PGNs in memory.
     struct Games(Vec<&'static str>);

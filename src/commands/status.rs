@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use super::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
-use crate::store::catalog::{self, Job, PlayerSummary, QueueSummary};
+use crate::store::{self, Job, PlayerSummary, QueueSummary};
 use crate::view::Align::{Left, Right};
 use crate::view::Table;
 
 pub fn exec(args: &StatusArgs) -> anyhow::Result<Exit> {
-    let mut catalog = catalog::open(&args.db.target, READ_BUSY_TIMEOUT)?;
+    let mut catalog = store::open_catalog(&args.db.target, READ_BUSY_TIMEOUT)?;
     let players = catalog.players()?;
     let queue = catalog.queue()?;
     let output = if args.json {

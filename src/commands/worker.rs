@@ -7,8 +7,9 @@ use tokio_util::sync::CancellationToken;
 use super::Exit;
 use super::import::{postgres_store, print_report, process_owner, run};
 use crate::cli::WorkerArgs;
+use crate::store;
+use crate::store::postgres::queue;
 use crate::view::Screen;
-use crate::{queue, store};
 
 pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     if !store::is_postgres_url(&args.db.target) {
@@ -29,6 +30,12 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
         },
     )
     .await?;
+    let stopped = queue.stopped();
     let (report, signalled) = run(queue, options, Box::new(store), &screen, cancel).await;
-    print_report(&report, &signalled, args.run.json)
+    let exit = print_report(&report, &signalled, args.run.json)?;
+    // A worker that lost its queue ends with the reason, after the report of what it did.
+    match stopped.take() {
+        Some(lost) => Err(lost.into()),
+        None => Ok(exit),
+    }
 }

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::errors::with_causes;
 use crate::http::Notice;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources, Total};
@@ -284,7 +285,7 @@ async fn prepare(
 ) -> Result<(PlayerState, Failure), PlayerReport> {
     let options = &shared.options;
     let failed = |error: writer::WriteError| {
-        PlayerReport::without_games(player, PlayerStatus::Failed, Some(error.to_string()))
+        PlayerReport::without_games(player, PlayerStatus::Failed, Some(with_causes(&error)))
     };
     match shared
         .writer
@@ -349,7 +350,7 @@ async fn fetch_and_store(
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
     let (status, message) = match totals.write_error {
-        Some(error) => (PlayerStatus::Failed, Some(error.to_string())),
+        Some(error) => (PlayerStatus::Failed, Some(with_causes(&error))),
         None => (status, message),
     };
     PlayerReport {

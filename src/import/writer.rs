@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Event;
+use crate::errors::with_causes;
 use crate::game::GameRecord;
 use crate::pgn;
 use crate::player::Player;
@@ -323,12 +324,12 @@ fn write_loop(
             }
             WriteRequest::RenewLeases { owner, ttl } => {
                 if let Err(error) = store.renew_leases(&owner, ttl) {
-                    tracing::warn!("cannot renew leases: {error}");
+                    tracing::warn!("cannot renew leases: {}", with_causes(&error));
                 }
             }
             WriteRequest::Release { player, owner } => {
                 if let Err(error) = store.release_lease(&player, &owner) {
-                    tracing::warn!("{player}: cannot release lease: {error}");
+                    tracing::warn!("{player}: cannot release lease: {}", with_causes(&error));
                 }
             }
             WriteRequest::State {
@@ -386,10 +387,13 @@ fn write_loop(
                 reply,
             } => {
                 let (totals, _) = players.remove(&player).unwrap_or_default();
-                let write_error = totals.write_error.as_ref().map(ToString::to_string);
+                let write_error = totals.write_error.as_ref().map(|e| with_causes(e));
                 let error = write_error.or(error);
                 if let Err(record_error) = store.record_result(&player, error.as_deref()) {
-                    tracing::warn!("{player}: cannot record the result: {record_error}");
+                    tracing::warn!(
+                        "{player}: cannot record the result: {}",
+                        with_causes(&record_error)
+                    );
                 }
                 let _ = reply.send(totals);
             }
@@ -442,7 +446,7 @@ fn commit(
 
 /// Storing the player's games failed: its provider stops, and its report says why.
 fn fail(player: &Player, totals: &mut Totals, failure: &Failure, error: StoreError) {
-    tracing::error!("{player}: {error}");
+    tracing::error!("{player}: {}", with_causes(&error));
     let error = WriteError::from(error);
     let _ = failure.set(error.clone());
     totals.write_error = Some(error);
@@ -490,7 +494,7 @@ mod tests {
     fn failure(reason: &str) -> StoreError {
         StoreError::Query {
             target: "memory".into(),
-            reason: reason.into(),
+            cause: crate::store::Cause::Found(reason.into()),
         }
     }
 
@@ -650,7 +654,8 @@ mod tests {
         let bob_totals = writer.finish(&bob, None).await;
         assert_eq!(bob_totals.new, 0, "nothing of bob's was committed");
         let error = bob_totals.write_error.expect("bob failed");
-        assert!(error.to_string().contains("disk full"), "{error}");
+        let error = crate::errors::with_causes(&error);
+        assert!(error.contains("disk full"), "{error}");
         drop((writer, bob_sink));
         thread.join().unwrap();
         assert_eq!(log.lock().unwrap().commits, ["lichess:alice"]);

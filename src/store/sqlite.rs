@@ -1,78 +1,58 @@
-//! The embedded SQLite store: one file, WAL mode, batched transactions.
+//! The embedded SQLite store: one file in WAL mode, so that `status`, `export` and other runs can
+//! read while an import writes, with consecutive batches of a player in one transaction (see
+//! [`SqliteStore::write_batch`](Store::write_batch)); and its reading side, [`SqliteCatalog`].
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use anyhow::bail;
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
-use super::{Batch, Lease, PlayerState, SCHEMA_VERSION, Store, StoreError, WriteCounts, now_ms};
+use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
+use super::{
+    Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
+    SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, millis, now_ms,
+};
+use crate::game::GameRecord;
 use crate::player::Player;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
-/// The schema users query directly; see the README. Each entry migrates from the version before.
-const MIGRATIONS: &[&str] = &[r#"
-CREATE TABLE games (
-    platform     TEXT    NOT NULL,
-    game_id      TEXT    NOT NULL,
-    url          TEXT,
-    white        TEXT,
-    black        TEXT,
-    white_elo    INTEGER,
-    black_elo    INTEGER,
-    result       TEXT,
-    termination  TEXT,
-    variant      TEXT,
-    time_control TEXT,
-    speed        TEXT,
-    rated        INTEGER,
-    eco          TEXT,
-    opening      TEXT,
-    played_at    INTEGER,
-    ply_count    INTEGER,
-    valid        INTEGER NOT NULL,
-    pgn          TEXT    NOT NULL,
-    imported_at  INTEGER NOT NULL,
-    PRIMARY KEY (platform, game_id)
-);
-CREATE INDEX games_played_at ON games (played_at);
-CREATE TABLE player_games (
-    platform TEXT NOT NULL,
-    username TEXT NOT NULL,
-    game_id  TEXT NOT NULL,
-    PRIMARY KEY (platform, username, game_id)
-) WITHOUT ROWID;
-CREATE TABLE import_state (
-    platform        TEXT NOT NULL,
-    username        TEXT NOT NULL,
-    last_created_at INTEGER,
-    last_month      TEXT,
-    last_success_at INTEGER,
-    last_attempt_at INTEGER,
-    last_error      TEXT,
-    PRIMARY KEY (platform, username)
-);
-CREATE TABLE chesscom_months (
-    username      TEXT NOT NULL,
-    month         TEXT NOT NULL,
-    etag          TEXT NOT NULL,
-    last_modified TEXT,
-    fetched_at    INTEGER NOT NULL,
-    PRIMARY KEY (username, month)
-);
-CREATE TABLE ongoing_games (
-    platform TEXT NOT NULL,
-    username TEXT NOT NULL,
-    game_id  TEXT NOT NULL,
-    PRIMARY KEY (platform, username, game_id)
-) WITHOUT ROWID;
-CREATE TABLE import_leases (
-    platform   TEXT    NOT NULL,
-    username   TEXT    NOT NULL,
-    owner      TEXT    NOT NULL,
-    expires_at INTEGER NOT NULL,
-    PRIMARY KEY (platform, username)
-);
-"#];
+/// `INSERT INTO games (...) VALUES (?1, ...)`, a parameter per column of [`GAME_COLUMNS`] in
+/// table order, bound by [`cells`]. A game stored before is left as it is.
+static INSERT_GAME: LazyLock<String> = LazyLock::new(|| {
+    let parameters: Vec<String> = (1..=GAME_COLUMNS.len()).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO games ({}) VALUES ({}) ON CONFLICT (platform, game_id) DO NOTHING",
+        schema::names(GAME_COLUMNS),
+        parameters.join(", ")
+    )
+});
+
+/// The values of one game's row, in table order.
+fn cells<'a>(
+    game: &'a GameRecord,
+    platform: &'a str,
+    imported_at: i64,
+) -> impl Iterator<Item = Cell<'a>> {
+    GAME_COLUMNS.iter().map(move |column| match column.fill {
+        Fill::Platform => Cell::Text(Some(platform)),
+        Fill::ImportedAt => Cell::Int(Some(imported_at)),
+        Fill::Game(value) => value(game),
+    })
+}
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Cell::Text(value) => value.to_sql(),
+            Cell::Int(value) => value.to_sql(),
+            Cell::Bool(value) => value.to_sql(),
+        }
+    }
+}
 
 pub struct SqliteStore {
     conn: Connection,
@@ -85,14 +65,17 @@ impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`. A write waits up to
     /// `busy_timeout` for another process's transaction before it fails.
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
-        let open_error = |reason: String| StoreError::Open {
+        Self::open_and_migrate(path, busy_timeout).map_err(|cause| StoreError::Open {
             target: path.display().to_string(),
-            reason,
-        };
+            cause,
+        })
+    }
+
+    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && !dir.is_dir()
         {
-            return Err(open_error(format!(
+            return Err(Cause::Found(format!(
                 "directory {} does not exist",
                 dir.display()
             )));
@@ -100,15 +83,15 @@ impl SqliteStore {
         // SQLite's own message ("unable to open database file") does not say why; the system's
         // answer to opening the file for writing does ("Read-only file system").
         let failed = |error: rusqlite::Error| {
-            let why = std::fs::OpenOptions::new()
+            let os = std::fs::OpenOptions::new()
                 .append(true)
                 .open(path)
                 .err()
                 .filter(|_| path.exists());
-            open_error(match why {
-                Some(os) => format!("{error}: {os}"),
-                None => explain(&error),
-            })
+            match os {
+                Some(os) => Cause::SqliteOpen { error, os },
+                None => Cause::Sqlite(error),
+            }
         };
         let conn = Connection::open_with_flags(
             path,
@@ -152,43 +135,43 @@ impl SqliteStore {
 
     /// Applies missing migrations inside one immediate transaction, so two processes starting
     /// at once cannot both apply them.
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let target = self.target();
-        let open_error = |e: rusqlite::Error| StoreError::Open {
-            target: target.clone(),
-            reason: explain(&e),
-        };
+    fn migrate(&mut self) -> Result<(), Cause> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(open_error)?;
-        let version: i64 = tx
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .map_err(open_error)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Open {
-                target,
-                reason: format!(
-                    "it has schema version {version}, written by a newer chess-import (this one knows {SCHEMA_VERSION})"
-                ),
-            });
+            return Err(Cause::newer_schema(version));
         }
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            tx.execute_batch(migration).map_err(open_error)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)
-                .map_err(open_error)?;
+        for (index, migration) in SQLITE_MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }
-        tx.commit().map_err(open_error)
+        Ok(tx.commit()?)
     }
 
     fn target(&self) -> String {
         self.path.display().to_string()
     }
 
+    /// Commits what `write_batch` left open, then runs `work`: every call but `write_batch`
+    /// makes the batches before it durable first. SQLite's error is mapped here, once.
+    fn committed<T>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let result = self.commit_open().and_then(|()| work(&mut self.conn));
+        result.map_err(|error| self.query_error(error))
+    }
+
     fn query_error(&self, error: rusqlite::Error) -> StoreError {
         StoreError::Query {
             target: self.target(),
-            reason: explain(&error),
+            cause: Cause::Sqlite(error),
         }
     }
 
@@ -203,41 +186,17 @@ impl SqliteStore {
         let tx = &self.conn;
         let mut counts = WriteCounts::default();
         {
-            let mut insert_game = tx.prepare_cached(
-                "INSERT INTO games (platform, game_id, url, white, black, white_elo, black_elo,
-                     result, termination, variant, time_control, speed, rated, eco, opening,
-                     played_at, ply_count, valid, pgn, imported_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)
-                 ON CONFLICT (platform, game_id) DO NOTHING",
-            )?;
+            let mut insert_game = tx.prepare_cached(&INSERT_GAME)?;
             let mut link = tx.prepare_cached(
                 "INSERT INTO player_games (platform, username, game_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
             )?;
             for game in batch.games {
-                let inserted = insert_game.execute(params![
+                let inserted = insert_game.execute(rusqlite::params_from_iter(cells(
+                    game,
                     platform,
-                    game.game_id,
-                    game.url,
-                    game.white,
-                    game.black,
-                    game.white_elo,
-                    game.black_elo,
-                    game.result,
-                    game.termination,
-                    game.variant,
-                    game.time_control,
-                    game.speed,
-                    game.rated,
-                    game.eco,
-                    game.opening,
-                    game.played_at,
-                    game.ply_count,
-                    game.valid,
-                    game.pgn,
                     imported_at,
-                ])?;
+                )))?;
                 if inserted == 1 {
                     counts.new += 1;
                 } else {
@@ -328,7 +287,7 @@ impl Drop for SqliteStore {
             tracing::error!(
                 "{}: cannot commit the last games: {}",
                 self.target(),
-                explain(&error)
+                Cause::Sqlite(error)
             );
         }
     }
@@ -336,75 +295,7 @@ impl Drop for SqliteStore {
 
 impl Store for SqliteStore {
     fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError> {
-        self.commit()?;
-        let platform = player.platform.as_str();
-        let username = player.username();
-        let row = self
-            .conn
-            .query_row(
-                "SELECT last_created_at, last_month FROM import_state
-                 WHERE platform = ?1 AND username = ?2",
-                params![platform, username],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.query_error(e))?;
-        let (last_created_at, last_month) = row.unwrap_or((None, None));
-        let stored_games: i64 = self
-            .conn
-            .prepare_cached(
-                "SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2",
-            )
-            .and_then(|mut statement| statement.query_row([platform, username], |row| row.get(0)))
-            .map_err(|e| self.query_error(e))?;
-        let mut state = PlayerState {
-            resume: ResumePoint {
-                last_created_at,
-                last_month,
-                ..ResumePoint::default()
-            },
-            stored_games: stored_games.unsigned_abs(),
-        };
-        let query_error = |e: rusqlite::Error| StoreError::Query {
-            target: self.path.display().to_string(),
-            reason: explain(&e),
-        };
-        state.resume.ongoing = self
-            .conn
-            .prepare_cached(
-                "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
-                 ORDER BY game_id",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_map([platform, username], |row| row.get(0))?
-                    .collect()
-            })
-            .map_err(query_error)?;
-        if player.platform == crate::player::Platform::Chesscom {
-            let mut statement = self
-                .conn
-                .prepare_cached(
-                    "SELECT month, etag, last_modified FROM chesscom_months WHERE username = ?1",
-                )
-                .map_err(|e| self.query_error(e))?;
-            let rows = statement
-                .query_map([username], |row| {
-                    let month: String = row.get(0)?;
-                    let validator = MonthValidator {
-                        month: month.clone(),
-                        etag: row.get(1)?,
-                        last_modified: row.get(2)?,
-                    };
-                    Ok((month, validator))
-                })
-                .and_then(|rows| rows.collect::<rusqlite::Result<_>>());
-            state.resume.months = rows.map_err(|e| StoreError::Query {
-                target: self.path.display().to_string(),
-                reason: explain(&e),
-            })?;
-        }
-        Ok(state)
+        self.committed(|conn| read_state(conn, player))
     }
 
     /// Writes the batch in the open write transaction, opening one if needed, and leaves it open:
@@ -419,15 +310,14 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        self.commit_open().map_err(|e| self.query_error(e))
+        self.committed(|_| Ok(()))
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
-        self.commit()?;
         let now = now_ms();
         let success_at = error.is_none().then_some(now);
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
                      last_error)
                  VALUES (?1, ?2, ?3, ?4, ?5)
@@ -444,7 +334,7 @@ impl Store for SqliteStore {
                 ],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 
     fn try_lease(
@@ -453,72 +343,135 @@ impl Store for SqliteStore {
         owner: &str,
         ttl: Duration,
     ) -> Result<Lease, StoreError> {
-        self.commit()?;
-        let platform = player.platform.as_str();
-        let username = player.username();
-        let mut attempt = || -> rusqlite::Result<Lease> {
-            let now = now_ms();
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let holder: Option<(String, i64)> = tx
-                .query_row(
-                    "SELECT owner, expires_at FROM import_leases
-                     WHERE platform = ?1 AND username = ?2",
-                    params![platform, username],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            if let Some((holder, expires_at)) = holder
-                && holder != owner
-                && expires_at > now
-            {
-                return Ok(Lease::HeldBy(holder));
-            }
-            tx.execute(
-                "INSERT INTO import_leases (platform, username, owner, expires_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
-                     expires_at = excluded.expires_at",
-                params![platform, username, owner, now + ttl.as_millis() as i64],
-            )?;
-            tx.commit()?;
-            Ok(Lease::Acquired)
-        };
-        attempt().map_err(|e| StoreError::Query {
-            target: self.path.display().to_string(),
-            reason: explain(&e),
-        })
+        self.committed(|conn| take_lease(conn, player, owner, ttl))
     }
 
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
-        self.commit()?;
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "UPDATE import_leases SET expires_at = ?2 WHERE owner = ?1",
-                params![owner, now_ms() + ttl.as_millis() as i64],
+                params![owner, now_ms() + millis(ttl)],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 
     fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError> {
-        self.commit()?;
-        self.conn
-            .execute(
+        self.committed(|conn| {
+            conn.execute(
                 "DELETE FROM import_leases WHERE platform = ?1 AND username = ?2 AND owner = ?3",
                 params![player.platform.as_str(), player.username(), owner],
             )
             .map(drop)
-            .map_err(|e| self.query_error(e))
+        })
     }
 }
 
-/// SQLite's messages, with the advice an operator needs for the common ones.
-fn explain(error: &rusqlite::Error) -> String {
+/// Where the player's next import resumes, and how many games it has.
+fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerState> {
+    let platform = player.platform.as_str();
+    let username = player.username();
+    let (last_created_at, last_month) = conn
+        .query_row(
+            "SELECT last_created_at, last_month FROM import_state
+             WHERE platform = ?1 AND username = ?2",
+            params![platform, username],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((None, None));
+    let stored_games: i64 = conn
+        .prepare_cached("SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2")?
+        .query_row([platform, username], |row| row.get(0))?;
+    let ongoing = conn
+        .prepare_cached(
+            "SELECT game_id FROM ongoing_games WHERE platform = ?1 AND username = ?2
+             ORDER BY game_id",
+        )?
+        .query_map([platform, username], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    // The games of the cursor's own millisecond, which a Lichess resume asks for again.
+    let boundary = match last_created_at {
+        Some(created_at) => conn
+            .prepare_cached(
+                "SELECT g.game_id FROM player_games p
+                 JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
+                 WHERE p.platform = ?1 AND p.username = ?2 AND g.played_at = ?3
+                 ORDER BY g.game_id",
+            )?
+            .query_map(params![platform, username, created_at], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?,
+        None => Vec::new(),
+    };
+    let months = if player.platform == crate::player::Platform::Chesscom {
+        conn.prepare_cached(
+            "SELECT month, etag, last_modified FROM chesscom_months WHERE username = ?1",
+        )?
+        .query_map([username], |row| {
+            let month: String = row.get(0)?;
+            let validator = MonthValidator {
+                month: month.clone(),
+                etag: row.get(1)?,
+                last_modified: row.get(2)?,
+            };
+            Ok((month, validator))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        Default::default()
+    };
+    Ok(PlayerState {
+        resume: ResumePoint {
+            last_created_at,
+            boundary,
+            last_month,
+            ongoing,
+            months,
+        },
+        stored_games: count(stored_games),
+    })
+}
+
+/// Takes the lease unless a live one of another owner exists, in one immediate transaction.
+fn take_lease(
+    conn: &mut Connection,
+    player: &Player,
+    owner: &str,
+    ttl: Duration,
+) -> rusqlite::Result<Lease> {
+    let platform = player.platform.as_str();
+    let username = player.username();
+    let now = now_ms();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let holder: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT owner, expires_at FROM import_leases
+             WHERE platform = ?1 AND username = ?2",
+            params![platform, username],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    if let Some((holder, expires_at)) = holder
+        && holder != owner
+        && expires_at > now
+    {
+        return Ok(Lease::HeldBy(holder));
+    }
+    tx.execute(
+        "INSERT INTO import_leases (platform, username, owner, expires_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (platform, username) DO UPDATE SET owner = excluded.owner,
+             expires_at = excluded.expires_at",
+        params![platform, username, owner, now + millis(ttl)],
+    )?;
+    tx.commit()?;
+    Ok(Lease::Acquired)
+}
+
+/// The advice an operator needs for SQLite's common errors, or nothing.
+pub(super) fn advice(error: &rusqlite::Error) -> &'static str {
     use rusqlite::ErrorCode;
-    let code = error.sqlite_error_code();
-    let advice = match code {
+    match error.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             " (another process kept it locked longer than the busy timeout; try again later)"
         }
@@ -531,193 +484,180 @@ fn explain(error: &rusqlite::Error) -> String {
             " (check that the path and its directory exist and are writable)"
         }
         _ => "",
-    };
-    format!("{error}{advice}")
+    }
+}
+
+/// The reading side of an SQLite file.
+pub struct SqliteCatalog {
+    conn: Connection,
+    target: String,
+}
+
+impl SqliteCatalog {
+    /// Opens an existing chess-import database for reading only; a missing file is an error, not
+    /// a new database.
+    ///
+    /// Read-write without `CREATE` rather than read-only: a missing file is still an error, but the
+    /// connection, when it is the last one, removes the `-wal` and `-shm` files on closing, where a
+    /// read-only one would leave them behind. `query_only` keeps it from writing anything, and
+    /// SQLite falls back to reading alone when the file is write-protected.
+    pub fn open(path: &Path, busy_timeout: Duration) -> anyhow::Result<Self> {
+        let target = path.display().to_string();
+        if !path.exists() {
+            bail!(
+                "database {target} does not exist (import players into it first, or name another \
+                 with --db)"
+            );
+        }
+        if !path.is_file() {
+            bail!("database {target} is not a file");
+        }
+        match open_for_reading(path, busy_timeout) {
+            Ok(conn) => Ok(SqliteCatalog { conn, target }),
+            Err(cause) => Err(StoreError::Open { target, cause }.into()),
+        }
+    }
+
+    fn error(&self, error: rusqlite::Error) -> ReadError {
+        ReadError::Query {
+            target: self.target.clone(),
+            cause: Cause::Sqlite(error),
+        }
+    }
+}
+
+fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, Cause> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "query_only", true)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    match version {
+        SCHEMA_VERSION => Ok(conn),
+        0 => Err(Cause::Found("it is not a chess-import database".into())),
+        newer if newer > SCHEMA_VERSION => Err(Cause::newer_schema(newer)),
+        older => Err(Cause::Found(format!(
+            "it has schema version {older}; run an import on it to upgrade it"
+        ))),
+    }
+}
+
+const PLAYERS: &str = concat!(players_query!(), " ORDER BY k.platform, k.username");
+
+impl Catalog for SqliteCatalog {
+    fn target(&self) -> &str {
+        &self.target
+    }
+
+    fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError> {
+        let rows = self.conn.prepare(PLAYERS).and_then(|mut statement| {
+            statement
+                .query_map([], |row| {
+                    Ok(PlayerSummary {
+                        platform: row.get(0)?,
+                        username: row.get(1)?,
+                        games: count(row.get(2)?),
+                        newest_game_at: row.get(3)?,
+                        last_success_at: row.get(4)?,
+                        last_attempt_at: row.get(5)?,
+                        last_error: row.get(6)?,
+                    })
+                })?
+                .collect()
+        });
+        rows.map_err(|e| self.error(e))
+    }
+
+    fn for_each_game(
+        &mut self,
+        filter: &GameFilter,
+        each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
+    ) -> Result<u64, ReadError> {
+        let (sql, values) = export_query(filter);
+        let mut statement = self.conn.prepare(&sql).map_err(|e| self.error(e))?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(values))
+            .map_err(|e| self.error(e))?;
+        let mut count = 0;
+        loop {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(error) => return Err(self.error(error)),
+            };
+            // Borrowed straight from SQLite's row buffer: no copy of the PGN is made.
+            let game = (|| {
+                Ok::<_, rusqlite::Error>(StoredGame {
+                    platform: row.get_ref(0)?.as_str()?,
+                    game_id: row.get_ref(1)?.as_str()?,
+                    played_at: row.get(2)?,
+                    pgn: row.get_ref(3)?.as_str()?,
+                })
+            })();
+            let game = game.map_err(|e| self.error(e))?;
+            each(game)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// The export's SQL and its parameters. The rows come in the order of the `played_at` index,
+/// so SQLite only ever sorts games that started in the same millisecond.
+fn export_query(filter: &GameFilter) -> (String, Vec<Value>) {
+    let mut sql = String::from("SELECT platform, game_id, played_at, pgn FROM games g WHERE 1");
+    let mut values = Vec::new();
+    if let Some(since) = filter.since {
+        values.push(Value::Integer(since));
+        sql.push_str(&format!(" AND g.played_at >= ?{}", values.len()));
+    }
+    if let Some(until) = filter.until {
+        values.push(Value::Integer(until));
+        sql.push_str(&format!(" AND g.played_at < ?{}", values.len()));
+    }
+    if !filter.players.is_empty() {
+        let mut any = Vec::new();
+        for player in &filter.players {
+            values.push(Value::Text(player.platform.as_str().to_string()));
+            let platform = values.len();
+            values.push(Value::Text(player.username().to_string()));
+            let username = values.len();
+            // An EXISTS rather than a join: a game between two chosen players is written once.
+            // `+g.platform` keeps SQLite off the primary key, whose order would have to be
+            // sorted again, PGNs and all: the `played_at` index stays the order of the scan.
+            any.push(format!(
+                "(+g.platform = ?{platform} AND EXISTS (SELECT 1 FROM player_games pg
+                   WHERE pg.platform = ?{platform} AND pg.username = ?{username}
+                     AND pg.game_id = g.game_id))"
+            ));
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    sql.push_str(" ORDER BY g.played_at, g.game_id, g.platform");
+    (sql, values)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::game::GameRecord;
+    use crate::errors::with_causes;
     use crate::player::Platform;
+    use crate::store::contract::Database;
 
     const BUSY: Duration = Duration::from_secs(1);
 
-    fn game(platform: Platform, id: &str) -> GameRecord {
-        let mut game = GameRecord::new(platform, id, "1. e4 e5 *");
-        game.valid = true;
-        game.ply_count = Some(2);
-        game
-    }
-
-    fn player(spec: &str) -> Player {
-        spec.parse().unwrap()
-    }
-
-    fn open() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("games.sqlite"), BUSY).unwrap();
-        (dir, store)
-    }
-
-    #[test]
-    fn counts_new_and_duplicate_games_and_links_both_players() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let bob = player("lichess:bob");
-        let games = [
-            game(Platform::Lichess, "aaaaaaaa"),
-            game(Platform::Lichess, "bbbbbbbb"),
-        ];
-        let batch = |player| Batch {
-            player,
-            games: &games,
-            cursor: None,
-            month: None,
-            ongoing: &[],
-            resolved: &[],
-        };
-        assert_eq!(
-            store.write_batch(&batch(&alice)).unwrap(),
-            WriteCounts {
-                new: 2,
-                duplicate: 0
-            }
-        );
-        assert_eq!(
-            store.write_batch(&batch(&bob)).unwrap(),
-            WriteCounts {
-                new: 0,
-                duplicate: 2
-            }
-        );
-        let rows: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM games", [], |r| r.get(0))
-            .unwrap();
-        let links: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM player_games", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!((rows, links), (2, 4));
-        assert_eq!(store.player_state(&bob).unwrap().stored_games, 2);
-        assert_eq!(
-            store
-                .player_state(&player("lichess:carol"))
-                .unwrap()
-                .stored_games,
-            0
-        );
-    }
-
-    #[test]
-    fn cursors_only_move_forward_and_persist() {
+    fn fresh_database() -> Option<Database> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("games.sqlite");
-        let alice = player("lichess:alice");
-        let bob = player("chesscom:bob");
-        {
-            let mut store = SqliteStore::open(&path, BUSY).unwrap();
-            for cursor in [Cursor::CreatedAt(200), Cursor::CreatedAt(100)] {
-                store
-                    .write_batch(&Batch {
-                        player: &alice,
-                        games: &[],
-                        cursor: Some(cursor),
-                        month: None,
-                        ongoing: &[],
-                        resolved: &[],
-                    })
-                    .unwrap();
-            }
-            store
-                .write_batch(&Batch {
-                    player: &bob,
-                    games: &[],
-                    cursor: Some(Cursor::Month("2024/03".into())),
-                    month: Some(MonthValidator {
-                        month: "2024/03".into(),
-                        etag: "W/\"abc\"".into(),
-                        last_modified: Some("Friday, 18-Oct-2024 01:24:09 GMT+0000".into()),
-                    }),
-                    ongoing: &[],
-                    resolved: &[],
-                })
-                .unwrap();
-        }
-        let mut store = SqliteStore::open(&path, BUSY).unwrap();
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.last_created_at,
-            Some(200)
-        );
-        let state = store.player_state(&bob).unwrap();
-        assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
-        assert_eq!(state.resume.months["2024/03"].etag, "W/\"abc\"");
-        assert_eq!(
-            state.resume.months["2024/03"].last_modified.as_deref(),
-            Some("Friday, 18-Oct-2024 01:24:09 GMT+0000")
-        );
+        let target = path.display().to_string();
+        let open = move || -> Box<dyn Store> { Box::new(SqliteStore::open(&path, BUSY).unwrap()) };
+        Some(Database::new(target, open, dir))
     }
 
-    #[test]
-    fn remembers_ongoing_games_until_resolved() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let write = |store: &mut SqliteStore, ongoing: &[String], resolved: &[String]| {
-            store
-                .write_batch(&Batch {
-                    player: &alice,
-                    games: &[],
-                    cursor: None,
-                    month: None,
-                    ongoing,
-                    resolved,
-                })
-                .unwrap();
-        };
-        write(&mut store, &["b2222222".into(), "a1111111".into()], &[]);
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.ongoing,
-            ["a1111111", "b2222222"]
-        );
-        write(&mut store, &[], &["a1111111".into()]);
-        assert_eq!(
-            store.player_state(&alice).unwrap().resume.ongoing,
-            ["b2222222"]
-        );
-        assert!(
-            store
-                .player_state(&player("lichess:bob"))
-                .unwrap()
-                .resume
-                .ongoing
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn leases_exclude_other_owners_until_they_expire() {
-        let (_dir, mut store) = open();
-        let alice = player("lichess:alice");
-        let long = Duration::from_secs(60);
-        assert_eq!(
-            store.try_lease(&alice, "one", long).unwrap(),
-            Lease::Acquired
-        );
-        assert_eq!(
-            store.try_lease(&alice, "two", long).unwrap(),
-            Lease::HeldBy("one".into())
-        );
-        store.release_lease(&alice, "one").unwrap();
-        assert_eq!(
-            store.try_lease(&alice, "two", Duration::ZERO).unwrap(),
-            Lease::Acquired
-        );
-        // A lease that has expired no longer excludes anyone.
-        assert_eq!(
-            store.try_lease(&alice, "three", long).unwrap(),
-            Lease::Acquired
-        );
+    mod contract {
+        crate::store::contract::contract_tests!(super::fresh_database);
     }
 
     #[test]
@@ -729,17 +669,15 @@ mod tests {
             "these are not the games you are looking for\n".repeat(100),
         )
         .unwrap();
-        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
+        let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("notes.txt"), "{error}");
         assert!(error.contains("not a database"), "{error}");
     }
 
     #[test]
     fn refuses_a_missing_directory() {
-        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY).err();
+        let error = with_causes(&error.unwrap());
         assert!(error.contains("/nonexistent-dir"), "{error}");
     }
 
@@ -752,7 +690,171 @@ mod tests {
             .unwrap()
             .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let error = SqliteStore::open(&path, BUSY).err().unwrap().to_string();
+        let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("newer chess-import"), "{error}");
+    }
+
+    /// The reading side, on a database the store wrote.
+    mod reading {
+        use super::*;
+        use crate::store::open_catalog;
+
+        fn played(platform: Platform, id: &str, played_at: Option<i64>) -> GameRecord {
+            let mut game = GameRecord::new(platform, id, format!("[Site \"{id}\"]\n\n1. e4 *\n"));
+            game.played_at = played_at;
+            game
+        }
+
+        /// A database with alice and bob on Lichess (one game between them) and carol on Chess.com.
+        fn database() -> (tempfile::TempDir, String) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("games.sqlite");
+            let mut store = SqliteStore::open(&path, BUSY).unwrap();
+            let write = |store: &mut SqliteStore, player: &str, games: &[GameRecord]| {
+                let player: Player = player.parse().unwrap();
+                store
+                    .write_batch(&Batch {
+                        player: &player,
+                        games,
+                        cursor: None,
+                        month: None,
+                        ongoing: &[],
+                        resolved: &[],
+                    })
+                    .unwrap();
+                store.record_result(&player, None).unwrap();
+            };
+            let shared = played(Platform::Lichess, "shared01", Some(2_000));
+            write(
+                &mut store,
+                "lichess:alice",
+                &[
+                    played(Platform::Lichess, "alice001", Some(3_000)),
+                    shared.clone(),
+                ],
+            );
+            write(&mut store, "lichess:bob", &[shared]);
+            write(
+                &mut store,
+                "chesscom:carol",
+                &[
+                    played(Platform::Chesscom, "c-2", Some(1_000)),
+                    played(Platform::Chesscom, "c-1", Some(1_000)),
+                ],
+            );
+            let failed: Player = "chesscom:dave".parse().unwrap();
+            store
+                .record_result(&failed, Some("user not found"))
+                .unwrap();
+            drop(store);
+            let target = path.display().to_string();
+            (dir, target)
+        }
+
+        fn exported(target: &str, filter: &GameFilter) -> Vec<String> {
+            let mut catalog = open_catalog(target, BUSY).unwrap();
+            let mut ids = Vec::new();
+            let count = catalog
+                .for_each_game(filter, &mut |game| {
+                    ids.push(game.game_id.to_string());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(count as usize, ids.len());
+            ids
+        }
+
+        #[test]
+        fn lists_every_player_with_games_and_outcome() {
+            let (_dir, target) = database();
+            let players = open_catalog(&target, BUSY).unwrap().players().unwrap();
+            let rows: Vec<_> = players
+                .iter()
+                .map(|p| {
+                    (
+                        format!("{}:{}", p.platform, p.username),
+                        p.games,
+                        p.newest_game_at,
+                        p.last_error.as_deref(),
+                        p.last_success_at.is_some(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                rows,
+                [
+                    ("chesscom:carol".into(), 2, Some(1_000), None, true),
+                    (
+                        "chesscom:dave".into(),
+                        0,
+                        None,
+                        Some("user not found"),
+                        false
+                    ),
+                    ("lichess:alice".into(), 2, Some(3_000), None, true),
+                    ("lichess:bob".into(), 1, Some(2_000), None, true),
+                ]
+            );
+        }
+
+        #[test]
+        fn exports_oldest_first_and_each_game_once() {
+            let (_dir, target) = database();
+            assert_eq!(
+                exported(&target, &GameFilter::default()),
+                ["c-1", "c-2", "shared01", "alice001"]
+            );
+            let players = vec![
+                "lichess:alice".parse().unwrap(),
+                "lichess:bob".parse().unwrap(),
+            ];
+            let filter = GameFilter {
+                players,
+                ..GameFilter::default()
+            };
+            assert_eq!(exported(&target, &filter), ["shared01", "alice001"]);
+            let filter = GameFilter {
+                since: Some(2_000),
+                until: Some(3_000),
+                ..GameFilter::default()
+            };
+            assert_eq!(exported(&target, &filter), ["shared01"]);
+        }
+
+        #[test]
+        fn refuses_other_databases_and_leaves_no_files() {
+            let dir = tempfile::tempdir().unwrap();
+            let other = dir.path().join("other.sqlite");
+            Connection::open(&other)
+                .unwrap()
+                .execute_batch("CREATE TABLE t (x)")
+                .unwrap();
+            let error = open_catalog(&other.display().to_string(), BUSY)
+                .err()
+                .unwrap();
+            assert!(
+                format!("{error:#}").contains("not a chess-import database"),
+                "{error:#}"
+            );
+            let (dir, target) = database();
+            drop(open_catalog(&target, BUSY).unwrap().players().unwrap());
+            let mut files: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name())
+                .collect();
+            files.sort();
+            assert_eq!(files, ["games.sqlite"]);
+        }
+
+        #[test]
+        fn never_creates_a_database() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("missing.sqlite");
+            let error = open_catalog(&path.display().to_string(), BUSY)
+                .err()
+                .unwrap();
+            assert!(error.to_string().contains("does not exist"), "{error}");
+            assert!(!path.exists());
+        }
     }
 }

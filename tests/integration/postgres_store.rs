@@ -1,5 +1,6 @@
-//! The PostgreSQL store against a real server: the SQLite store's behaviours, plus what only a
-//! server has (concurrent migrations, connection errors, reconnecting, big COPYs).
+//! The PostgreSQL store against a real server: what only a server has (concurrent migrations,
+//! connection errors, reconnecting, big COPYs). The behaviours it shares with the SQLite store
+//! are one suite for both, in src/store/contract.rs.
 //!
 //! Needs `CHESS_IMPORT_TEST_PG`; without it these tests fail, unless skipped on purpose (see
 //! support/pg.rs). The store is called from the test's own thread, outside the runtime, as the
@@ -11,9 +12,9 @@ use std::time::Duration;
 
 use chess_import::game::GameRecord;
 use chess_import::player::{Platform, Player};
-use chess_import::resume::{Cursor, MonthValidator};
+use chess_import::resume::Cursor;
 use chess_import::store::postgres::{PostgresStore, mask_password};
-use chess_import::store::{Batch, Lease, SCHEMA_VERSION, Store, StoreError, WriteCounts};
+use chess_import::store::{Batch, SCHEMA_VERSION, Store, StoreError, WriteCounts};
 use tokio::runtime::Runtime;
 
 use crate::support::{announce_skip, pg};
@@ -61,7 +62,7 @@ fn games_batch<'a>(player: &'a Player, games: &'a [GameRecord]) -> Batch<'a> {
 fn open_error(url: &str, runtime: &Runtime) -> String {
     match PostgresStore::connect(url, runtime.handle().clone()) {
         Ok(_) => panic!("{} opened", mask_password(url)),
-        Err(error @ StoreError::Open { .. }) => error.to_string(),
+        Err(error @ StoreError::Open { .. }) => chess_import::errors::with_causes(&error),
         Err(error) => panic!("not an open error: {error}"),
     }
 }
@@ -107,271 +108,6 @@ fn assert_one_clear_line(error: &str, secret: &str) {
     );
     assert!(!error.contains('\n'), "{error}");
     assert!(!error.contains(secret), "password shown: {error}");
-}
-
-#[test]
-fn counts_new_and_duplicate_games_and_links_both_players() {
-    let Some(mut f) = fixture() else { return };
-    let alice = player("lichess:alice");
-    let bob = player("lichess:bob");
-    let games = [
-        game(Platform::Lichess, "aaaaaaaa"),
-        game(Platform::Lichess, "bbbbbbbb"),
-    ];
-    assert_eq!(
-        f.store.write_batch(&games_batch(&alice, &games)).unwrap(),
-        WriteCounts {
-            new: 2,
-            duplicate: 0
-        }
-    );
-    assert_eq!(
-        f.store.write_batch(&games_batch(&bob, &games)).unwrap(),
-        WriteCounts {
-            new: 0,
-            duplicate: 2
-        }
-    );
-    let rows = pg::query_i64(&f.url, "SELECT count(*) FROM games");
-    let links = pg::query_i64(&f.url, "SELECT count(*) FROM player_games");
-    assert_eq!((rows, links), (2, 4));
-    assert_eq!(f.store.player_state(&bob).unwrap().stored_games, 2);
-    assert_eq!(
-        f.store
-            .player_state(&player("lichess:carol"))
-            .unwrap()
-            .stored_games,
-        0
-    );
-
-    // A game served twice in one batch is stored once, as first served, and counted once as a
-    // duplicate, as in SQLite.
-    let mut first = game(Platform::Lichess, "cccccccc");
-    first.white = Some("first".into());
-    let mut again = first.clone();
-    again.white = Some("again".into());
-    let games = [first, game(Platform::Lichess, "aaaaaaaa"), again];
-    assert_eq!(
-        f.store.write_batch(&games_batch(&alice, &games)).unwrap(),
-        WriteCounts {
-            new: 1,
-            duplicate: 2
-        }
-    );
-    assert_eq!(
-        pg::query_strings(&f.url, "SELECT white FROM games WHERE game_id = 'cccccccc'"),
-        [Some("first".to_string())]
-    );
-    assert_eq!(
-        pg::query_i64(&f.url, "SELECT count(*) FROM player_games"),
-        5
-    );
-}
-
-#[test]
-fn cursors_only_move_forward_and_persist_across_reconnects() {
-    let Some(mut f) = fixture() else { return };
-    let alice = player("lichess:alice");
-    let bob = player("chesscom:bob");
-    for cursor in [Cursor::CreatedAt(200), Cursor::CreatedAt(100)] {
-        f.store
-            .write_batch(&Batch {
-                cursor: Some(cursor),
-                ..games_batch(&alice, &[])
-            })
-            .unwrap();
-    }
-    for month in ["2024/03", "2023/12"] {
-        f.store
-            .write_batch(&Batch {
-                cursor: Some(Cursor::Month(month.into())),
-                ..games_batch(&bob, &[])
-            })
-            .unwrap();
-    }
-    drop(f.store);
-    let mut store = PostgresStore::connect(&f.url, f.runtime.handle().clone()).unwrap();
-    let state = store.player_state(&alice).unwrap();
-    assert_eq!(state.resume.last_created_at, Some(200));
-    assert_eq!(state.resume.last_month, None);
-    let state = store.player_state(&bob).unwrap();
-    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
-    assert_eq!(state.resume.last_created_at, None);
-    assert_eq!(
-        store
-            .player_state(&player("lichess:nobody"))
-            .unwrap()
-            .resume
-            .last_created_at,
-        None
-    );
-}
-
-#[test]
-fn month_validators_are_saved_with_the_batch_and_replaced() {
-    let Some(mut f) = fixture() else { return };
-    let bob = player("chesscom:bob");
-    let games = [game(
-        Platform::Chesscom,
-        "7f1e0c4a-0000-0000-0000-000000000001",
-    )];
-    for etag in ["W/\"abc\"", "W/\"def\""] {
-        f.store
-            .write_batch(&Batch {
-                cursor: Some(Cursor::Month("2024/03".into())),
-                month: Some(MonthValidator {
-                    month: "2024/03".into(),
-                    etag: etag.into(),
-                    last_modified: Some("Friday, 18-Oct-2024 01:24:09 GMT+0000".into()),
-                }),
-                ..games_batch(&bob, &games)
-            })
-            .unwrap();
-    }
-    f.store
-        .write_batch(&Batch {
-            month: Some(MonthValidator {
-                month: "2024/02".into(),
-                etag: "\"old\"".into(),
-                last_modified: None,
-            }),
-            ..games_batch(&bob, &[])
-        })
-        .unwrap();
-    let state = f.store.player_state(&bob).unwrap();
-    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
-    assert_eq!(state.resume.months.len(), 2);
-    assert_eq!(state.resume.months["2024/03"].etag, "W/\"def\"");
-    assert_eq!(state.resume.months["2024/02"].etag, "\"old\"");
-    assert_eq!(state.resume.months["2024/02"].last_modified, None);
-    // Lichess players have no months, even under the same name.
-    let state = f.store.player_state(&player("lichess:bob")).unwrap();
-    assert!(state.resume.months.is_empty());
-    assert_eq!(
-        pg::query_strings(
-            &f.url,
-            "SELECT last_modified FROM chesscom_months ORDER BY month"
-        ),
-        [
-            None,
-            Some("Friday, 18-Oct-2024 01:24:09 GMT+0000".to_string())
-        ]
-    );
-}
-
-#[test]
-fn remembers_ongoing_games_until_resolved() {
-    let Some(mut f) = fixture() else { return };
-    let alice = player("lichess:alice");
-    let ids = |ids: &[&str]| -> Vec<String> { ids.iter().map(ToString::to_string).collect() };
-    let (ongoing, none) = (
-        ids(&["b2222222", "a1111111", "B3333333", "a1111111"]),
-        ids(&[]),
-    );
-    f.store
-        .write_batch(&Batch {
-            ongoing: &ongoing,
-            ..games_batch(&alice, &[])
-        })
-        .unwrap();
-    assert_eq!(
-        f.store.player_state(&alice).unwrap().resume.ongoing,
-        ["B3333333", "a1111111", "b2222222"]
-    );
-    let (finished, resolved) = (
-        [game(Platform::Lichess, "a1111111")],
-        ids(&["a1111111", "B3333333", "zzzzzzzz"]),
-    );
-    f.store
-        .write_batch(&Batch {
-            resolved: &resolved,
-            ongoing: &none,
-            ..games_batch(&alice, &finished)
-        })
-        .unwrap();
-    assert_eq!(
-        f.store.player_state(&alice).unwrap().resume.ongoing,
-        ["b2222222"]
-    );
-    assert!(
-        f.store
-            .player_state(&player("lichess:bob"))
-            .unwrap()
-            .resume
-            .ongoing
-            .is_empty()
-    );
-}
-
-#[test]
-fn leases_exclude_other_owners_until_they_expire_or_are_released() {
-    let Some(mut f) = fixture() else { return };
-    let store = &mut f.store;
-    let alice = player("lichess:alice");
-    let long = Duration::from_secs(60);
-    assert_eq!(
-        store.try_lease(&alice, "one", long).unwrap(),
-        Lease::Acquired
-    );
-    assert_eq!(
-        store.try_lease(&alice, "one", long).unwrap(),
-        Lease::Acquired
-    );
-    assert_eq!(
-        store.try_lease(&alice, "two", long).unwrap(),
-        Lease::HeldBy("one".into())
-    );
-    // Another player's lease is independent, and releasing needs the owner.
-    let bob = player("lichess:bob");
-    assert_eq!(store.try_lease(&bob, "two", long).unwrap(), Lease::Acquired);
-    store.release_lease(&alice, "two").unwrap();
-    assert_eq!(
-        store.try_lease(&alice, "two", long).unwrap(),
-        Lease::HeldBy("one".into())
-    );
-    store.release_lease(&alice, "one").unwrap();
-    assert_eq!(
-        store.try_lease(&alice, "two", Duration::ZERO).unwrap(),
-        Lease::Acquired
-    );
-    // A lease that has expired no longer excludes anyone.
-    assert_eq!(
-        store.try_lease(&alice, "three", Duration::ZERO).unwrap(),
-        Lease::Acquired
-    );
-    // Renewing makes an expiring lease live again.
-    store.renew_leases("three", long).unwrap();
-    assert_eq!(
-        store.try_lease(&alice, "four", long).unwrap(),
-        Lease::HeldBy("three".into())
-    );
-    assert_eq!(
-        store.try_lease(&bob, "four", long).unwrap(),
-        Lease::HeldBy("two".into())
-    );
-}
-
-#[test]
-fn records_results_keeping_the_last_success() {
-    let Some(mut f) = fixture() else { return };
-    let alice = player("lichess:alice");
-    let state = "SELECT count(*) FROM import_state WHERE last_success_at IS NOT NULL
-                 AND last_attempt_at >= last_success_at";
-    f.store.record_result(&alice, None).unwrap();
-    assert_eq!(pg::query_i64(&f.url, state), 1);
-    f.store
-        .record_result(&alice, Some("HTTP 500\0 twice"))
-        .unwrap();
-    assert_eq!(pg::query_i64(&f.url, state), 1);
-    assert_eq!(
-        pg::query_strings(&f.url, "SELECT last_error FROM import_state"),
-        [Some("HTTP 500\u{FFFD} twice".to_string())]
-    );
-    f.store.record_result(&alice, None).unwrap();
-    assert_eq!(
-        pg::query_strings(&f.url, "SELECT last_error FROM import_state"),
-        [None]
-    );
 }
 
 #[test]

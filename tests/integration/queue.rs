@@ -5,11 +5,14 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use chess_import::store::postgres::queue::MAX_FAILURES;
 use chess_import_fake::{ChesscomGameSpec, FakeServer, LichessGameSpec, Provider};
 use serde_json::Value;
 
-use crate::support::cli::{Backend, Import, enqueue, game_keys, games_in, value_in, worker};
-use crate::support::wait_for;
+use crate::support::cli::{
+    Backend, Import, enqueue, game_keys, games_in, links_in, value_in, worker,
+};
+use crate::support::{pg, wait_for};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;
@@ -43,6 +46,21 @@ fn wait_for_every_lease_to_expire(db: &str) {
     wait_for("the dead worker's leases to expire", || {
         value_in(Path::new(db), &live).as_deref() == Some("0")
     });
+}
+
+/// Queues alice, whose five seconds of games are committed about every second: a test can stop a
+/// worker, or its connections, while they still come.
+fn queue_a_slow_player(fake: &FakeServer, db: &str) -> Vec<String> {
+    let ids = fake.add_lichess_games("alice", 2000, T0, SECOND);
+    fake.set_lichess_rate(Some(400.0));
+    assert_eq!(enqueue(db, &["lichess:alice"]).0, 0);
+    ids
+}
+
+fn stored_games(db: &str) -> usize {
+    value_in(Path::new(db), "SELECT count(*) FROM games")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn summary(output: &Output) -> Value {
@@ -182,17 +200,9 @@ fn three_workers_drain_thirty_players_exactly_once() {
 fn a_dead_workers_job_is_finished_by_another_after_its_lease_expires() {
     let Some(db) = database() else { return };
     let fake = FakeServer::start();
-    let ids = fake.add_lichess_games("alice", 600, T0, SECOND);
-    // Six seconds of stream: games are committed every second, and the kill after the first
-    // commit comes long before the last, even when each look at the database is slow.
-    fake.set_lichess_rate(Some(100.0));
-    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    let ids = queue_a_slow_player(&fake, &db);
     let mut first = worker(&fake, &db).spawn().unwrap();
-    let stored = || {
-        value_in(Path::new(&db), "SELECT count(*) FROM games")
-            .and_then(|n| n.parse::<usize>().ok())
-            .unwrap_or(0)
-    };
+    let stored = || stored_games(&db);
     wait_for("the first worker to commit games", || stored() > 0);
     first.kill().unwrap();
     first.wait().unwrap();
@@ -244,4 +254,99 @@ fn an_import_and_a_worker_never_import_one_player_at_once() {
     assert_eq!(fake.max_player_concurrency(Provider::Lichess, "alice"), 1);
     assert_eq!(games_in(Path::new(&db)).len(), ids.len());
     assert_eq!(jobs_with_status(&db, "done"), 1);
+}
+
+/// `url` with an `application_name` of its own, by which a test finds the process's connections.
+fn named(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+/// How many connections named `name` the server has.
+fn connections(db: &str, name: &str) -> i64 {
+    pg::query_i64(
+        db,
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"),
+    )
+}
+
+#[test]
+fn a_worker_whose_connections_the_server_drops_mid_run_reconnects_and_stores_every_game_once() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    let ids = queue_a_slow_player(&fake, &db);
+    let name = format!("worker_{:08x}", fastrand::u32(..));
+    let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
+    let stored = || stored_games(&db);
+    wait_for("the worker to commit games", || stored() > 0);
+    // Every connection of the worker: its store's and its queue's.
+    let killed = pg::query_i64(
+        &db,
+        &format!(
+            "WITH worker AS MATERIALIZED (
+                 SELECT pid FROM pg_stat_activity WHERE application_name = '{name}')
+             SELECT count(*) FROM worker WHERE pg_terminate_backend(pid, 5000)"
+        ),
+    );
+    let before = stored();
+    let output = running.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(killed, 2, "{stderr}");
+    assert!(
+        before < ids.len(),
+        "the job finished before the connections were dropped"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("connection lost"), "{stderr}");
+    assert_eq!(summary(&output)["players"][0]["status"], "ok");
+    let expected = game_keys(&ids, &[]);
+    assert_eq!(games_in(Path::new(&db)), expected);
+    assert_eq!(links_in(Path::new(&db)).len(), ids.len());
+    assert_eq!(jobs_with_status(&db, "done"), 1);
+    let attempts = value_in(Path::new(&db), "SELECT attempts FROM import_jobs");
+    assert_eq!(
+        attempts.as_deref(),
+        Some("1"),
+        "finished by the worker that claimed it"
+    );
+}
+
+#[test]
+fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    // Another worker holds the only job for long: this one's queue is not drained, so it polls.
+    pg::execute(
+        &db,
+        "UPDATE import_jobs SET status = 'running', worker = 'elsewhere',
+             lease_expires_at = 9000000000000000000",
+    );
+    let name = format!("worker_{:08x}", fastrand::u32(..));
+    let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
+    wait_for("the worker's store and queue to connect", || {
+        connections(&db, &name) == 2
+    });
+    let database = pg::query_strings(&db, "SELECT current_database()").remove(0);
+    let database = database.unwrap();
+    let server = std::env::var(pg::ENV).unwrap();
+    pg::execute(
+        &server,
+        &format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false"),
+    );
+    pg::execute(&server, &format!("DROP DATABASE {database} WITH (FORCE)"));
+    let output = running.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the worker stopped: {MAX_FAILURES} requests in a row to the job queue failed"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("database \"{database}\" does not exist")),
+        "{stderr}"
+    );
+    assert_eq!(summary(&output)["players"], Value::Array(Vec::new()));
 }

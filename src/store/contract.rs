@@ -1,0 +1,346 @@
+//! The contract both stores keep, as one suite: each test is written once, against [`Store`] and
+//! [`Catalog`], and [`contract_tests!`] runs it for a store: SQLite's always, PostgreSQL's when
+//! `CHESS_IMPORT_TEST_PG` names a server (see `postgres::testing`). What only one store does stays
+//! with that store's tests.
+
+use std::any::Any;
+use std::time::Duration;
+
+use super::{Batch, Catalog, GameFilter, Lease, Store, WriteCounts, open_catalog};
+use crate::game::GameRecord;
+use crate::player::{Platform, Player};
+use crate::resume::{Cursor, MonthValidator};
+
+/// A fresh database, and how to open stores on it.
+pub(crate) struct Database {
+    /// The database as `--db` names it.
+    target: String,
+    open: Box<dyn Fn() -> Box<dyn Store>>,
+    /// What must outlive the stores: the SQLite file's directory, the runtime that PostgreSQL's
+    /// connections run on.
+    _keep: Box<dyn Any>,
+}
+
+impl Database {
+    pub(crate) fn new(
+        target: String,
+        open: impl Fn() -> Box<dyn Store> + 'static,
+        keep: impl Any,
+    ) -> Self {
+        Database {
+            target,
+            open: Box::new(open),
+            _keep: Box::new(keep),
+        }
+    }
+
+    /// A store on the database; each call opens it anew, as another run would.
+    fn store(&self) -> Box<dyn Store> {
+        (self.open)()
+    }
+
+    fn catalog(&self) -> Box<dyn Catalog> {
+        open_catalog(&self.target, Duration::from_secs(1)).unwrap()
+    }
+
+    /// `(game_id, pgn)` of every stored game, as the export hands them out.
+    fn games(&self) -> Vec<(String, String)> {
+        let mut games = Vec::new();
+        self.catalog()
+            .for_each_game(&GameFilter::default(), &mut |game| {
+                games.push((game.game_id.to_string(), game.pgn.to_string()));
+                Ok(())
+            })
+            .unwrap();
+        games
+    }
+
+    /// How many links between players and games there are.
+    fn links(&self) -> u64 {
+        let players = self.catalog().players().unwrap();
+        players.iter().map(|player| player.games).sum()
+    }
+}
+
+/// A `#[test]` per test of the contract, each on a database `$fresh` makes (a
+/// `fn() -> Option<Database>`; `None` skips).
+macro_rules! contract_tests {
+    ($fresh:path) => {
+        $crate::store::contract::contract_tests!(
+            $fresh;
+            counts_new_and_duplicate_games_and_links_both_players,
+            cursors_only_move_forward_and_persist,
+            month_validators_are_saved_with_the_batch_and_replaced,
+            remembers_ongoing_games_until_resolved,
+            leases_exclude_other_owners_until_they_expire_or_are_released,
+            records_results_keeping_the_last_success,
+        );
+    };
+    ($fresh:path; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Some(database) = $fresh() {
+                    $crate::store::contract::$name(&database);
+                }
+            }
+        )*
+    };
+}
+pub(crate) use contract_tests;
+
+/// A lease that outlasts any test.
+const LONG: Duration = Duration::from_secs(60);
+
+fn game(platform: Platform, id: &str) -> GameRecord {
+    let mut game = GameRecord::new(platform, id, format!("[Site \"{id}\"]\n\n1. e4 e5 *\n"));
+    game.valid = true;
+    game.ply_count = Some(2);
+    game
+}
+
+fn player(spec: &str) -> Player {
+    spec.parse().unwrap()
+}
+
+fn batch<'a>(player: &'a Player, games: &'a [GameRecord]) -> Batch<'a> {
+    Batch {
+        player,
+        games,
+        cursor: None,
+        month: None,
+        ongoing: &[],
+        resolved: &[],
+    }
+}
+
+pub(crate) fn counts_new_and_duplicate_games_and_links_both_players(database: &Database) {
+    let mut store = database.store();
+    let alice = player("lichess:alice");
+    let bob = player("lichess:bob");
+    let games = [
+        game(Platform::Lichess, "aaaaaaaa"),
+        game(Platform::Lichess, "bbbbbbbb"),
+    ];
+    assert_eq!(
+        store.write_batch(&batch(&alice, &games)).unwrap(),
+        WriteCounts {
+            new: 2,
+            duplicate: 0
+        }
+    );
+    assert_eq!(
+        store.write_batch(&batch(&bob, &games)).unwrap(),
+        WriteCounts {
+            new: 0,
+            duplicate: 2
+        }
+    );
+    store.commit().unwrap();
+    assert_eq!((database.games().len(), database.links()), (2, 4));
+    assert_eq!(store.player_state(&bob).unwrap().stored_games, 2);
+    let carol = player("lichess:carol");
+    assert_eq!(store.player_state(&carol).unwrap().stored_games, 0);
+
+    // A game served twice in one batch is stored once, as first served, and counted once as a
+    // duplicate.
+    let mut first = game(Platform::Lichess, "cccccccc");
+    first.pgn = "[White \"first\"]\n\n1. d4 *\n".into();
+    let mut again = first.clone();
+    again.pgn = "[White \"again\"]\n\n1. d4 *\n".into();
+    let games = [first.clone(), game(Platform::Lichess, "aaaaaaaa"), again];
+    assert_eq!(
+        store.write_batch(&batch(&alice, &games)).unwrap(),
+        WriteCounts {
+            new: 1,
+            duplicate: 2
+        }
+    );
+    store.commit().unwrap();
+    let stored = database.games();
+    let pgns: Vec<&str> = stored
+        .iter()
+        .filter(|(id, _)| id == "cccccccc")
+        .map(|(_, pgn)| pgn.as_str())
+        .collect();
+    assert_eq!(pgns, [first.pgn.as_str()]);
+    assert_eq!(database.links(), 5);
+}
+
+pub(crate) fn cursors_only_move_forward_and_persist(database: &Database) {
+    let alice = player("lichess:alice");
+    let bob = player("chesscom:bob");
+    {
+        let mut store = database.store();
+        for cursor in [Cursor::CreatedAt(200), Cursor::CreatedAt(100)] {
+            let cursor = Some(cursor);
+            store
+                .write_batch(&Batch {
+                    cursor,
+                    ..batch(&alice, &[])
+                })
+                .unwrap();
+        }
+        for month in ["2024/03", "2023/12"] {
+            let cursor = Some(Cursor::Month(month.into()));
+            store
+                .write_batch(&Batch {
+                    cursor,
+                    ..batch(&bob, &[])
+                })
+                .unwrap();
+        }
+    }
+    let mut store = database.store();
+    let state = store.player_state(&alice).unwrap();
+    assert_eq!(state.resume.last_created_at, Some(200));
+    assert_eq!(state.resume.last_month, None);
+    let state = store.player_state(&bob).unwrap();
+    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
+    assert_eq!(state.resume.last_created_at, None);
+    let nobody = store.player_state(&player("lichess:nobody")).unwrap();
+    assert_eq!(nobody.resume.last_created_at, None);
+}
+
+pub(crate) fn month_validators_are_saved_with_the_batch_and_replaced(database: &Database) {
+    let mut store = database.store();
+    let bob = player("chesscom:bob");
+    let games = [game(
+        Platform::Chesscom,
+        "7f1e0c4a-0000-0000-0000-000000000001",
+    )];
+    let sent = "Friday, 18-Oct-2024 01:24:09 GMT+0000";
+    for etag in ["W/\"abc\"", "W/\"def\""] {
+        store
+            .write_batch(&Batch {
+                cursor: Some(Cursor::Month("2024/03".into())),
+                month: Some(MonthValidator {
+                    month: "2024/03".into(),
+                    etag: etag.into(),
+                    last_modified: Some(sent.into()),
+                }),
+                ..batch(&bob, &games)
+            })
+            .unwrap();
+    }
+    store
+        .write_batch(&Batch {
+            month: Some(MonthValidator {
+                month: "2024/02".into(),
+                etag: "\"old\"".into(),
+                last_modified: None,
+            }),
+            ..batch(&bob, &[])
+        })
+        .unwrap();
+    let state = store.player_state(&bob).unwrap();
+    assert_eq!(state.resume.last_month.as_deref(), Some("2024/03"));
+    assert_eq!(state.resume.months.len(), 2);
+    assert_eq!(state.resume.months["2024/03"].etag, "W/\"def\"");
+    assert_eq!(
+        state.resume.months["2024/03"].last_modified.as_deref(),
+        Some(sent)
+    );
+    assert_eq!(state.resume.months["2024/02"].etag, "\"old\"");
+    assert_eq!(state.resume.months["2024/02"].last_modified, None);
+    // Lichess players have no months, even under the same name.
+    let state = store.player_state(&player("lichess:bob")).unwrap();
+    assert!(state.resume.months.is_empty());
+}
+
+pub(crate) fn remembers_ongoing_games_until_resolved(database: &Database) {
+    let mut store = database.store();
+    let alice = player("lichess:alice");
+    let ids = |ids: &[&str]| -> Vec<String> { ids.iter().map(ToString::to_string).collect() };
+    let ongoing = ids(&["b2222222", "a1111111", "B3333333", "a1111111"]);
+    store
+        .write_batch(&Batch {
+            ongoing: &ongoing,
+            ..batch(&alice, &[])
+        })
+        .unwrap();
+    // Bytewise order, in both stores.
+    assert_eq!(
+        store.player_state(&alice).unwrap().resume.ongoing,
+        ["B3333333", "a1111111", "b2222222"]
+    );
+    let finished = [game(Platform::Lichess, "a1111111")];
+    let resolved = ids(&["a1111111", "B3333333", "zzzzzzzz"]);
+    store
+        .write_batch(&Batch {
+            resolved: &resolved,
+            ..batch(&alice, &finished)
+        })
+        .unwrap();
+    assert_eq!(
+        store.player_state(&alice).unwrap().resume.ongoing,
+        ["b2222222"]
+    );
+    let bob = store.player_state(&player("lichess:bob")).unwrap();
+    assert!(bob.resume.ongoing.is_empty());
+}
+
+pub(crate) fn leases_exclude_other_owners_until_they_expire_or_are_released(database: &Database) {
+    let mut store = database.store();
+    let alice = player("lichess:alice");
+    let held_by = |owner: &str| Lease::HeldBy(owner.into());
+    assert_eq!(
+        store.try_lease(&alice, "one", LONG).unwrap(),
+        Lease::Acquired
+    );
+    assert_eq!(
+        store.try_lease(&alice, "one", LONG).unwrap(),
+        Lease::Acquired
+    );
+    assert_eq!(
+        store.try_lease(&alice, "two", LONG).unwrap(),
+        held_by("one")
+    );
+    // Another player's lease is independent, and releasing needs the owner.
+    let bob = player("lichess:bob");
+    assert_eq!(store.try_lease(&bob, "two", LONG).unwrap(), Lease::Acquired);
+    store.release_lease(&alice, "two").unwrap();
+    assert_eq!(
+        store.try_lease(&alice, "two", LONG).unwrap(),
+        held_by("one")
+    );
+    store.release_lease(&alice, "one").unwrap();
+    let now = Duration::ZERO;
+    assert_eq!(
+        store.try_lease(&alice, "two", now).unwrap(),
+        Lease::Acquired
+    );
+    // A lease that has expired no longer excludes anyone.
+    assert_eq!(
+        store.try_lease(&alice, "three", now).unwrap(),
+        Lease::Acquired
+    );
+    // Renewing makes an expiring lease live again.
+    store.renew_leases("three", LONG).unwrap();
+    assert_eq!(
+        store.try_lease(&alice, "four", LONG).unwrap(),
+        held_by("three")
+    );
+    assert_eq!(store.try_lease(&bob, "four", LONG).unwrap(), held_by("two"));
+}
+
+pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
+    let mut store = database.store();
+    let alice = player("lichess:alice");
+    let outcome = || {
+        let players = database.catalog().players().unwrap();
+        let [alice] = players.as_slice() else {
+            panic!("{players:?}")
+        };
+        let (success, attempt) = (alice.last_success_at.unwrap(), alice.last_attempt_at);
+        assert!(attempt >= Some(success), "{alice:?}");
+        (success, alice.last_error.clone())
+    };
+    store.record_result(&alice, None).unwrap();
+    let (success, error) = outcome();
+    assert_eq!(error, None);
+    store.record_result(&alice, Some("HTTP 500 twice")).unwrap();
+    assert_eq!(outcome(), (success, Some("HTTP 500 twice".into())));
+    store.record_result(&alice, None).unwrap();
+    assert_eq!(outcome().1, None);
+}

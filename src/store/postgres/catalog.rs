@@ -1,0 +1,275 @@
+//! The reading side of a PostgreSQL database, for `status` and `export`.
+
+use std::io;
+
+use anyhow::Context;
+use tokio::runtime::Runtime;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, IsolationLevel, Transaction};
+
+use super::Connection;
+use crate::player::Player;
+use crate::store::{
+    Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, count,
+};
+
+/// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
+/// trip, few enough that memory stays small however big the PGNs and the export are.
+const EXPORT_CHUNK: i32 = 500;
+
+/// Names sort bytewise, as SQLite's `BINARY` collation does, whatever the database's collation.
+const POSTGRES_PLAYERS: &str = concat!(
+    players_query!(),
+    r#" ORDER BY k.platform COLLATE "C", k.username COLLATE "C""#
+);
+
+/// One pass of the PostgreSQL export. Parameters: since, until (unix ms, or NULL), and the
+/// chosen players' platforms and usernames as two arrays (empty: every game). An `EXISTS`
+/// rather than a join, so that a game between two chosen players is written once.
+macro_rules! postgres_export {
+    ($which:literal, $order:literal) => {
+        concat!(
+            "SELECT platform, game_id, played_at, pgn FROM games g
+             WHERE ",
+            $which,
+            "
+               AND ($1::bigint IS NULL OR g.played_at >= $1)
+               AND ($2::bigint IS NULL OR g.played_at < $2)
+               AND (cardinality($3::text[]) = 0 OR EXISTS (
+                   SELECT 1 FROM unnest($3::text[], $4::text[]) AS chosen (platform, username)
+                   JOIN player_games pg
+                     ON pg.platform = chosen.platform AND pg.username = chosen.username
+                   WHERE pg.platform = g.platform AND pg.game_id = g.game_id))
+             ORDER BY ",
+            $order
+        )
+    };
+}
+
+/// SQLite's export order in two passes: SQLite sorts games without a start time first, where
+/// PostgreSQL would put them last, and a single `NULLS FIRST` query could not follow the
+/// `played_at` index. The second pass follows it, so the server only sorts games that started
+/// in the same millisecond. Ids compare bytewise, as in SQLite.
+const POSTGRES_EXPORT: [&str; 2] = [
+    postgres_export!(
+        "g.played_at IS NULL",
+        r#"g.game_id COLLATE "C", g.platform COLLATE "C""#
+    ),
+    postgres_export!(
+        "g.played_at IS NOT NULL",
+        r#"g.played_at, g.game_id COLLATE "C", g.platform COLLATE "C""#
+    ),
+];
+
+const QUEUE_COUNTS: &str = "
+SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running'),
+       count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed')
+FROM import_jobs";
+
+/// A lease has expired once it is in the past (the next worker claims the job a third of a lease
+/// later); the past by the server's clock, the one workers write leases with, so a reader on a
+/// host with a wrong clock judges them right.
+const QUEUE_JOBS: &str = concat!(
+    "SELECT platform, username, status, worker, attempts, started_at, lease_expires_at,
+         coalesce(lease_expires_at < ",
+    transaction_ms!(),
+    r#", false), finished_at, last_error
+     FROM import_jobs
+     WHERE status IN ('running', 'failed')
+     ORDER BY platform COLLATE "C", username COLLATE "C""#
+);
+
+/// The reading side of a PostgreSQL database.
+///
+/// The reading commands are synchronous (the export hands each game to a blocking writer), so
+/// the catalog owns a current-thread runtime and blocks on it for each request; the connection's
+/// task runs while a request is awaited, which is all the work it has. It must therefore be used
+/// outside async code.
+pub struct PostgresCatalog {
+    connection: Connection,
+    runtime: Runtime,
+}
+
+impl PostgresCatalog {
+    /// Connects to `url`; the errors are the store's (one line, password masked).
+    pub fn connect(url: &str) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let connection = runtime.block_on(Connection::open(url, runtime.handle().clone(), ""))?;
+        Ok(PostgresCatalog {
+            connection,
+            runtime,
+        })
+    }
+
+    /// Runs `work` in a read-only transaction that sees one snapshot throughout, so that what
+    /// it reads in several statements agrees; again on a new connection if the server dropped
+    /// it midway.
+    fn read<T>(
+        &mut self,
+        mut work: impl AsyncFnMut(&Transaction<'_>) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T, ReadError> {
+        let result = self
+            .runtime
+            .block_on(self.connection.retrying(async |client| {
+                let tx = snapshot(client).await?;
+                let value = work(&tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }));
+        result.map_err(|cause| self.query_error(cause))
+    }
+
+    fn query_error(&self, cause: Cause) -> ReadError {
+        ReadError::Query {
+            target: self.connection.target().to_string(),
+            cause,
+        }
+    }
+}
+
+/// A read-only transaction in which every statement sees the snapshot of the first (repeatable
+/// read), whatever imports commit meanwhile.
+async fn snapshot(client: &mut Client) -> Result<Transaction<'_>, tokio_postgres::Error> {
+    client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .start()
+        .await
+}
+
+impl Catalog for PostgresCatalog {
+    fn target(&self) -> &str {
+        self.connection.target()
+    }
+
+    fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError> {
+        self.read(async |tx| {
+            let rows = tx.query(POSTGRES_PLAYERS, &[]).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(PlayerSummary {
+                        platform: row.try_get(0)?,
+                        username: row.try_get(1)?,
+                        games: count(row.try_get(2)?),
+                        newest_game_at: row.try_get(3)?,
+                        last_success_at: row.try_get(4)?,
+                        last_attempt_at: row.try_get(5)?,
+                        last_error: row.try_get(6)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn for_each_game(
+        &mut self,
+        filter: &GameFilter,
+        each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
+    ) -> Result<u64, ReadError> {
+        let platforms: Vec<&str> = filter.players.iter().map(|p| p.platform.as_str()).collect();
+        let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&filter.since, &filter.until, &platforms, &usernames];
+        // Both passes read one snapshot, as SQLite's single statement does: a game an import
+        // commits meanwhile is left out of both. Not run again on a lost connection: the games
+        // handed out so far would be handed out twice.
+        let read = self.runtime.block_on(self.connection.once(async |client| {
+            let tx = snapshot(client).await?;
+            let mut count = 0;
+            for sql in POSTGRES_EXPORT {
+                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
+                // chunk written out before the next is asked for.
+                let portal = tx.bind(sql, &params).await?;
+                loop {
+                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
+                    for row in &rows {
+                        // Borrowed from the row: no copy of the PGN is made.
+                        let game = StoredGame {
+                            platform: row.try_get(0)?,
+                            game_id: row.try_get(1)?,
+                            played_at: row.try_get(2)?,
+                            pgn: row.try_get(3)?,
+                        };
+                        if let Err(error) = each(game) {
+                            return Ok(Err(error));
+                        }
+                        count += 1;
+                    }
+                    // A short chunk is the portal's last.
+                    if rows.len() < EXPORT_CHUNK as usize {
+                        break;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(Ok(count))
+        }));
+        match read {
+            Ok(written) => Ok(written?),
+            Err(cause) => Err(self.query_error(cause)),
+        }
+    }
+
+    fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {
+        self.read(async |tx| {
+            let counts = tx.query_one(QUEUE_COUNTS, &[]).await?;
+            let column = |index| counts.try_get(index).map(count);
+            let mut queue = QueueSummary {
+                queued: column(0)?,
+                running: column(1)?,
+                done: column(2)?,
+                failed: column(3)?,
+                ..QueueSummary::default()
+            };
+            for row in tx.query(QUEUE_JOBS, &[]).await? {
+                let job = Job {
+                    platform: row.try_get(0)?,
+                    username: row.try_get(1)?,
+                    worker: row.try_get(3)?,
+                    attempts: u32::try_from(row.try_get::<_, i32>(4)?).unwrap_or(0),
+                    started_at: row.try_get(5)?,
+                    lease_expires_at: row.try_get(6)?,
+                    lease_expired: row.try_get(7)?,
+                    finished_at: row.try_get(8)?,
+                    last_error: row.try_get(9)?,
+                };
+                match row.try_get::<_, &str>(2)? {
+                    "running" => queue.running_jobs.push(job),
+                    _ => queue.failed_jobs.push(job),
+                }
+            }
+            Ok(Some(queue))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::store::open_catalog;
+
+    #[test]
+    fn names_an_unreachable_server_without_its_password() {
+        // Nothing listens on port 1: the connection is refused at once.
+        let error = open_catalog("postgres://u:secret@127.0.0.1:1/db", Duration::from_secs(1))
+            .err()
+            .unwrap();
+        let error = format!("{error:#}");
+        assert!(
+            error.starts_with(
+                "cannot open database postgres://u:***@127.0.0.1:1/db: cannot connect to \
+                 127.0.0.1:1"
+            ),
+            "{error}"
+        );
+        assert!(
+            !error.contains("secret") && !error.contains('\n'),
+            "{error}"
+        );
+    }
+}

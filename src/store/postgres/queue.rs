@@ -1,0 +1,410 @@
+//! The import queue many workers on many machines share, kept in PostgreSQL's `import_jobs`:
+//! `enqueue` adds players, each `worker` claims them with `FOR UPDATE SKIP LOCKED`, holds a lease
+//! it renews while it works, and marks them done or failed. A job whose worker died is claimed
+//! again after its lease has expired; the store's cursor, committed with the games, makes the
+//! second attempt continue where the first stopped.
+//!
+//! A worker holds one connection to the queue, shared by its claims and its lease heartbeat,
+//! and replaced when the server drops it. A worker that cannot reach the queue for
+//! [`MAX_FAILURES`] requests in a row stops with an error rather than polling a dead server.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_postgres::types::ToSql;
+use tokio_util::sync::CancellationToken;
+
+use super::{Connection, Rerun};
+use crate::import::Jobs;
+use crate::player::{Platform, Player};
+use crate::report::{PlayerReport, PlayerStatus};
+use crate::store::{Cause, StoreError, millis};
+
+/// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
+/// queued again goes to the back.
+const ENQUEUE: &str = concat!(
+    "INSERT INTO import_jobs (platform, username, status, enqueued_at, available_at)
+     SELECT platform, username, 'queued', ",
+    statement_ms!(),
+    ", ",
+    statement_ms!(),
+    "
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS new (platform, username, position)
+     ORDER BY position
+     ON CONFLICT (platform, username) DO UPDATE SET
+         seq = excluded.seq, status = 'queued', worker = NULL, attempts = 0,
+         enqueued_at = excluded.enqueued_at, available_at = excluded.available_at,
+         started_at = NULL, lease_expires_at = NULL, finished_at = NULL, new_games = NULL,
+         last_error = NULL
+     WHERE import_jobs.status IN ('done', 'failed')"
+);
+
+/// Takes the oldest job that is queued and available, or running with a lease expired for a
+/// third of a lease (`$3`, this worker's): the dead worker's lease on the player, which its
+/// writer thread renews on a timer of its own and behind the batches it writes, has then
+/// expired too, and the job is not taken only to find the player still held.
+const CLAIM: &str = concat!(
+    "WITH next AS (
+         SELECT platform, username FROM import_jobs
+         WHERE platform = ANY($2::text[])
+           AND ((status = 'queued' AND available_at <= ",
+    statement_ms!(),
+    ") OR (status = 'running' AND lease_expires_at < ",
+    statement_ms!(),
+    " - $3::bigint / 3))
+         ORDER BY seq
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+     UPDATE import_jobs AS job SET status = 'running', worker = $1, attempts = job.attempts + 1,
+         started_at = ",
+    statement_ms!(),
+    ", lease_expires_at = ",
+    statement_ms!(),
+    " + $3
+     FROM next
+     WHERE job.platform = next.platform AND job.username = next.username
+     RETURNING job.platform, job.username"
+);
+
+const RENEW: &str = concat!(
+    "UPDATE import_jobs SET lease_expires_at = ",
+    statement_ms!(),
+    " + $2 WHERE worker = $1 AND status = 'running'"
+);
+
+const FINISH: &str = concat!(
+    "UPDATE import_jobs SET status = $4, finished_at = ",
+    statement_ms!(),
+    ", new_games = $5, last_error = $6, lease_expires_at = NULL
+     WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
+);
+
+const REQUEUE: &str = concat!(
+    "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL,
+         available_at = ",
+    statement_ms!(),
+    " + $4, last_error = $5
+     WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
+);
+
+const PENDING: &str = "SELECT count(*) FROM import_jobs WHERE status IN ('queued', 'running')";
+
+/// How many requests to the queue in a row may fail before the worker stops. Each failure has
+/// already spent about three seconds trying to connect again, so, with the polls between them,
+/// the server has been gone for ten seconds or more: it is not coming back soon. A worker that
+/// stops with the reason is seen by whatever runs it (cron, systemd), where one that kept polling
+/// would only log a warning forever.
+pub const MAX_FAILURES: u32 = 3;
+
+/// What `enqueue` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Enqueued {
+    /// Players added, or queued again after they were done or failed.
+    pub queued: u64,
+    /// Players already queued or running, left as they were.
+    pub unchanged: u64,
+}
+
+/// Adds `players` to the queue at `url`, in order; a player already queued or running is left
+/// alone.
+pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreError> {
+    let mut connection = Connection::open(url, Handle::current(), "").await?;
+    let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
+    let usernames: Vec<&str> = players.iter().map(Player::username).collect();
+    // Once: after a lost connection the players may be queued, and a second run would count
+    // them as unchanged.
+    let queued = connection
+        .once(async |client| Ok(client.execute(ENQUEUE, &[&platforms, &usernames]).await?))
+        .await
+        .map_err(|cause| StoreError::Query {
+            target: connection.target().to_string(),
+            cause,
+        })?;
+    Ok(Enqueued {
+        queued,
+        unchanged: (players.len() as u64).saturating_sub(queued),
+    })
+}
+
+/// How a worker takes its players from the queue.
+#[derive(Clone, Debug)]
+pub struct WorkerOptions {
+    /// Who the worker is, in `import_jobs.worker` (host, pid, tag).
+    pub worker: String,
+    /// How long a claimed job stays the worker's without renewal.
+    pub lease: Duration,
+    /// How often an idle worker looks for new jobs.
+    pub poll: Duration,
+    /// Stop once the queue is drained instead of waiting for more.
+    pub once: bool,
+}
+
+/// Why a worker stopped taking jobs before the queue was drained.
+#[derive(Debug, thiserror::Error)]
+#[error("the worker stopped: {failures} requests in a row to the job queue failed")]
+pub struct QueueLost {
+    failures: u32,
+    #[source]
+    last: StoreError,
+}
+
+/// Where a [`JobQueue`] leaves the reason it stopped early: the import run takes the queue, so
+/// the worker keeps this to ask afterwards.
+#[derive(Clone, Debug, Default)]
+pub struct Stopped(Arc<Mutex<Option<QueueLost>>>);
+
+impl Stopped {
+    pub fn take(&self) -> Option<QueueLost> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn set(&self, lost: QueueLost) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(lost);
+    }
+}
+
+/// The queue as one worker sees it: a source of players for [`crate::import::run`].
+pub struct JobQueue {
+    /// Shared with the heartbeat, which renews the leases between the worker's own requests.
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+    target: String,
+    options: WorkerOptions,
+    heartbeat: JoinHandle<()>,
+    /// How many requests in a row failed, and why the last one did.
+    failing: Option<(u32, Cause)>,
+    stopped: Stopped,
+}
+
+impl JobQueue {
+    pub async fn open(url: &str, options: WorkerOptions) -> Result<Self, StoreError> {
+        let connection = Connection::open(url, Handle::current(), "").await?;
+        let target = connection.target().to_string();
+        let connection = Arc::new(tokio::sync::Mutex::new(connection));
+        let heartbeat = tokio::spawn(renew_leases(
+            connection.clone(),
+            options.worker.clone(),
+            options.lease,
+        ));
+        Ok(JobQueue {
+            connection,
+            target,
+            options,
+            heartbeat,
+            failing: None,
+            stopped: Stopped::default(),
+        })
+    }
+
+    /// Where the queue will say why it stopped before the queue was drained, if it does.
+    pub fn stopped(&self) -> Stopped {
+        self.stopped.clone()
+    }
+
+    async fn claim(&self, open: &[Platform]) -> Result<Option<Player>, Cause> {
+        let platforms: Vec<&str> = open.iter().map(|p| p.as_str()).collect();
+        let lease = millis(self.options.lease);
+        let worker = &self.options.worker;
+        let mut connection = self.connection.lock().await;
+        // Never again: a claim the server committed before the connection was lost would leave
+        // a second job running for this worker, renewed by its heartbeat and never finished.
+        // The job whose claim is lost that way is claimed again once its lease expires.
+        let rows = connection
+            .query(CLAIM, &[worker, &platforms, &lease], Rerun::Never)
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let platform: String = row.try_get(0)?;
+        let username: String = row.try_get(1)?;
+        let player = platform
+            .parse::<Platform>()
+            .and_then(|platform| Player::new(platform, &username));
+        match player {
+            Ok(player) => Ok(Some(player)),
+            Err(error) => {
+                // A row written by hand can hold anything; fail it rather than claim it forever.
+                let message = Some(format!("invalid job: {error}"));
+                tracing::warn!(
+                    "{}: {platform}:{username}: invalid job: {error}",
+                    self.target
+                );
+                let finish: [&(dyn ToSql + Sync); 6] = [
+                    &platform,
+                    &username,
+                    worker,
+                    &"failed",
+                    &None::<i64>,
+                    &message,
+                ];
+                connection.query(FINISH, &finish, Rerun::WhenLost).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn record(&self, report: &PlayerReport) -> Result<(), Cause> {
+        let platform = report.platform.as_str();
+        let username = report.username.as_str();
+        let worker = &self.options.worker;
+        let new_games = Some(i64::try_from(report.new_games).unwrap_or(i64::MAX));
+        // An `import` holds the player: try again once it may be done. An interrupted job is
+        // free for any worker at once.
+        let delay = if report.status == PlayerStatus::Skipped {
+            millis(self.options.poll)
+        } else {
+            0
+        };
+        let status = if report.status == PlayerStatus::Ok {
+            "done"
+        } else {
+            "failed"
+        };
+        let finish: [&(dyn ToSql + Sync); 6] = [
+            &platform,
+            &username,
+            worker,
+            &status,
+            &new_games,
+            &report.error,
+        ];
+        let requeue: [&(dyn ToSql + Sync); 5] =
+            [&platform, &username, worker, &delay, &report.error];
+        let (sql, params): (&str, &[&(dyn ToSql + Sync)]) = match report.status {
+            PlayerStatus::Ok | PlayerStatus::Failed => (FINISH, &finish),
+            PlayerStatus::Skipped | PlayerStatus::Interrupted => (REQUEUE, &requeue),
+        };
+        // Both only change a job this worker still runs, so a second run changes nothing more.
+        let mut connection = self.connection.lock().await;
+        connection.query(sql, params, Rerun::WhenLost).await?;
+        Ok(())
+    }
+
+    /// Counts a request that failed; after [`MAX_FAILURES`] in a row, [`JobQueue::wait`] ends the
+    /// run.
+    fn failed(&mut self, what: &str, cause: Cause) {
+        tracing::warn!("{}: cannot {what}: {cause}", self.target);
+        let failures = self.failing.take().map_or(0, |(failures, _)| failures);
+        self.failing = Some((failures + 1, cause));
+    }
+
+    fn succeeded(&mut self) {
+        self.failing = None;
+    }
+
+    /// Whether the worker gives up on the queue; if so, says why where [`JobQueue::stopped`]
+    /// looks.
+    fn gives_up(&mut self) -> bool {
+        let enough = |(failures, _): &mut (u32, Cause)| *failures >= MAX_FAILURES;
+        let Some((failures, cause)) = self.failing.take_if(enough) else {
+            return false;
+        };
+        let target = self.target.clone();
+        self.stopped.set(QueueLost {
+            failures,
+            last: StoreError::Query { target, cause },
+        });
+        true
+    }
+
+    /// Whether the queue is drained: nothing queued and nothing running anywhere, since a
+    /// running job may yet come back when its worker dies and its lease expires.
+    async fn drained(&self) -> Result<bool, Cause> {
+        let mut connection = self.connection.lock().await;
+        let rows = connection.query(PENDING, &[], Rerun::WhenLost).await?;
+        let pending: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(pending == 0)
+    }
+}
+
+impl Drop for JobQueue {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
+impl Jobs for JobQueue {
+    fn queued(&self) -> Vec<Player> {
+        Vec::new()
+    }
+
+    async fn take(&mut self, open: &[Platform]) -> Option<Player> {
+        if open.is_empty() {
+            return None;
+        }
+        match self.claim(open).await {
+            Ok(player) => {
+                self.succeeded();
+                player
+            }
+            Err(cause) => {
+                self.failed("claim a job", cause);
+                None
+            }
+        }
+    }
+
+    async fn done(&mut self, report: &PlayerReport) {
+        match self.record(report).await {
+            Ok(()) => self.succeeded(),
+            Err(cause) => self.failed(
+                &format!("record the end of {}", report.player_name()),
+                cause,
+            ),
+        }
+    }
+
+    async fn wait(&mut self, cancel: &CancellationToken) -> bool {
+        // A queue that cannot be read is not drained: try again after the poll. Not read when
+        // the claim just failed, which says as much.
+        if self.options.once && self.failing.is_none() {
+            match self.drained().await {
+                Ok(true) => return false,
+                Ok(false) => {}
+                Err(cause) => self.failed("read the queue", cause),
+            }
+        }
+        if self.gives_up() {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(self.options.poll) => true,
+            _ = cancel.cancelled() => false,
+        }
+    }
+
+    fn abandon(&mut self) -> Vec<Player> {
+        // Unclaimed jobs stay in the queue for other workers.
+        Vec::new()
+    }
+}
+
+/// Keeps this worker's claimed jobs its own while it works on them, until the queue is dropped.
+/// A renewal that fails, after its attempts to connect again, is logged, and the next tick tries
+/// again: the leases last three ticks.
+async fn renew_leases(
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+    worker: String,
+    lease: Duration,
+) {
+    let mut ticks = tokio::time::interval(lease / 3);
+    // A renewal that waited for a reconnection is not followed by a burst of catch-up ones.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let ms = millis(lease);
+    loop {
+        ticks.tick().await;
+        let mut connection = connection.lock().await;
+        let renewed = connection
+            .query(RENEW, &[&worker, &ms], Rerun::WhenLost)
+            .await;
+        if let Err(cause) = renewed {
+            tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());
+        }
+    }
+}

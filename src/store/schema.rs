@@ -1,0 +1,487 @@
+//! The schema users query directly (see the README's schema sections), for both databases.
+//!
+//! The `games` columns are one table, [`GAME_COLUMNS`]: both stores' DDL, the PostgreSQL staging
+//! table and its `COPY`, both `INSERT`s and the SQLite store's parameters are built from it, so
+//! that a new column is one entry here, with the field of [`GameRecord`] it stores. The other
+//! tables are few, rarely change and differ per dialect (`WITHOUT ROWID`, the job queue), so they
+//! are written out.
+//!
+//! A migration, once released, must produce the same schema forever: a column added later says
+//! so with [`Column::since`], and comes as an `ALTER TABLE` in that version's migration, while
+//! the first migration keeps creating the table exactly as it always did.
+
+use std::sync::LazyLock;
+
+use tokio_postgres::types::Type;
+
+use crate::game::GameRecord;
+
+/// What a column holds, and so its type in each database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Text,
+    /// A 32-bit number: a rating, the ply count.
+    Integer,
+    /// A 64-bit number: unix milliseconds.
+    BigInt,
+    /// SQLite keeps it as 0 or 1.
+    Boolean,
+}
+
+impl Kind {
+    pub(crate) fn sqlite(self) -> &'static str {
+        match self {
+            Kind::Text => "TEXT",
+            Kind::Integer | Kind::BigInt | Kind::Boolean => "INTEGER",
+        }
+    }
+
+    /// The type's name in PostgreSQL, as `information_schema.columns` spells it.
+    pub(crate) fn postgres(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Integer => "integer",
+            Kind::BigInt => "bigint",
+            Kind::Boolean => "boolean",
+        }
+    }
+
+    /// The type a binary `COPY` sends it as.
+    pub(crate) fn copy_type(self) -> Type {
+        match self {
+            Kind::Text => Type::TEXT,
+            Kind::Integer => Type::INT4,
+            Kind::BigInt => Type::INT8,
+            Kind::Boolean => Type::BOOL,
+        }
+    }
+}
+
+/// A column's value, as either store binds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cell<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Bool(Option<bool>),
+}
+
+/// Where a column's value comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Fill {
+    /// The platform of the batch's player: half of the key.
+    Platform,
+    /// When the row is written: the SQLite store's clock, the PostgreSQL server's.
+    ImportedAt,
+    /// A field of the game.
+    Game(for<'a> fn(&'a GameRecord) -> Cell<'a>),
+}
+
+/// One column of `games`.
+#[derive(Clone, Copy)]
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
+    pub(crate) kind: Kind,
+    pub(crate) not_null: bool,
+    /// The schema version that added the column. One added after the first must allow NULL:
+    /// the rows already stored have no value for it.
+    pub(crate) since: i64,
+    pub(crate) fill: Fill,
+}
+
+impl Column {
+    const fn new(name: &'static str, kind: Kind, fill: Fill) -> Self {
+        Column {
+            name,
+            kind,
+            not_null: false,
+            since: 1,
+            fill,
+        }
+    }
+
+    /// A column that stores a field of the game.
+    const fn game(
+        name: &'static str,
+        kind: Kind,
+        value: for<'a> fn(&'a GameRecord) -> Cell<'a>,
+    ) -> Self {
+        Column::new(name, kind, Fill::Game(value))
+    }
+
+    const fn not_null(self) -> Self {
+        Column {
+            not_null: true,
+            ..self
+        }
+    }
+}
+
+/// The columns of `games`, in table order; `(platform, game_id)` is the key.
+#[rustfmt::skip]
+pub(crate) const GAME_COLUMNS: &[Column] = &[
+    Column::new( "platform",     Kind::Text,    Fill::Platform).not_null(),
+    Column::game("game_id",      Kind::Text,    |g| Cell::Text(Some(&g.game_id))).not_null(),
+    Column::game("url",          Kind::Text,    |g| Cell::Text(g.url.as_deref())),
+    Column::game("white",        Kind::Text,    |g| Cell::Text(g.white.as_deref())),
+    Column::game("black",        Kind::Text,    |g| Cell::Text(g.black.as_deref())),
+    Column::game("white_elo",    Kind::Integer, |g| Cell::Int(g.white_elo.map(i64::from))),
+    Column::game("black_elo",    Kind::Integer, |g| Cell::Int(g.black_elo.map(i64::from))),
+    Column::game("result",       Kind::Text,    |g| Cell::Text(g.result.as_deref())),
+    Column::game("termination",  Kind::Text,    |g| Cell::Text(g.termination.as_deref())),
+    Column::game("variant",      Kind::Text,    |g| Cell::Text(g.variant.as_deref())),
+    Column::game("time_control", Kind::Text,    |g| Cell::Text(g.time_control.as_deref())),
+    Column::game("speed",        Kind::Text,    |g| Cell::Text(g.speed.as_deref())),
+    Column::game("rated",        Kind::Boolean, |g| Cell::Bool(g.rated)),
+    Column::game("eco",          Kind::Text,    |g| Cell::Text(g.eco.as_deref())),
+    Column::game("opening",      Kind::Text,    |g| Cell::Text(g.opening.as_deref())),
+    Column::game("played_at",    Kind::BigInt,  |g| Cell::Int(g.played_at)),
+    Column::game("ply_count",    Kind::Integer, |g| Cell::Int(g.ply_count.map(i64::from))),
+    Column::game("valid",        Kind::Boolean, |g| Cell::Bool(Some(g.valid))).not_null(),
+    Column::game("pgn",          Kind::Text,    |g| Cell::Text(Some(&g.pgn))).not_null(),
+    Column::new( "imported_at",  Kind::BigInt,  Fill::ImportedAt).not_null(),
+];
+
+/// The schema version this build writes: the newest column's.
+pub(crate) const VERSION: i64 = {
+    let mut version = 1;
+    let mut index = 0;
+    while index < GAME_COLUMNS.len() {
+        if GAME_COLUMNS[index].since > version {
+            version = GAME_COLUMNS[index].since;
+        }
+        index += 1;
+    }
+    version
+};
+
+/// The names of `columns`, comma-separated, for a column list.
+pub(crate) fn names<'a>(columns: impl IntoIterator<Item = &'a Column>) -> String {
+    let names: Vec<&str> = columns.into_iter().map(|column| column.name).collect();
+    names.join(", ")
+}
+
+/// `name type [NOT NULL]`, aligned as the first schema was written: SQLite keeps a table's
+/// `CREATE` text as it was given, so a new database's text stays the same as an old one's.
+pub(crate) fn definition(column: &Column, sql_type: &str) -> String {
+    let name = column.name;
+    if column.not_null {
+        format!("{name:<12} {sql_type:<7} NOT NULL")
+    } else {
+        format!("{name:<12} {sql_type}")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn sql_type(self, kind: Kind) -> &'static str {
+        match self {
+            Dialect::Sqlite => kind.sqlite(),
+            Dialect::Postgres => kind.postgres(),
+        }
+    }
+}
+
+/// The SQLite schema's migrations: entry N takes a database from version N to N + 1.
+pub(crate) static SQLITE_MIGRATIONS: LazyLock<Vec<String>> =
+    LazyLock::new(|| migrations(Dialect::Sqlite));
+
+/// The PostgreSQL schema's migrations: entry N takes a database from version N to N + 1.
+pub(crate) static POSTGRES_MIGRATIONS: LazyLock<Vec<String>> =
+    LazyLock::new(|| migrations(Dialect::Postgres));
+
+fn migrations(dialect: Dialect) -> Vec<String> {
+    (1..=VERSION)
+        .map(|version| {
+            let mut sql = games_migration(GAME_COLUMNS, dialect, version);
+            if version == 1 {
+                sql.push_str(match dialect {
+                    Dialect::Sqlite => SQLITE_TABLES,
+                    Dialect::Postgres => POSTGRES_TABLES,
+                });
+            }
+            sql
+        })
+        .collect()
+}
+
+/// What `version` does to `games`: creates it with the first columns, or adds the later ones.
+fn games_migration(columns: &[Column], dialect: Dialect, version: i64) -> String {
+    if version > 1 {
+        return columns
+            .iter()
+            .filter(|column| column.since == version)
+            .map(|column| {
+                let sql_type = dialect.sql_type(column.kind);
+                format!("ALTER TABLE games ADD COLUMN {} {sql_type};\n", column.name)
+            })
+            .collect();
+    }
+    let definitions: Vec<String> = columns
+        .iter()
+        .filter(|column| column.since == 1)
+        .map(|column| format!("    {}", definition(column, dialect.sql_type(column.kind))))
+        .collect();
+    format!(
+        "\nCREATE TABLE games (\n{},\n    PRIMARY KEY (platform, game_id)\n);\n\
+         CREATE INDEX games_played_at ON games (played_at);\n",
+        definitions.join(",\n")
+    )
+}
+
+/// The SQLite tables beside `games`, as the first migration creates them.
+const SQLITE_TABLES: &str = "CREATE TABLE player_games (
+    platform TEXT NOT NULL,
+    username TEXT NOT NULL,
+    game_id  TEXT NOT NULL,
+    PRIMARY KEY (platform, username, game_id)
+) WITHOUT ROWID;
+CREATE TABLE import_state (
+    platform        TEXT NOT NULL,
+    username        TEXT NOT NULL,
+    last_created_at INTEGER,
+    last_month      TEXT,
+    last_success_at INTEGER,
+    last_attempt_at INTEGER,
+    last_error      TEXT,
+    PRIMARY KEY (platform, username)
+);
+CREATE TABLE chesscom_months (
+    username      TEXT NOT NULL,
+    month         TEXT NOT NULL,
+    etag          TEXT NOT NULL,
+    last_modified TEXT,
+    fetched_at    INTEGER NOT NULL,
+    PRIMARY KEY (username, month)
+);
+CREATE TABLE ongoing_games (
+    platform TEXT NOT NULL,
+    username TEXT NOT NULL,
+    game_id  TEXT NOT NULL,
+    PRIMARY KEY (platform, username, game_id)
+) WITHOUT ROWID;
+CREATE TABLE import_leases (
+    platform   TEXT    NOT NULL,
+    username   TEXT    NOT NULL,
+    owner      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, username)
+);
+";
+
+/// The PostgreSQL tables beside `games`, as the first migration creates them; `import_jobs` is
+/// the queue workers share.
+const POSTGRES_TABLES: &str = "CREATE TABLE player_games (
+    platform text NOT NULL,
+    username text NOT NULL,
+    game_id  text NOT NULL,
+    PRIMARY KEY (platform, username, game_id)
+);
+CREATE TABLE import_state (
+    platform        text NOT NULL,
+    username        text NOT NULL,
+    last_created_at bigint,
+    last_month      text,
+    last_success_at bigint,
+    last_attempt_at bigint,
+    last_error      text,
+    PRIMARY KEY (platform, username)
+);
+CREATE TABLE chesscom_months (
+    username      text   NOT NULL,
+    month         text   NOT NULL,
+    etag          text   NOT NULL,
+    last_modified text,
+    fetched_at    bigint NOT NULL,
+    PRIMARY KEY (username, month)
+);
+CREATE TABLE ongoing_games (
+    platform text NOT NULL,
+    username text NOT NULL,
+    game_id  text NOT NULL,
+    PRIMARY KEY (platform, username, game_id)
+);
+CREATE TABLE import_leases (
+    platform   text   NOT NULL,
+    username   text   NOT NULL,
+    owner      text   NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (platform, username)
+);
+CREATE TABLE import_jobs (
+    seq              bigint  GENERATED BY DEFAULT AS IDENTITY,
+    platform         text    NOT NULL,
+    username         text    NOT NULL,
+    status           text    NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    worker           text,
+    attempts         integer NOT NULL DEFAULT 0,
+    enqueued_at      bigint  NOT NULL,
+    available_at     bigint  NOT NULL,
+    started_at       bigint,
+    lease_expires_at bigint,
+    finished_at      bigint,
+    new_games        bigint,
+    last_error       text,
+    PRIMARY KEY (platform, username)
+);
+CREATE INDEX import_jobs_claim ON import_jobs (status, seq);
+";
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::store::postgres::testing;
+    use crate::store::sqlite::SqliteStore;
+
+    /// `games` as the first release created it, in each dialect, verbatim: what every existing
+    /// database of schema version 1 has.
+    const RELEASED_SQLITE_GAMES: &str = "
+CREATE TABLE games (
+    platform     TEXT    NOT NULL,
+    game_id      TEXT    NOT NULL,
+    url          TEXT,
+    white        TEXT,
+    black        TEXT,
+    white_elo    INTEGER,
+    black_elo    INTEGER,
+    result       TEXT,
+    termination  TEXT,
+    variant      TEXT,
+    time_control TEXT,
+    speed        TEXT,
+    rated        INTEGER,
+    eco          TEXT,
+    opening      TEXT,
+    played_at    INTEGER,
+    ply_count    INTEGER,
+    valid        INTEGER NOT NULL,
+    pgn          TEXT    NOT NULL,
+    imported_at  INTEGER NOT NULL,
+    PRIMARY KEY (platform, game_id)
+);
+CREATE INDEX games_played_at ON games (played_at);
+";
+    const RELEASED_POSTGRES_GAMES: &str = "
+CREATE TABLE games (
+    platform     text    NOT NULL,
+    game_id      text    NOT NULL,
+    url          text,
+    white        text,
+    black        text,
+    white_elo    integer,
+    black_elo    integer,
+    result       text,
+    termination  text,
+    variant      text,
+    time_control text,
+    speed        text,
+    rated        boolean,
+    eco          text,
+    opening      text,
+    played_at    bigint,
+    ply_count    integer,
+    valid        boolean NOT NULL,
+    pgn          text    NOT NULL,
+    imported_at  bigint  NOT NULL,
+    PRIMARY KEY (platform, game_id)
+);
+CREATE INDEX games_played_at ON games (played_at);
+";
+
+    fn expected(dialect: Dialect) -> Vec<(String, String, bool)> {
+        GAME_COLUMNS
+            .iter()
+            .map(|c| (c.name.into(), dialect.sql_type(c.kind).into(), c.not_null))
+            .collect()
+    }
+
+    #[test]
+    fn the_first_migration_creates_games_as_the_first_release_did() {
+        assert_eq!(
+            SQLITE_MIGRATIONS[0],
+            format!("{RELEASED_SQLITE_GAMES}{SQLITE_TABLES}")
+        );
+        assert_eq!(
+            POSTGRES_MIGRATIONS[0],
+            format!("{RELEASED_POSTGRES_GAMES}{POSTGRES_TABLES}")
+        );
+    }
+
+    #[test]
+    fn a_fresh_sqlite_database_has_the_columns_of_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        drop(SqliteStore::open(&path, Duration::from_secs(1)).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let mut statement = conn.prepare("PRAGMA table_info(games)").unwrap();
+        let columns: Vec<(String, String, bool)> = statement
+            .query_map([], |row| Ok((row.get(1)?, row.get(2)?, row.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(columns, expected(Dialect::Sqlite));
+    }
+
+    #[test]
+    fn a_fresh_postgres_database_has_the_columns_of_the_table() {
+        let Some(url) = testing::database() else {
+            return;
+        };
+        let columns = testing::query(
+            &url,
+            "SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = 'games'
+             ORDER BY ordinal_position",
+            |row| (row.get(0), row.get(1), row.get(2)),
+        );
+        assert_eq!(columns, expected(Dialect::Postgres));
+    }
+
+    #[test]
+    fn a_column_added_later_comes_by_its_own_migration() {
+        let mut columns = GAME_COLUMNS.to_vec();
+        columns.push(Column {
+            since: 2,
+            ..Column::new(
+                "extra",
+                Kind::Text,
+                Fill::Game(|g| Cell::Text(g.eco.as_deref())),
+            )
+        });
+        assert_eq!(
+            games_migration(&columns, Dialect::Sqlite, 1),
+            games_migration(GAME_COLUMNS, Dialect::Sqlite, 1)
+        );
+        let second = games_migration(&columns, Dialect::Postgres, 2);
+        assert_eq!(second, "ALTER TABLE games ADD COLUMN extra text;\n");
+        let conn = Connection::open_in_memory().unwrap();
+        for version in 1..=2 {
+            conn.execute_batch(&games_migration(&columns, Dialect::Sqlite, version))
+                .unwrap();
+        }
+        let last: String = conn
+            .query_row(
+                "SELECT name FROM pragma_table_info('games') ORDER BY cid DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(last, "extra");
+    }
+
+    #[test]
+    fn columns_added_later_allow_null() {
+        for column in GAME_COLUMNS {
+            assert!(column.since >= 1, "{}", column.name);
+            assert!(column.since == 1 || !column.not_null, "{}", column.name);
+        }
+    }
+}
