@@ -220,6 +220,17 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// The cause alone, without the host.
+    pub fn cause_text(&self) -> String {
+        let text = self.to_string();
+        match text.strip_prefix(&format!("{}: ", self.host)) {
+            Some(cause) => cause.to_string(),
+            None => text,
+        }
+    }
+}
+
 impl std::fmt::Display for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let host = &self.host;

@@ -164,17 +164,21 @@ enum StreamEnd {
 /// Why a stream ended before its last game.
 #[derive(Debug, thiserror::Error)]
 pub enum Break {
-    #[error("{}", Transport::of(.0))]
-    Transport(#[source] reqwest::Error),
+    #[error("{host}: {}", Transport::of(.error).cause_text())]
+    Transport {
+        host: String,
+        #[source]
+        error: reqwest::Error,
+    },
     /// The body ended without error, but in the middle of a game's line.
     #[error("the stream ended in the middle of a game")]
     MidGame,
     /// No whole game arrived for `--read-timeout`, though bytes may have.
     #[error("no whole game for {}", crate::http::human_duration(*.0))]
     Stalled(std::time::Duration),
-    /// The server serves again what it served, never a newer game.
-    #[error("the stream keeps breaking off without a newer game (is `since` ignored?)")]
-    NoProgress,
+    /// The server breaks off again and again without a newer game (or ignores `since`).
+    #[error("the stream keeps breaking off without a newer game (last: {0})")]
+    NoProgress(#[source] Box<Break>),
 }
 
 /// Where the games handed over so far end: the newest `createdAt`, and the ids of the games
@@ -311,10 +315,10 @@ pub async fn import(
         let advanced = boundary.created_at > newest_before;
         fruitless_breaks = if advanced { 1 } else { fruitless_breaks + 1 };
         if fruitless_breaks >= max_fruitless_breaks(policy) {
-            let last = if advanced || matches!(error, Break::Transport(_)) {
+            let last = if advanced {
                 error
             } else {
-                Break::NoProgress
+                Break::NoProgress(Box::new(error))
             };
             return Err(ProviderError::ExportBroken {
                 tries: fruitless_breaks,
@@ -478,7 +482,13 @@ async fn export_stream(
         };
         match chunk {
             None => break,
-            Some(Err(error)) => return Ok(StreamEnd::Broken(Break::Transport(error))),
+            Some(Err(error)) => {
+                let host = reqwest::Url::parse(&url)
+                    .ok()
+                    .and_then(|url| url.host_str().map(str::to_string))
+                    .unwrap_or_default();
+                return Ok(StreamEnd::Broken(Break::Transport { host, error }));
+            }
             Some(Ok(bytes)) => {
                 lines.extend(&bytes);
                 loop {

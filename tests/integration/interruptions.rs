@@ -124,20 +124,40 @@ fn kill_9_mid_import_then_a_rerun_completes_exactly_the_missing_games() {
 
 #[test]
 fn ctrl_c_commits_what_was_fetched_and_exits_130() {
+    a_signal_commits_what_was_fetched(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_commits_what_was_fetched_and_exits_143() {
+    a_signal_commits_what_was_fetched(libc::SIGTERM, 143);
+}
+
+#[test]
+fn sighup_commits_what_was_fetched_and_exits_129() {
+    a_signal_commits_what_was_fetched(libc::SIGHUP, 129);
+}
+
+/// The first signal stops the run gently: what was fetched is committed, the leases are
+/// released, the summary printed, and the exit status names the signal.
+fn a_signal_commits_what_was_fetched(sent: libc::c_int, code: i32) {
     let (fake, ids) = slow_alice();
     fake.add_lichess_games("anna", 5, T0, SECOND);
     let import = Import::new(&fake)
         .players(["lichess:alice", "lichess:anna"])
         .jobs(1);
     let child = spawn_mid_import(&import);
-    signal(&child, libc::SIGINT);
+    signal(&child, sent);
     let output = child.wait_with_output().expect("wait");
     assert_eq!(
         output.status.code(),
-        Some(130),
+        Some(code),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let leases: i64 = Connection::open(import.db_path())
+        .and_then(|db| db.query_row("SELECT count(*) FROM import_leases", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(leases, 0, "the leases are released");
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON summary");
     assert_eq!(summary["interrupted"], true);
     assert_eq!(summary["players"][0]["status"], "interrupted");

@@ -14,6 +14,8 @@ mod completions;
 mod fake_provider;
 // Every provider and network fault: the database still ends as a fault-free run leaves it.
 mod faults;
+// Hostile answers and bad option values: bounded, named, nothing lost.
+mod hostile;
 // A full disk and a read-only filesystem (tmpfs mounts, as root).
 mod filesystem;
 // The core import: both platforms, dedup, incremental and narrowed runs, bad usage.
