@@ -212,7 +212,8 @@ impl Boundary {
             }
             _ => {
                 self.created_at = Some(created_at);
-                self.ids = HashSet::from([id.to_string()]);
+                self.ids.clear();
+                self.ids.insert(id.to_string());
             }
         }
     }
