@@ -19,7 +19,7 @@ use indicatif::HumanCount;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, watch_signals, write_stdout};
+use super::common::{Exit, watch_signals, write_stdout};
 use crate::cli::{CHECK_PLAYERS, CheckArgs};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice};

@@ -3,7 +3,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::{Exit, write_stdout};
+use super::common::{Exit, write_stdout};
 use crate::cli::Cli;
 
 const BIN: &str = "chess-import";

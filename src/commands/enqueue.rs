@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 
-use super::{Exit, write_stdout};
+use super::common::{Exit, write_stdout};
 use crate::cli::EnqueueArgs;
 use crate::store;
 use crate::store::postgres::queue;

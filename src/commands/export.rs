@@ -6,7 +6,7 @@ use std::io::{BufWriter, ErrorKind, Write};
 use anyhow::Context;
 use indicatif::HumanCount;
 
-use super::{Exit, READ_BUSY_TIMEOUT};
+use super::common::{Exit, READ_BUSY_TIMEOUT};
 use crate::cli::{self, ExportArgs};
 use crate::store::{self, Catalog, GameFilter, ReadError};
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Exit, Signalled, watch_signals, write_stdout};
+use super::common::{Exit, Signalled, watch_signals, write_stdout};
 use crate::cli::{self, ImportArgs};
 use crate::import::{self, Event, ImportOptions, Jobs, PlayerList};
 use crate::player::Platform;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use indicatif::HumanCount;
 use serde::Serialize;
 
-use super::{Exit, READ_BUSY_TIMEOUT, write_stdout};
+use super::common::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
 use crate::store::{self, Job, PlayerSummary, QueueSummary};
 use crate::view::Align::{Left, Right};

@@ -4,7 +4,7 @@
 use anyhow::bail;
 use tokio_util::sync::CancellationToken;
 
-use super::Exit;
+use super::common::Exit;
 use super::import::{postgres_store, print_report, process_owner, run};
 use crate::cli::WorkerArgs;
 use crate::store;

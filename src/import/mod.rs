@@ -14,52 +14,19 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::with_causes;
-use crate::http::Notice;
 use crate::player::{Platform, Player};
-use crate::providers::{self, Plan, ProviderError, Sink, Sources, Total};
+use crate::providers::{self, Plan, ProviderError, Sink, Sources};
 use crate::report::{PlayerReport, PlayerStatus, RunReport};
 use crate::store::{Lease, PlayerState, Store};
 
+mod event;
 mod sink;
 mod writer;
 
+pub use event::Event;
+
 use sink::PlayerSink;
 use writer::{CommitPolicy, Failure, Writer};
-
-/// What the importer tells whoever draws its progress.
-#[derive(Clone, Debug)]
-pub enum Event {
-    Queued {
-        player: Player,
-    },
-    Started {
-        player: Player,
-    },
-    Total {
-        player: Player,
-        total: Total,
-    },
-    /// Games fetched so far, and Chess.com months done.
-    Fetched {
-        player: Player,
-        games: u64,
-        months: u64,
-    },
-    /// Running totals of what the store did with them.
-    Stored {
-        player: Player,
-        new: u64,
-        duplicate: u64,
-        invalid: u64,
-    },
-    Notice {
-        player: Player,
-        notice: Notice,
-    },
-    Finished {
-        report: PlayerReport,
-    },
-}
 
 /// Everything a run needs besides its players.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::Event;
+use super::event::Event;
 use super::writer::{Failure, WriteRequest, Writer};
 use crate::game::GameRecord;
 use crate::http::Notice;

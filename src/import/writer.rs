@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Event;
+use super::event::Event;
 use crate::errors::with_causes;
 use crate::game::GameRecord;
 use crate::pgn;
