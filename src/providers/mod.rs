@@ -235,13 +235,105 @@ pub enum Lenient<T> {
     Odd,
 }
 
-impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Lenient<T> {
+/// The JSON scalars a lenient field can hold, each taking the JSON values it accepts. Read with
+/// a visitor rather than through `serde_json::Value`, so that a well-typed value costs nothing
+/// more than a strict field does: these fields are on every game of a stream.
+pub trait Scalar: Sized {
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
+    fn from_i64(_: i64) -> Option<Self> {
+        None
+    }
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+}
+
+impl Scalar for bool {
+    fn from_bool(value: bool) -> Option<Self> {
+        Some(value)
+    }
+}
+
+impl Scalar for i64 {
+    fn from_i64(value: i64) -> Option<Self> {
+        Some(value)
+    }
+    fn from_u64(value: u64) -> Option<Self> {
+        i64::try_from(value).ok()
+    }
+}
+
+impl Scalar for String {
+    fn from_str(value: &str) -> Option<Self> {
+        Some(value.to_string())
+    }
+}
+
+impl<'de, T: Scalar> serde::Deserialize<'de> for Lenient<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        if value.is_null() {
-            return Ok(Lenient::Missing);
-        }
-        Ok(serde_json::from_value(value).map_or(Lenient::Odd, Lenient::Value))
+        deserializer.deserialize_any(LenientVisitor(std::marker::PhantomData))
+    }
+}
+
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T> LenientVisitor<T> {
+    fn or_odd(value: Option<T>) -> Lenient<T> {
+        value.map_or(Lenient::Odd, Lenient::Value)
+    }
+}
+
+impl<'de, T: Scalar> serde::de::Visitor<'de> for LenientVisitor<T> {
+    type Value = Lenient<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(Self::or_odd(T::from_bool(value)))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Self::or_odd(T::from_i64(value)))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Self::or_odd(T::from_u64(value)))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Lenient::Odd)
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Self::or_odd(T::from_str(value)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Missing)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Lenient::Odd)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Lenient::Odd)
     }
 }
 
