@@ -164,28 +164,63 @@ pub enum PlayerListError {
         source_name: String,
         error: std::io::Error,
     },
+    #[error("{source_name}:{line}: longer than {MAX_LINE} bytes, which no player spec is")]
+    LineTooLong { source_name: String, line: usize },
+    #[error("{source_name}: more than {MAX_PLAYERS} players; split the list into several runs")]
+    TooMany { source_name: String },
 }
+
+/// The longest line a players file may have: a spec is a platform and a 30-character name, and
+/// a comment after it is kept short; a longer line is not a list of players.
+const MAX_LINE: usize = 1024;
+/// The most players one file may name, so that a wrong file (a log, a dump) fails at once
+/// rather than filling memory.
+const MAX_PLAYERS: usize = 1_000_000;
 
 /// Reads one player per line; blank lines and `#` comments are skipped. `source_name` names the
 /// file in error messages.
 pub fn read_players(
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     source_name: &str,
 ) -> Result<Vec<Player>, PlayerListError> {
     let mut players = Vec::new();
-    for (index, line) in reader.split(b'\n').enumerate() {
-        let line = line.map_err(|error| PlayerListError::Io {
-            source_name: source_name.to_string(),
-            error,
-        })?;
-        let line = String::from_utf8_lossy(&line);
-        let spec = line.split('#').next().unwrap_or_default().trim();
+    let mut line = Vec::with_capacity(128);
+    for index in 1.. {
+        line.clear();
+        let read = std::io::Read::take(&mut reader, MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|error| PlayerListError::Io {
+                source_name: source_name.to_string(),
+                error,
+            })?;
+        if read == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE {
+            return Err(PlayerListError::LineTooLong {
+                source_name: source_name.to_string(),
+                line: index,
+            });
+        }
+        let text = String::from_utf8_lossy(&line);
+        // Editors on Windows start UTF-8 files with a byte-order mark.
+        let text = if index == 1 {
+            text.trim_start_matches('\u{feff}')
+        } else {
+            &text
+        };
+        let spec = text.split('#').next().unwrap_or_default().trim();
         if spec.is_empty() {
             continue;
         }
+        if players.len() == MAX_PLAYERS {
+            return Err(PlayerListError::TooMany {
+                source_name: source_name.to_string(),
+            });
+        }
         let player = spec.parse().map_err(|error| PlayerListError::Invalid {
             source_name: source_name.to_string(),
-            line: index + 1,
+            line: index,
             error,
         })?;
         players.push(player);
@@ -255,6 +290,19 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_ignored_and_an_endless_line_refused() {
+        let text = "\u{feff}lichess:alice\nchesscom:bob\n";
+        let players = read_players(text.as_bytes(), "players.txt").unwrap();
+        assert_eq!(players.len(), 2);
+        let endless = std::io::repeat(b'x');
+        let error = read_players(std::io::BufReader::new(endless), "dump.bin").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "dump.bin:1: longer than 1024 bytes, which no player spec is"
+        );
+    }
+
+    #[test]
     fn file_errors_name_file_and_line() {
         let text = "lichess:alice\nlichess:b@d\n";
         let error = read_players(text.as_bytes(), "players.txt").unwrap_err();
@@ -276,7 +324,7 @@ mod tests {
         let players = read_players(text.as_bytes(), "big.txt").unwrap();
         assert_eq!(players.len(), 100_000);
         assert_eq!(dedup(players).len(), 100_000);
-        text.push_str(&format!("chesscom:{}\n", "x".repeat(10_000)));
+        text.push_str(&format!("chesscom:{}\n", "x".repeat(500)));
         text.push_str("lichess:caf\u{e9}\n");
         let error = read_players(text.as_bytes(), "big.txt")
             .unwrap_err()

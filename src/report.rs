@@ -42,6 +42,33 @@ pub struct PlayerReport {
     pub error: Option<String>,
 }
 
+/// Text that came from a provider (an error body, a message) made safe for a terminal, a log
+/// file and `status`: escape sequences are dropped whole, other control characters become
+/// spaces, so that no server can move the cursor, recolour the screen or forge a log line.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // CSI: ESC [ parameters, then one final byte in @..~.
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            '\u{1b}' => {
+                chars.next();
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl PlayerReport {
     /// A player that ended before any game was handled.
     pub fn without_games(player: &Player, status: PlayerStatus, error: Option<String>) -> Self {
@@ -54,7 +81,7 @@ impl PlayerReport {
             invalid_games: 0,
             skipped_games: 0,
             elapsed_ms: 0,
-            error,
+            error: error.map(|error| printable(&error)),
         }
     }
 
@@ -89,5 +116,19 @@ impl RunReport {
             elapsed_ms,
             players,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_text_loses_its_escape_sequences_and_control_characters() {
+        assert_eq!(
+            printable("Blocked\u{1b}[2J\u{1b}[31m: go\raway\n\u{7}x"),
+            "Blocked: go away  x"
+        );
+        assert_eq!(printable("plain, ünïcode"), "plain, ünïcode");
     }
 }

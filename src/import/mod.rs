@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::errors::with_causes;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
-use crate::report::{PlayerReport, PlayerStatus, RunReport};
+use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
 use crate::store::{Lease, PlayerState, Store};
 
 mod event;
@@ -312,12 +312,12 @@ async fn fetch_and_store(
         Some(ProviderError::Interrupted) => {
             (PlayerStatus::Interrupted, Some("interrupted".to_string()))
         }
-        Some(error) => (PlayerStatus::Failed, Some(error.to_string())),
+        Some(error) => (PlayerStatus::Failed, Some(printable(&error.to_string()))),
     };
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
     let (status, message) = match totals.write_error {
-        Some(error) => (PlayerStatus::Failed, Some(with_causes(&error))),
+        Some(error) => (PlayerStatus::Failed, Some(printable(&with_causes(&error)))),
         None => (status, message),
     };
     PlayerReport {
