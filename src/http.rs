@@ -124,8 +124,10 @@ pub fn build_client(config: &ClientConfig) -> reqwest::Result<reqwest::Client> {
 /// Why a request did not give a usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
+    /// With the first line of the body: Chess.com answers some of its server errors with a 404,
+    /// which only the body tells from "user not found".
     #[error("not found (HTTP 404)")]
-    NotFound,
+    NotFound(String),
     #[error("gone: the provider will never serve this again (HTTP 410)")]
     Gone,
     #[error("forbidden (HTTP 403): {0}")]
@@ -169,7 +171,7 @@ pub enum HttpError {
 }
 
 /// ` (after N tries)`, or nothing for a first try.
-fn after(tries: u32) -> String {
+pub(crate) fn after(tries: u32) -> String {
     if tries > 1 {
         format!(" (after {tries} tries)")
     } else {
@@ -539,7 +541,9 @@ impl Etiquette {
             };
             let wait = match failed {
                 Ok(response) => match response.status() {
-                    StatusCode::NOT_FOUND => return Err(HttpError::NotFound),
+                    StatusCode::NOT_FOUND => {
+                        return Err(HttpError::NotFound(body_excerpt(response).await));
+                    }
                     StatusCode::GONE => return Err(HttpError::Gone),
                     StatusCode::UNAUTHORIZED => {
                         let error = HttpError::Unauthorized {

@@ -398,7 +398,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
         ProviderError::UserNotFound => Some(404),
         ProviderError::Refused(_) => Some(403),
         ProviderError::Http { source, .. } => match source {
-            HttpError::NotFound => Some(404),
+            HttpError::NotFound(_) => Some(404),
             HttpError::Gone => Some(410),
             HttpError::Forbidden(_) | HttpError::Blocked(_) => Some(403),
             HttpError::Unauthorized { .. } => Some(401),

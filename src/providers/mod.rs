@@ -323,7 +323,7 @@ impl ProviderError {
     /// Maps a request error, treating a 404 as the player not existing.
     pub fn from_http(what: &'static str, error: HttpError) -> Self {
         match error {
-            HttpError::NotFound => ProviderError::UserNotFound,
+            HttpError::NotFound(_) => ProviderError::UserNotFound,
             HttpError::Interrupted => ProviderError::Interrupted,
             source => ProviderError::Http { what, source },
         }
