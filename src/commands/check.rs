@@ -410,6 +410,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
         },
         // The answer came (2xx) but was not what the import reads.
         ProviderError::BadResponse(_) | ProviderError::NotJson { .. } => Some(200),
+        ProviderError::Chesscom(providers::chesscom::Failure::NotFound { .. }) => Some(404),
         _ => None,
     }
 }

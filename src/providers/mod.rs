@@ -313,6 +313,10 @@ pub enum ProviderError {
         #[source]
         last: lichess::Break,
     },
+    /// Chess.com: months that failed while the others were stored, or a 404 that is not its
+    /// "user not found".
+    #[error(transparent)]
+    Chesscom(#[from] chesscom::Failure),
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]
