@@ -248,9 +248,9 @@ impl From<Failed> for MonthError {
 
 impl Failed {
     /// The error of a request whose failure ends the player's import.
-    fn for_player(self, source: &Source, what: &'static str) -> ProviderError {
+    fn for_player(self, what: &'static str) -> ProviderError {
         match self {
-            Failed::Http(error) => request_error(source, what, error),
+            Failed::Http(error) => request_error(what, error),
             Failed::NotFound(error) => Failure::NotFound {
                 what,
                 source: error,
@@ -276,7 +276,7 @@ pub async fn profile(
         notify,
     )
     .await
-    .map_err(|failed| failed.for_player(source, "profile"))?;
+    .map_err(|failed| failed.for_player("profile"))?;
     super::json(&answer, "profile")
 }
 
@@ -290,7 +290,7 @@ pub async fn archive_months(
     let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
     let fetched = fetch(source, &list_url, source.limits.document, None, sink)
         .await
-        .map_err(|failed| failed.for_player(source, "archive list"))?;
+        .map_err(|failed| failed.for_player("archive list"))?;
     let Fetched::Body { bytes, .. } = fetched else {
         return Err(ProviderError::BadResponse(
             "archive list answered 304 to an unconditional request".into(),
@@ -338,7 +338,7 @@ pub async fn month_games(
 ) -> Result<(), ProviderError> {
     let fetched = fetch(source, &month.url, source.limits.archive, None, sink)
         .await
-        .map_err(|failed| failed.for_player(source, "monthly archive"))?;
+        .map_err(|failed| failed.for_player("monthly archive"))?;
     let Fetched::Body { bytes, .. } = fetched else {
         return Err(ProviderError::BadResponse(
             "monthly archive answered 304 to an unconditional request".into(),
@@ -465,7 +465,7 @@ async fn import_month(
     let fetched = match fetch(source, &month.url, source.limits.archive, known, sink).await {
         Ok(fetched) => fetched,
         Err(Failed::Http(error)) if stops_the_player(&error) => {
-            return Err(request_error(source, "monthly archive", error));
+            return Err(request_error("monthly archive", error));
         }
         Err(failed) => return Ok(Err(failed.into())),
     };
@@ -672,18 +672,10 @@ fn is_user_not_found(body: &str) -> bool {
     })
 }
 
-/// Turns Chess.com's "crawl too heavy" refusal into a stop for every Chess.com request of the
-/// run, rather than letting the other players hammer on.
-fn request_error(source: &Source, what: &'static str, error: HttpError) -> ProviderError {
+/// The player's error for a request's: a 403 that did not block the run (the etiquette stops
+/// the lane itself for Chess.com's "crawl too heavy") is a refusal of this client.
+fn request_error(what: &'static str, error: HttpError) -> ProviderError {
     match error {
-        HttpError::Forbidden(body) if body.starts_with("Blocked") => {
-            let reason = format!("Chess.com blocked this run: {body}");
-            source.etiquette.lane.block(&reason);
-            ProviderError::Http {
-                what,
-                source: HttpError::Blocked(reason),
-            }
-        }
         HttpError::Forbidden(_) => ProviderError::Refused(format!(
             "{what}: Chess.com refused the request (HTTP 403); make sure --user-agent names the \
              tool and a contact"
