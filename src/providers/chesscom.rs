@@ -312,7 +312,8 @@ pub async fn archive_months(
     }
     if listed.repeated > 0 {
         tracing::warn!(
-            "{player}: the archive list names {} months more than once; each is asked once",
+            "{player}: the archive list names some months more than once ({} repeats); each \
+             is asked once",
             listed.repeated
         );
     }
