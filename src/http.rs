@@ -124,8 +124,10 @@ pub fn build_client(config: &ClientConfig) -> reqwest::Result<reqwest::Client> {
 /// Why a request did not give a usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
+    /// With the first line of the body: Chess.com answers some of its server errors with a 404,
+    /// which only the body tells from "user not found".
     #[error("not found (HTTP 404)")]
-    NotFound,
+    NotFound(String),
     #[error("gone: the provider will never serve this again (HTTP 410)")]
     Gone,
     #[error("forbidden (HTTP 403): {0}")]
@@ -169,7 +171,7 @@ pub enum HttpError {
 }
 
 /// ` (after N tries)`, or nothing for a first try.
-fn after(tries: u32) -> String {
+pub(crate) fn after(tries: u32) -> String {
     if tries > 1 {
         format!(" (after {tries} tries)")
     } else {
@@ -372,8 +374,8 @@ impl Lane {
             } else {
                 None
             };
-            // A pause may have begun while this task queued for its slot.
-            if self.pause().is_some() {
+            // A pause or a block may have begun while this task queued for its slot.
+            if self.pause().is_some() || self.blocked_reason().is_some() {
                 continue;
             }
             return Ok(LanePermit {
@@ -523,8 +525,7 @@ impl Etiquette {
                             Err(failure) => Err(failure),
                         }
                     } else {
-                        drop(permit);
-                        Ok(response)
+                        Ok((response, permit))
                     }
                 }
                 Err(error) => {
@@ -538,8 +539,12 @@ impl Etiquette {
                 }
             };
             let wait = match failed {
-                Ok(response) => match response.status() {
-                    StatusCode::NOT_FOUND => return Err(HttpError::NotFound),
+                // Judged under its permit, so that a block or a pause it brings is in place
+                // before another request can take the slot.
+                Ok((response, _permit)) => match response.status() {
+                    StatusCode::NOT_FOUND => {
+                        return Err(HttpError::NotFound(body_excerpt(response).await));
+                    }
                     StatusCode::GONE => return Err(HttpError::Gone),
                     StatusCode::UNAUTHORIZED => {
                         let error = HttpError::Unauthorized {
@@ -600,12 +605,18 @@ impl Etiquette {
         }
     }
 
-    /// A 403: a provider's page (HTML, e.g. a CDN's challenge) refuses this client for every
-    /// request alike, so the lane stops for the run; any other body is for the provider's
-    /// module to read (Chess.com's `Blocked:`).
+    /// A 403: a provider's page (HTML, e.g. a CDN's challenge) or Chess.com's crawl block
+    /// (`Blocked: Archive crawl was too heavy for this API.`) refuses this client for every
+    /// request alike, so the lane stops for the run, before the slot frees; any other body is
+    /// for the provider's module to read.
     async fn forbidden(&self, response: Response) -> HttpError {
         let html = content_type(&response).starts_with("text/html");
         let excerpt = body_excerpt(response).await;
+        if !html && excerpt.starts_with("Blocked") {
+            let reason = format!("{} blocked this run: {excerpt}", self.provider);
+            self.lane.block(&reason);
+            return HttpError::Blocked(reason);
+        }
         if !html {
             return HttpError::Forbidden(excerpt);
         }
@@ -1027,6 +1038,22 @@ mod tests {
             lane.acquire(&cancel).await,
             Err(HttpError::Blocked(_))
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_queued_for_a_slot_is_refused_once_the_lane_is_blocked() {
+        let lane = Arc::new(Lane::new(1));
+        let cancel = CancellationToken::new();
+        let held = lane.acquire(&cancel).await.unwrap();
+        let queued = tokio::spawn({
+            let (lane, cancel) = (lane.clone(), cancel.clone());
+            async move { lane.acquire(&cancel).await.map(drop) }
+        });
+        // Let it pass the first look at the lane and queue for the slot.
+        tokio::task::yield_now().await;
+        lane.block("Blocked: too heavy");
+        drop(held);
+        assert!(matches!(queued.await.unwrap(), Err(HttpError::Blocked(_))));
     }
 
     #[tokio::test(start_paused = true)]

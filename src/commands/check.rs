@@ -398,7 +398,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
         ProviderError::UserNotFound => Some(404),
         ProviderError::Refused(_) => Some(403),
         ProviderError::Http { source, .. } => match source {
-            HttpError::NotFound => Some(404),
+            HttpError::NotFound(_) => Some(404),
             HttpError::Gone => Some(410),
             HttpError::Forbidden(_) | HttpError::Blocked(_) => Some(403),
             HttpError::Unauthorized { .. } => Some(401),
@@ -410,6 +410,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
         },
         // The answer came (2xx) but was not what the import reads.
         ProviderError::BadResponse(_) | ProviderError::NotJson { .. } => Some(200),
+        ProviderError::Chesscom(providers::chesscom::Failure::NotFound { .. }) => Some(404),
         _ => None,
     }
 }

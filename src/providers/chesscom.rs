@@ -1,24 +1,47 @@
 //! Chess.com: the list of monthly archives, then each month not yet stored completely, asked for
 //! conditionally with the `ETag` kept from the last time it was stored.
+//!
+//! A month that fails costs that month, not the player: the others are stored, the cursor stays
+//! before the failed one, and a later run asks from there again (conditionally, for the months
+//! that were stored meanwhile).
+
+use std::collections::HashSet;
+use std::fmt;
 
 use bytes::Bytes;
+use chrono::Datelike;
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Drift, Plan, ProviderError, Sink, Source, Total};
+use super::{Drift, DriftKind, Lenient, Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
-use crate::http::{HttpError, Notice};
+use crate::http::{HttpError, Notice, after};
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
 
 /// Chess.com refuses parallel bursts: two requests in flight at most.
 pub const MAX_IN_FLIGHT: usize = 2;
 
+/// How many months may fail one after the other before the player's remaining months are left
+/// to a later run: failures in a row say that Chess.com is down or the player is gone, and
+/// asking every remaining month, each with all its tries, would only hammer it.
+const MAX_FAILED_MONTHS_IN_A_ROW: usize = 3;
+
+/// How many failed months a player's report names; the others are counted.
+const NAMED_FAILURES: usize = 5;
+
+/// How many skipped archive URLs are warned of one by one; the others are counted. A hostile
+/// list can hold thousands.
+const NAMED_REJECTIONS: usize = 5;
+
+/// How much of a skipped archive URL a warning shows.
+const SHOWN_URL_CHARS: usize = 120;
+
 #[derive(Deserialize)]
 struct Archives {
-    archives: Vec<String>,
+    archives: Vec<Lenient<String>>,
 }
 
 #[derive(Deserialize)]
@@ -27,27 +50,39 @@ struct MonthArchive<'a> {
     games: Vec<&'a RawValue>,
 }
 
-/// One game of a monthly archive. Every field is optional: the archive is read game by game so
-/// that one odd game cannot spoil its month.
+/// One game of a monthly archive, read game by game so that one odd game cannot spoil its
+/// month. The uuid and the PGN are what a game is; every other field is read leniently, so that
+/// a value of an unexpected type costs that field (stored as NULL, logged), not the game.
 #[derive(Deserialize)]
 struct ArchivedGame {
     uuid: Option<String>,
-    url: Option<String>,
     pgn: Option<String>,
-    time_control: Option<String>,
-    time_class: Option<String>,
-    rules: Option<String>,
-    rated: Option<bool>,
-    start_time: Option<i64>,
-    end_time: Option<i64>,
-    white: Option<Side>,
-    black: Option<Side>,
+    #[serde(default)]
+    url: Lenient<String>,
+    #[serde(default)]
+    time_control: Lenient<String>,
+    #[serde(default)]
+    time_class: Lenient<String>,
+    #[serde(default)]
+    rules: Lenient<String>,
+    #[serde(default)]
+    rated: Lenient<bool>,
+    #[serde(default)]
+    start_time: Lenient<i64>,
+    #[serde(default)]
+    end_time: Lenient<i64>,
+    #[serde(default)]
+    white: Lenient<Side>,
+    #[serde(default)]
+    black: Lenient<Side>,
 }
 
 #[derive(Deserialize)]
 struct Side {
-    username: Option<String>,
-    rating: Option<i32>,
+    #[serde(default)]
+    username: Lenient<String>,
+    #[serde(default)]
+    rating: Lenient<i32>,
 }
 
 /// A monthly archive's place: `YYYY/MM` and where to ask for it.
@@ -77,38 +112,42 @@ pub const RULES: &[&str] = &[
 pub const TIME_CLASSES: &[&str] = &["daily", "rapid", "blitz", "bullet"];
 
 impl ArchivedGame {
-    /// The fields the import relies on that are missing or hold a value it does not know.
+    /// The fields the import relies on that are missing, of another type, or hold a value it
+    /// does not know.
     fn drift(&self) -> Vec<Drift> {
-        let mut drift = Drift::missing_among(&[
-            ("url", self.url.is_some()),
-            ("time_control", self.time_control.is_some()),
-            ("rated", self.rated.is_some()),
-            ("end_time", self.end_time.is_some()),
-            // Bughouse games come without PGN; every other game has one.
-            (
-                "pgn",
-                self.pgn.is_some() || self.rules.as_deref() == Some("bughouse"),
-            ),
-        ]);
+        // Bughouse games come without PGN; every other game has one.
+        let bughouse = self.rules.get().map(String::as_str) == Some("bughouse");
+        let mut drift = Drift::missing_among(&[("pgn", self.pgn.is_some() || bughouse)]);
+        drift.extend(Drift::of_lenient("url", &self.url));
+        drift.extend(Drift::of_lenient("time_control", &self.time_control));
+        drift.extend(Drift::of_lenient("rated", &self.rated));
+        drift.extend(Drift::of_lenient("end_time", &self.end_time));
+        // Only daily games have a start time: its absence is no drift, another type is.
+        drift.extend(
+            Drift::of_lenient("start_time", &self.start_time)
+                .filter(|drift| drift.kind == DriftKind::OddType),
+        );
         for (field, side) in [("white", &self.white), ("black", &self.black)] {
             match side {
-                None => drift.push(Drift::missing(field)),
-                Some(side) => {
-                    if side.username.is_none() {
-                        drift.push(Drift::missing(side_field(field, "username")));
-                    }
-                    if side.rating.is_none() {
-                        drift.push(Drift::missing(side_field(field, "rating")));
-                    }
+                Lenient::Value(side) => {
+                    drift.extend(Drift::of_lenient(
+                        side_field(field, "username"),
+                        &side.username,
+                    ));
+                    drift.extend(Drift::of_lenient(side_field(field, "rating"), &side.rating));
                 }
+                other => drift.extend(Drift::of_lenient(field, other)),
             }
         }
-        drift.extend(Drift::of_enum("rules", self.rules.as_deref(), RULES));
-        drift.extend(Drift::of_enum(
-            "time_class",
-            self.time_class.as_deref(),
-            TIME_CLASSES,
-        ));
+        for (field, value, known) in [
+            ("rules", &self.rules, RULES),
+            ("time_class", &self.time_class, TIME_CLASSES),
+        ] {
+            drift.extend(match value {
+                Lenient::Value(value) => Drift::of_enum(field, Some(value), known),
+                other => Drift::of_lenient(field, other),
+            });
+        }
         drift
     }
 }
@@ -122,6 +161,105 @@ fn side_field(side: &str, field: &str) -> &'static str {
     }
 }
 
+/// A 404 whose body is not Chess.com's "user not found". Chess.com answers some of its own
+/// errors so, for players that exist, so such a 404 is retried like a server error.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP 404 that is not \"user not found\" ({body}){}", after(*.tries))]
+pub struct Unexplained404 {
+    /// The first line of the body.
+    pub body: String,
+    pub tries: u32,
+}
+
+/// Why one month could not be stored this run.
+#[derive(Debug, thiserror::Error)]
+pub enum MonthError {
+    #[error(transparent)]
+    Http(HttpError),
+    #[error(transparent)]
+    NotFound(Unexplained404),
+    /// A 304 says "unchanged since what you have", and nothing of the month was had.
+    #[error("answered 304 Not Modified to a request without validators")]
+    UnaskedNotModified,
+    #[error("not the expected JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+}
+
+/// The months of a player that failed this run, while the others were stored.
+#[derive(Debug, Default)]
+pub struct MonthFailures {
+    /// Months this run set out to fetch.
+    pub months: usize,
+    /// The failed months, oldest first, each with why.
+    pub failed: Vec<(String, MonthError)>,
+    /// Months not asked at all, after too many failures in a row.
+    pub not_asked: usize,
+}
+
+impl fmt::Display for MonthFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {} months failed", self.failed.len(), self.months)?;
+        for (index, (month, error)) in self.failed.iter().take(NAMED_FAILURES).enumerate() {
+            let separator = if index == 0 { ": " } else { ", " };
+            write!(f, "{separator}{month} ({error})")?;
+        }
+        let more = self.failed.len().saturating_sub(NAMED_FAILURES);
+        if more > 0 {
+            write!(f, " and {more} more")?;
+        }
+        if self.not_asked > 0 {
+            write!(
+                f,
+                "; {} later months not asked after {MAX_FAILED_MONTHS_IN_A_ROW} failures in a row",
+                self.not_asked
+            )?;
+        }
+        write!(f, "; a later run asks for them again")
+    }
+}
+
+/// What ends a Chess.com player's import besides the errors every provider has.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Months(MonthFailures),
+    #[error("{what}: {source}")]
+    NotFound {
+        what: &'static str,
+        #[source]
+        source: Unexplained404,
+    },
+}
+
+/// Why a request gave nothing usable.
+enum Failed {
+    Http(HttpError),
+    NotFound(Unexplained404),
+}
+
+impl From<Failed> for MonthError {
+    fn from(failed: Failed) -> Self {
+        match failed {
+            Failed::Http(error) => MonthError::Http(error),
+            Failed::NotFound(error) => MonthError::NotFound(error),
+        }
+    }
+}
+
+impl Failed {
+    /// The error of a request whose failure ends the player's import.
+    fn for_player(self, what: &'static str) -> ProviderError {
+        match self {
+            Failed::Http(error) => request_error(what, error),
+            Failed::NotFound(error) => Failure::NotFound {
+                what,
+                source: error,
+            }
+            .into(),
+        }
+    }
+}
+
 /// `GET /pub/player/{name}`: the player's profile. The import does not need it; `check` asks it
 /// to tell a missing player from a missing archive.
 pub async fn profile(
@@ -130,31 +268,30 @@ pub async fn profile(
     notify: &mut impl FnMut(Notice),
 ) -> Result<Profile, ProviderError> {
     let url = source.url(&format!("/pub/player/{}", player.username()));
-    let answer = source
-        .etiquette
-        .fetch(|| source.client.get(&url), notify, source.limits.document)
-        .await
-        .map_err(|error| request_error(source, "profile", error))?;
+    let answer = answer(
+        source,
+        &url,
+        source.limits.document,
+        || source.client.get(&url),
+        notify,
+    )
+    .await
+    .map_err(|failed| failed.for_player("profile"))?;
     super::json(&answer, "profile")
 }
 
-/// The player's monthly archives, oldest first, from the archive list.
+/// The player's monthly archives, oldest first, each once, from the archive list. URLs that
+/// are not one of this player's months up to the current one are skipped with a warning.
 pub async fn archive_months(
     source: &Source,
     player: &Player,
     sink: &mut impl Sink,
 ) -> Result<Vec<Month>, ProviderError> {
     let list_url = source.url(&format!("/pub/player/{}/games/archives", player.username()));
-    let Fetched::Body { bytes, .. } = fetch(
-        source,
-        &list_url,
-        source.limits.document,
-        None,
-        "archive list",
-        sink,
-    )
-    .await?
-    else {
+    let fetched = fetch(source, &list_url, source.limits.document, None, sink)
+        .await
+        .map_err(|failed| failed.for_player("archive list"))?;
+    let Fetched::Body { bytes, .. } = fetched else {
         return Err(ProviderError::BadResponse(
             "archive list answered 304 to an unconditional request".into(),
         ));
@@ -164,18 +301,33 @@ pub async fn archive_months(
             what: "archive list",
             source,
         })?;
-    let mut months = archives
-        .archives
-        .iter()
-        .map(|url| {
-            parse_archive_url(source, url).ok_or_else(|| {
-                ProviderError::BadResponse(format!("archive list holds an unexpected URL {url:?}"))
-            })
+    let listed = ArchiveList::read(player.username(), &archives.archives, current_month());
+    for (url, rejection) in listed.rejected.iter().take(NAMED_REJECTIONS) {
+        let shown: String = url.chars().take(SHOWN_URL_CHARS).collect();
+        tracing::warn!("{player}: skipping the archive URL {shown:?}: {rejection}");
+    }
+    let more = listed.rejected.len().saturating_sub(NAMED_REJECTIONS);
+    if more > 0 {
+        tracing::warn!("{player}: skipping {more} more archive URLs of the same kinds");
+    }
+    if listed.repeated > 0 {
+        tracing::warn!(
+            "{player}: the archive list names some months more than once ({} repeats); each \
+             is asked once",
+            listed.repeated
+        );
+    }
+    Ok(listed
+        .months
+        .into_iter()
+        .map(|(year, month)| Month {
+            name: format!("{year:04}/{month:02}"),
+            url: source.url(&format!(
+                "/pub/player/{}/games/{year:04}/{month:02}",
+                player.username()
+            )),
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    months.sort_by(|a, b| a.name.cmp(&b.name));
-    months.dedup();
-    Ok(months)
+        .collect())
 }
 
 /// Every game of one month, read by the import's own parser: what `check` asks.
@@ -185,26 +337,24 @@ pub async fn month_games(
     month: &Month,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
-    let Fetched::Body { bytes, .. } = fetch(
-        source,
-        &month.url,
-        source.limits.archive,
-        None,
-        "monthly archive",
-        sink,
-    )
-    .await?
-    else {
+    let fetched = fetch(source, &month.url, source.limits.archive, None, sink)
+        .await
+        .map_err(|failed| failed.for_player("monthly archive"))?;
+    let Fetched::Body { bytes, .. } = fetched else {
         return Err(ProviderError::BadResponse(
             "monthly archive answered 304 to an unconditional request".into(),
         ));
     };
+    let archive = read_month(&bytes).map_err(|source| ProviderError::NotJson {
+        what: "monthly archive",
+        source,
+    })?;
     let mut received = 0;
     store_month(
         player,
         &Plan::default(),
         &month.name,
-        &bytes,
+        &archive,
         &mut received,
         sink,
     )
@@ -228,7 +378,19 @@ pub async fn import(
     plan: &Plan,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
-    let stored = plan.resume.last_month.as_deref();
+    let (year, month) = current_month();
+    let this_month = format!("{year:04}/{month:02}");
+    let stored = plan.resume.last_month.as_deref().filter(|stored| {
+        // Only a month that has begun can have been stored; a cursor beyond it (left by a
+        // version that trusted any listed month) would hide every real month behind it.
+        let sane = *stored <= this_month.as_str();
+        if !sane {
+            tracing::warn!(
+                "{player}: the stored month {stored} has not begun yet; asking every month again"
+            );
+        }
+        sane
+    });
     let first_wanted = plan.since.map(month_of);
     let last_wanted = plan.until.map(|until| month_of(until - 1));
     let mut months = Vec::new();
@@ -249,35 +411,30 @@ pub async fn import(
         cursor_open = first.as_str() <= stored;
     }
     sink.total(Total::Months(months.len() as u64));
+    let mut failures = MonthFailures {
+        months: months.len(),
+        ..MonthFailures::default()
+    };
     let mut received = 0;
-    for month in &months {
-        let known = plan.resume.months.get(&month.name);
-        let fetched = fetch(
-            source,
-            &month.url,
-            source.limits.archive,
-            known,
-            "monthly archive",
-            sink,
-        )
-        .await?;
-        let (complete, validator) = match fetched {
-            Fetched::NotModified => (true, None),
-            Fetched::Body {
-                bytes,
-                etag,
-                last_modified,
-            } => {
-                let complete =
-                    store_month(player, plan, &month.name, &bytes, &mut received, sink).await?;
-                let validator = etag.filter(|_| complete).map(|etag| MonthValidator {
-                    month: month.name.clone(),
-                    etag,
-                    last_modified,
-                });
-                (complete, validator)
-            }
-        };
+    let mut failed_in_a_row = 0;
+    for (index, month) in months.iter().enumerate() {
+        if failed_in_a_row >= MAX_FAILED_MONTHS_IN_A_ROW {
+            failures.not_asked = months.len() - index;
+            break;
+        }
+        let (complete, validator) =
+            match import_month(source, player, plan, month, &mut received, sink).await? {
+                Ok(stored) => stored,
+                Err(error) => {
+                    tracing::warn!("{player}: month {} failed: {error}", month.name);
+                    failures.failed.push((month.name.clone(), error));
+                    failed_in_a_row += 1;
+                    // Not even a month stored before may be passed: it may have grown since.
+                    cursor_open = false;
+                    continue;
+                }
+            };
+        failed_in_a_row = 0;
         let already_stored = stored.is_some_and(|stored| month.name.as_str() <= stored);
         cursor_open &= complete || already_stored;
         let cursor = cursor_open.then(|| Cursor::Month(month.name.clone()));
@@ -287,7 +444,69 @@ pub async fn import(
             break;
         }
     }
-    Ok(())
+    if failures.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Months(failures).into())
+    }
+}
+
+/// Fetches one month and hands its games to the sink. The outer error ends the player's import
+/// (interrupted, blocked, the store gone); the inner one fails only this month. On success, says
+/// whether every game of the month was taken, and the validators to keep if so.
+async fn import_month(
+    source: &Source,
+    player: &Player,
+    plan: &Plan,
+    month: &Month,
+    received: &mut u64,
+    sink: &mut impl Sink,
+) -> Result<Result<(bool, Option<MonthValidator>), MonthError>, ProviderError> {
+    let known = plan.resume.months.get(&month.name);
+    let fetched = match fetch(source, &month.url, source.limits.archive, known, sink).await {
+        Ok(fetched) => fetched,
+        Err(Failed::Http(error)) if stops_the_player(&error) => {
+            return Err(request_error("monthly archive", error));
+        }
+        Err(failed) => return Ok(Err(failed.into())),
+    };
+    let (bytes, etag, last_modified) = match fetched {
+        Fetched::NotModified if known.is_some() => return Ok(Ok((true, None))),
+        Fetched::NotModified => return Ok(Err(MonthError::UnaskedNotModified)),
+        Fetched::Body {
+            bytes,
+            etag,
+            last_modified,
+        } => (bytes, etag, last_modified),
+    };
+    let archive = match read_month(&bytes) {
+        Ok(archive) => archive,
+        Err(error) => return Ok(Err(MonthError::NotJson(error))),
+    };
+    let complete = store_month(player, plan, &month.name, &archive, received, sink).await?;
+    let validator = etag.filter(|_| complete).map(|etag| MonthValidator {
+        month: month.name.clone(),
+        etag,
+        last_modified,
+    });
+    Ok(Ok((complete, validator)))
+}
+
+/// Whether a request's error says nothing of the month it asked for but of the whole run or
+/// player: asking the next month would only get the same.
+fn stops_the_player(error: &HttpError) -> bool {
+    matches!(
+        error,
+        HttpError::Interrupted
+            | HttpError::Blocked(_)
+            | HttpError::Forbidden(_)
+            | HttpError::Unauthorized { .. }
+            | HttpError::WaitTooLong { .. }
+    )
+}
+
+fn read_month(bytes: &[u8]) -> Result<MonthArchive<'_>, serde_json::Error> {
+    serde_json::from_slice(bytes)
 }
 
 /// Hands a month's games to the sink. Returns whether every game of the month was taken, which
@@ -296,16 +515,13 @@ async fn store_month(
     player: &Player,
     plan: &Plan,
     month: &str,
-    bytes: &[u8],
+    archive: &MonthArchive<'_>,
     received: &mut u64,
     sink: &mut impl Sink,
 ) -> Result<bool, ProviderError> {
-    let archive: MonthArchive<'_> = serde_json::from_slice(bytes).map_err(|error| {
-        ProviderError::BadResponse(format!(
-            "archive {month} is not the expected JSON ({error})"
-        ))
-    })?;
     let mut complete = true;
+    // Fields found of another type, warned of once per month rather than once per game.
+    let mut odd = HashSet::new();
     for (index, raw) in archive.games.iter().enumerate() {
         if plan.max_games.is_some_and(|max| *received >= max) {
             return Ok(false);
@@ -320,6 +536,12 @@ async fn store_month(
             }
         };
         for drift in game.drift() {
+            if drift.kind == DriftKind::OddType && odd.insert(drift.field) {
+                tracing::warn!(
+                    "{player}: {drift} in archive {month}; the games keep it as NULL (logged \
+                     once per month)"
+                );
+            }
             sink.drift(drift);
         }
         let Some(uuid) = game.uuid.filter(|uuid| !uuid.is_empty()) else {
@@ -328,8 +550,10 @@ async fn store_month(
             sink.unreadable(&reason);
             continue;
         };
-        let started = game.start_time.or(game.end_time).map(|s| s * 1000);
-        let in_range = started.is_none_or(|started| {
+        // Seconds from the server: an absurd value must not overflow, it only goes unknown.
+        let start_ms = game.start_time.get().and_then(|s| s.checked_mul(1000));
+        let end_ms = game.end_time.get().and_then(|s| s.checked_mul(1000));
+        let in_range = start_ms.or(end_ms).is_none_or(|started| {
             plan.since.is_none_or(|since| started >= since)
                 && plan.until.is_none_or(|until| started < until)
         });
@@ -338,25 +562,25 @@ async fn store_month(
             continue;
         }
         let Some(pgn) = game.pgn else {
-            let rules = game.rules.as_deref().unwrap_or("unknown rules");
+            let rules = game.rules.get().map_or("unknown rules", String::as_str);
             tracing::debug!("{player}: skipping {uuid}: a {rules} game without PGN");
             sink.skipped(rules);
             continue;
         };
         let mut record = GameRecord::new(Platform::Chesscom, uuid, pgn);
-        record.url = game.url;
-        record.rated = game.rated;
-        record.variant = game.rules;
-        record.speed = game.time_class;
-        record.time_control = game.time_control;
-        record.played_at = game.start_time.map(|s| s * 1000);
-        if let Some(white) = game.white {
-            record.white = white.username;
-            record.white_elo = white.rating;
+        record.url = game.url.ok();
+        record.rated = game.rated.ok();
+        record.variant = game.rules.ok();
+        record.speed = game.time_class.ok();
+        record.time_control = game.time_control.ok();
+        record.played_at = start_ms;
+        if let Lenient::Value(white) = game.white {
+            record.white = white.username.ok();
+            record.white_elo = white.rating.ok();
         }
-        if let Some(black) = game.black {
-            record.black = black.username;
-            record.black_elo = black.rating;
+        if let Lenient::Value(black) = game.black {
+            record.black = black.username.ok();
+            record.black_elo = black.rating.ok();
         }
         *received += 1;
         sink.game(record, None).await?;
@@ -370,9 +594,8 @@ async fn fetch(
     url: &str,
     limit: usize,
     known: Option<&MonthValidator>,
-    what: &'static str,
     sink: &mut impl Sink,
-) -> Result<Fetched, ProviderError> {
+) -> Result<Fetched, Failed> {
     let build = || {
         let mut request = source.client.get(url);
         if let Some(known) = known {
@@ -384,11 +607,7 @@ async fn fetch(
         }
         request
     };
-    let answer = source
-        .etiquette
-        .fetch(build, &mut |n| sink.notice(n), limit)
-        .await
-        .map_err(|error| request_error(source, what, error))?;
+    let answer = answer(source, url, limit, build, &mut |n| sink.notice(n)).await?;
     if answer.status == StatusCode::NOT_MODIFIED {
         return Ok(Fetched::NotModified);
     }
@@ -406,18 +625,58 @@ async fn fetch(
     })
 }
 
-/// Turns Chess.com's "crawl too heavy" refusal into a stop for every Chess.com request of the
-/// run, rather than letting the other players hammer on.
-fn request_error(source: &Source, what: &'static str, error: HttpError) -> ProviderError {
-    match error {
-        HttpError::Forbidden(body) if body.starts_with("Blocked") => {
-            let reason = format!("Chess.com blocked this run: {body}");
-            source.etiquette.lane.block(&reason);
-            ProviderError::Http {
-                what,
-                source: HttpError::Blocked(reason),
+/// Sends the request `build` makes through the etiquette, and tries again, like after a server
+/// error and as many times, when a 404 is not Chess.com's "user not found". The etiquette's own
+/// tries are within each of these, so a request is sent `max_tries²` times at the very most.
+async fn answer(
+    source: &Source,
+    url: &str,
+    limit: usize,
+    build: impl Fn() -> reqwest::RequestBuilder,
+    notify: &mut impl FnMut(Notice),
+) -> Result<crate::http::Answer, Failed> {
+    let etiquette = &source.etiquette;
+    let max = etiquette.policy.max_tries.max(1);
+    let mut tries = 1;
+    loop {
+        match etiquette.fetch(&build, &mut *notify, limit).await {
+            Err(HttpError::NotFound(body)) if !is_user_not_found(&body) => {
+                tracing::info!("GET {url}: a 404 that is not \"user not found\": {body}");
+                if tries >= max {
+                    return Err(Failed::NotFound(Unexplained404 { body, tries }));
+                }
+                notify(Notice::Retrying {
+                    attempt: tries + 1,
+                    max,
+                    error: "HTTP 404 that is not \"user not found\"".into(),
+                });
+                etiquette
+                    .sleep(etiquette.policy.backoff_for(tries))
+                    .await
+                    .map_err(Failed::Http)?;
+                tries += 1;
             }
+            answered => return answered.map_err(Failed::Http),
         }
+    }
+}
+
+/// Whether a 404's body is Chess.com's answer for a player that does not exist:
+/// `{"code":0,"message":"User \"x\" not found."}`.
+fn is_user_not_found(body: &str) -> bool {
+    #[derive(Deserialize)]
+    struct NotFound {
+        message: String,
+    }
+    serde_json::from_str::<NotFound>(body).is_ok_and(|body| {
+        body.message.starts_with("User \"") && body.message.ends_with("\" not found.")
+    })
+}
+
+/// The player's error for a request's: a 403 that did not block the run (the etiquette stops
+/// the lane itself for Chess.com's "crawl too heavy") is a refusal of this client.
+fn request_error(what: &'static str, error: HttpError) -> ProviderError {
+    match error {
         HttpError::Forbidden(_) => ProviderError::Refused(format!(
             "{what}: Chess.com refused the request (HTTP 403); make sure --user-agent names the \
              tool and a contact"
@@ -426,23 +685,108 @@ fn request_error(source: &Source, what: &'static str, error: HttpError) -> Provi
     }
 }
 
-/// Reads `https://api.chess.com/pub/player/x/games/2024/03` as month `2024/03`, to be asked at the
-/// configured base with the same path.
-fn parse_archive_url(source: &Source, url: &str) -> Option<Month> {
-    let path = &url[url.find("/pub/")?..];
-    let mut segments = path.trim_end_matches('/').rsplit('/');
-    let month = segments.next()?;
-    let year = segments.next()?;
-    let valid = year.len() == 4
-        && month.len() == 2
-        && year
-            .bytes()
-            .chain(month.bytes())
-            .all(|b| b.is_ascii_digit());
-    valid.then(|| Month {
-        name: format!("{year}/{month}"),
-        url: source.url(path),
-    })
+/// The months of an archive list worth asking for, and what was left out.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ArchiveList {
+    /// `(year, month)`, oldest first, each once.
+    months: Vec<(i32, u32)>,
+    /// Each skipped entry, as listed, with why.
+    rejected: Vec<(String, Rejection)>,
+    /// Entries that named a month already listed.
+    repeated: usize,
+}
+
+/// Why an entry of the archive list is not asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+enum Rejection {
+    #[error("not a URL")]
+    NotAString,
+    #[error("not a monthly archive of the API")]
+    NotAnArchive,
+    #[error("its path climbs or hides dots or escapes")]
+    Traversal,
+    #[error("another player's archive")]
+    OtherPlayer,
+    #[error("no such month")]
+    NoSuchMonth,
+    #[error("a month that has not begun")]
+    Future,
+}
+
+impl ArchiveList {
+    /// Reads the entries of `player`'s archive list, `now` being the current `(year, month)`.
+    fn read(player: &str, entries: &[Lenient<String>], now: (i32, u32)) -> Self {
+        let mut list = ArchiveList::default();
+        for entry in entries {
+            let read = match entry {
+                Lenient::Value(url) => {
+                    archive_month(player, url, now).map_err(|rejection| (url.clone(), rejection))
+                }
+                _ => Err((String::new(), Rejection::NotAString)),
+            };
+            match read {
+                Ok(month) => list.months.push(month),
+                Err(rejected) => list.rejected.push(rejected),
+            }
+        }
+        let listed = list.months.len();
+        list.months.sort_unstable();
+        list.months.dedup();
+        list.repeated = listed - list.months.len();
+        list
+    }
+}
+
+/// Reads `https://api.chess.com/pub/player/x/games/2024/03` as `(2024, 3)` when it is one of
+/// `player`'s months up to `now`. Only the path counts (it is asked at the configured base), and
+/// it must be exactly that shape: a path that climbs (`..`, `%2e%2e`) or names another player
+/// could make the import fetch, and store as this player's, whatever the list's author likes.
+fn archive_month(player: &str, url: &str, now: (i32, u32)) -> Result<(i32, u32), Rejection> {
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
+        None => url,
+    };
+    if path.contains(['%', '\\']) {
+        return Err(Rejection::Traversal);
+    }
+    if path.contains(['?', '#']) {
+        return Err(Rejection::NotAnArchive);
+    }
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments
+        .iter()
+        .any(|segment| matches!(*segment, "." | ".."))
+    {
+        return Err(Rejection::Traversal);
+    }
+    let ["", "pub", "player", owner, "games", year, month] = segments.as_slice() else {
+        return Err(Rejection::NotAnArchive);
+    };
+    if !owner.eq_ignore_ascii_case(player) {
+        return Err(Rejection::OtherPlayer);
+    }
+    let digits =
+        |text: &str, len: usize| text.len() == len && text.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(year, 4) && digits(month, 2)) {
+        return Err(Rejection::NotAnArchive);
+    }
+    let (Ok(year), Ok(month)) = (year.parse::<i32>(), month.parse::<u32>()) else {
+        return Err(Rejection::NotAnArchive);
+    };
+    if !(1..=12).contains(&month) {
+        return Err(Rejection::NoSuchMonth);
+    }
+    if (year, month) > now {
+        return Err(Rejection::Future);
+    }
+    Ok((year, month))
+}
+
+/// The current `(year, month)`, UTC: archive months are UTC months.
+fn current_month() -> (i32, u32) {
+    let now = chrono::Utc::now();
+    (now.year(), now.month())
 }
 
 /// The archive month (`YYYY/MM`, UTC) holding the instant `ms`.
@@ -461,5 +805,194 @@ mod tests {
         // 2024-03-31T23:59:59.999Z and a millisecond later.
         assert_eq!(month_of(1_711_929_599_999), "2024/03");
         assert_eq!(month_of(1_711_929_600_000), "2024/04");
+    }
+
+    const NOW: (i32, u32) = (2024, 6);
+
+    fn month(url: &str) -> Result<(i32, u32), Rejection> {
+        archive_month("bob", url, NOW)
+    }
+
+    #[test]
+    fn an_archive_url_is_read_by_its_path_alone() {
+        assert_eq!(
+            month("https://api.chess.com/pub/player/bob/games/2024/03"),
+            Ok((2024, 3))
+        );
+        assert_eq!(
+            month("http://elsewhere.example:8080/pub/player/bob/games/2009/10/"),
+            Ok((2009, 10)),
+            "any host, a trailing slash"
+        );
+        assert_eq!(month("/pub/player/BOB/games/2024/06"), Ok((2024, 6)));
+    }
+
+    #[test]
+    fn archive_urls_that_climb_or_hide_dots_are_traversal() {
+        for url in [
+            "https://api.chess.com/pub/player/bob/games/../../alice/games/2024/03",
+            "https://api.chess.com/pub/player/bob/games/2024/03/..",
+            "https://api.chess.com/pub/player/bob/./games/2024/03",
+            "https://api.chess.com/pub/player/bob/games/%2e%2e/%2E%2E/alice/games/2024/03",
+            "https://api.chess.com/pub/player/b%6fb/games/2024/03",
+            "https://api.chess.com/pub/player/bob/games/2024\\03",
+        ] {
+            assert_eq!(month(url), Err(Rejection::Traversal), "{url}");
+        }
+    }
+
+    #[test]
+    fn other_players_other_shapes_and_impossible_months_are_rejected() {
+        let cases = [
+            (
+                "https://api.chess.com/pub/player/alice/games/2024/03",
+                Rejection::OtherPlayer,
+            ),
+            (
+                "https://api.chess.com/pub/player/bobby/games/2024/03",
+                Rejection::OtherPlayer,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/13",
+                Rejection::NoSuchMonth,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/00",
+                Rejection::NoSuchMonth,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/07",
+                Rejection::Future,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2999/01",
+                Rejection::Future,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/3",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/24/03",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/+3",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/03/pgn",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/2024/03?x=1",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob/games/archives",
+                Rejection::NotAnArchive,
+            ),
+            (
+                "https://api.chess.com/pub/player/bob//games/2024/03",
+                Rejection::NotAnArchive,
+            ),
+            ("https://api.chess.com", Rejection::NotAnArchive),
+            ("", Rejection::NotAnArchive),
+        ];
+        for (url, rejection) in cases {
+            assert_eq!(month(url), Err(rejection), "{url}");
+        }
+    }
+
+    #[test]
+    fn an_archive_list_is_sorted_deduplicated_and_says_what_it_skipped() {
+        let entries: Vec<Lenient<String>> = serde_json::from_str(
+            r#"["https://api.chess.com/pub/player/bob/games/2024/02",
+                "https://api.chess.com/pub/player/bob/games/2023/11",
+                "https://api.chess.com/pub/player/bob/games/2024/02",
+                "https://api.chess.com/pub/player/Bob/games/2023/11",
+                "https://api.chess.com/pub/player/bob/games/2024/13",
+                42]"#,
+        )
+        .unwrap();
+        let list = ArchiveList::read("bob", &entries, NOW);
+        assert_eq!(list.months, [(2023, 11), (2024, 2)]);
+        assert_eq!(list.repeated, 2);
+        assert_eq!(
+            list.rejected,
+            [
+                (
+                    "https://api.chess.com/pub/player/bob/games/2024/13".to_string(),
+                    Rejection::NoSuchMonth
+                ),
+                (String::new(), Rejection::NotAString),
+            ]
+        );
+    }
+
+    #[test]
+    fn only_chesscoms_own_message_means_user_not_found() {
+        assert!(is_user_not_found(
+            r#"{"code":0,"message":"User \"nobody-zzqx-12345\" not found."}"#
+        ));
+        assert!(!is_user_not_found(
+            r#"{"message":"An internal error has occurred. Please contact Chess.com Developer's Forum for further help https://www.chess.com/club/chess-com-developer-community ."}"#
+        ));
+        assert!(!is_user_not_found(""));
+        assert!(!is_user_not_found("<html>404</html>"));
+    }
+
+    #[test]
+    fn odd_incidental_fields_cost_only_themselves() {
+        let game: ArchivedGame = serde_json::from_str(
+            r#"{"uuid":"u1","pgn":"1. e4 *","rated":"yes","end_time":"1700000000",
+                "white":"bob","black":{"username":"eve","rating":1500.5},
+                "start_time":99999999999999999,"rules":"chess","time_class":7}"#,
+        )
+        .unwrap();
+        assert_eq!(game.rated, Lenient::Odd);
+        assert_eq!(game.end_time, Lenient::Odd);
+        let odd: Vec<&str> = game
+            .drift()
+            .into_iter()
+            .filter(|drift| drift.kind == DriftKind::OddType)
+            .map(|drift| drift.field)
+            .collect();
+        assert_eq!(
+            odd,
+            ["rated", "end_time", "white", "black.rating", "time_class"]
+        );
+        assert_eq!(
+            game.start_time.get().and_then(|s| s.checked_mul(1000)),
+            None,
+            "an absurd start overflows to unknown, not to a panic"
+        );
+        let essential: Result<ArchivedGame, _> = serde_json::from_str(r#"{"uuid":7,"pgn":"*"}"#);
+        assert!(essential.is_err(), "a uuid of another type is no game");
+    }
+
+    #[test]
+    fn a_failure_report_names_a_few_months_and_counts_the_rest() {
+        let failed = (1..=7)
+            .map(|m| (format!("2024/{m:02}"), MonthError::UnaskedNotModified))
+            .collect();
+        let failures = MonthFailures {
+            months: 14,
+            failed,
+            not_asked: 0,
+        };
+        let text = failures.to_string();
+        assert!(
+            text.starts_with("7 of 14 months failed: 2024/01 (answered 304"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2024/05 (") && !text.contains("2024/06"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(" and 2 more; a later run asks for them again"),
+            "{text}"
+        );
     }
 }

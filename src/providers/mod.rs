@@ -405,6 +405,10 @@ pub enum ProviderError {
         #[source]
         last: lichess::Break,
     },
+    /// Chess.com: months that failed while the others were stored, or a 404 that is not its
+    /// "user not found".
+    #[error(transparent)]
+    Chesscom(#[from] chesscom::Failure),
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]
@@ -415,7 +419,7 @@ impl ProviderError {
     /// Maps a request error, treating a 404 as the player not existing.
     pub fn from_http(what: &'static str, error: HttpError) -> Self {
         match error {
-            HttpError::NotFound => ProviderError::UserNotFound,
+            HttpError::NotFound(_) => ProviderError::UserNotFound,
             HttpError::Interrupted => ProviderError::Interrupted,
             source => ProviderError::Http { what, source },
         }

@@ -155,11 +155,15 @@ fn a_player_fails_after_the_last_try_and_keeps_what_was_stored() {
     let summary = run.json();
     let bob = &summary["players"][2];
     assert_eq!(bob["status"], "failed");
-    assert!(bob["error"].as_str().unwrap().contains("HTTP 503"), "{bob}");
+    let error = bob["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("3 of 3 months failed: 2023/09 (HTTP 503"),
+        "{bob}"
+    );
     assert_eq!(
         fake.fault_hits(fault),
-        3,
-        "the first try and --retries retries"
+        3 * 3,
+        "per month, the first try and --retries retries"
     );
     assert_eq!(summary["failed_players"], 1);
     assert_eq!(summary["new_games"], 30 + 30 + 18);

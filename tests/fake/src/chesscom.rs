@@ -23,8 +23,8 @@ use shakmaty::Color;
 use super::games::{self, Finish};
 use super::lichess::{parallel_map, rating_base};
 use super::{
-    BodyPlan, Endpoint, FakeServer, InFlight, Provider, Route, Shared, StreamFault, lock, simple,
-    stream_body,
+    BodyPlan, Endpoint, FakeServer, Fault, InFlight, Provider, Route, Shared, StreamFault, lock,
+    simple, stream_body,
 };
 
 const STANDARD_FEN: &str = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1";
@@ -140,6 +140,8 @@ pub(crate) struct Data {
     users: HashMap<String, User>,
     months: HashMap<String, BTreeMap<(i32, u32), Month>>,
     games: HashMap<String, Arc<CGame>>,
+    /// Entries listed after the real months in a user's `/archives`, verbatim.
+    extra_archives: HashMap<String, Vec<String>>,
     next_live: u64,
     next_daily: u64,
     seq: u64,
@@ -729,6 +731,56 @@ impl FakeServer {
         uuids
     }
 
+    /// List `entry` verbatim in `name`'s `/archives`, after the months that hold games: what a
+    /// broken or hostile server may list (a path that climbs, another player's month, `2024/13`,
+    /// a month not yet begun, a month twice). Registers the user if needed.
+    pub fn add_chesscom_archive_entry(&self, name: &str, entry: &str) {
+        let mut d = lock(&self.shared.chesscom);
+        d.ensure_user(name);
+        d.extra_archives
+            .entry(name.to_lowercase())
+            .or_default()
+            .push(entry.to_string());
+    }
+
+    /// Rewrite the served JSON object of a game with `patch`, e.g. to give a field a value of
+    /// another type (`"rated":"yes"`) or an absurd timestamp. The game stays in the archive
+    /// month it was in, whatever `end_time` becomes, and its month's ETag changes. The keys are
+    /// served in alphabetical order afterwards (JSON objects have none). Returns `false` for an
+    /// unknown uuid.
+    pub fn patch_chesscom_game(
+        &self,
+        uuid: &str,
+        patch: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> bool {
+        let mut d = lock(&self.shared.chesscom);
+        let Some(old) = d.games.get(uuid).cloned() else {
+            return false;
+        };
+        let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&old.json) else {
+            return false;
+        };
+        patch(&mut object);
+        let json = Bytes::from(serde_json::Value::Object(object).to_string());
+        let game = Arc::new(CGame {
+            uuid: old.uuid.clone(),
+            url: old.url.clone(),
+            end_time: old.end_time,
+            seq: old.seq,
+            hash: content_hash(&json),
+            json,
+            white: old.white.clone(),
+            black: old.black.clone(),
+        });
+        for month in d.months.values_mut().flat_map(|months| months.values_mut()) {
+            for served in month.games.iter_mut().filter(|g| g.uuid == uuid) {
+                *served = game.clone();
+            }
+        }
+        d.games.insert(uuid.to_string(), game);
+        true
+    }
+
     /// The served JSON object of a game.
     pub fn chesscom_game_json(&self, uuid: &str) -> Option<String> {
         let d = lock(&self.shared.chesscom);
@@ -801,6 +853,37 @@ fn listed_months(d: &Data, key: &str) -> Vec<(i32, u32)> {
         .filter(|(_, m)| !m.games.is_empty() || m.listed_empty)
         .map(|(k, _)| *k)
         .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Scripted Chess.com answers.
+
+impl Fault {
+    /// The 404 Chess.com sends for some of its own errors, for players that exist.
+    pub fn chesscom_internal_error_404() -> Fault {
+        Fault::Custom {
+            status: 404,
+            content_type: "application/json; charset=utf-8".into(),
+            body: r#"{"message":"An internal error has occurred. Please contact Chess.com Developer's Forum for further help https://www.chess.com/club/chess-com-developer-community ."}"#.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A 304 whatever the request's validators, as a cache that mixes up clients answers.
+    pub fn not_modified() -> Fault {
+        Fault::Custom {
+            status: 304,
+            content_type: "application/json; charset=utf-8".into(),
+            body: String::new(),
+            headers: vec![
+                (
+                    "ETag".into(),
+                    "W/\"00000000000000000000000000000000\"".into(),
+                ),
+                ("Cache-Control".into(), "public, max-age=5".into()),
+            ],
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1032,10 +1115,11 @@ pub(crate) async fn handle(
             r
         }
         Endpoint::ChesscomArchives => {
-            let urls: Vec<String> = listed_months(&d, &key)
+            let mut urls: Vec<String> = listed_months(&d, &key)
                 .into_iter()
                 .map(|(y, m)| format!("{REAL_API}/pub/player/{key}/games/{y:04}/{m:02}"))
                 .collect();
+            urls.extend(d.extra_archives.get(&key).into_iter().flatten().cloned());
             let body = serde_json::json!({ "archives": urls }).to_string();
             let v = Validators::new(
                 &[b"archives", body.as_bytes()],

@@ -82,6 +82,7 @@ pub enum Endpoint {
 pub struct Matcher {
     endpoint: Option<Endpoint>,
     user: Option<String>,
+    path_suffix: Option<String>,
 }
 
 impl Matcher {
@@ -94,15 +95,15 @@ impl Matcher {
     pub fn endpoint(endpoint: Endpoint) -> Self {
         Self {
             endpoint: Some(endpoint),
-            user: None,
+            ..Self::default()
         }
     }
 
     /// Requests whose path names this user (case-insensitive).
     pub fn user(name: &str) -> Self {
         Self {
-            endpoint: None,
             user: Some(name.to_lowercase()),
+            ..Self::default()
         }
     }
 
@@ -112,12 +113,22 @@ impl Matcher {
         self
     }
 
-    fn matches(&self, route: &Route) -> bool {
+    /// Narrow to requests whose path ends with `suffix`, e.g. one Chess.com month (`/2024/03`).
+    pub fn and_path_ending(mut self, suffix: &str) -> Self {
+        self.path_suffix = Some(suffix.to_string());
+        self
+    }
+
+    fn matches(&self, route: &Route, path: &str) -> bool {
         self.endpoint.is_none_or(|e| e == route.endpoint)
             && self
                 .user
                 .as_ref()
                 .is_none_or(|u| route.user_key().as_deref() == Some(u.as_str()))
+            && self
+                .path_suffix
+                .as_ref()
+                .is_none_or(|suffix| path.ends_with(suffix.as_str()))
     }
 }
 
@@ -296,11 +307,16 @@ impl Shared {
         }
     }
 
-    fn take_fault(&self, provider: Provider, route: &Route) -> Option<(FaultId, Fault)> {
+    fn take_fault(
+        &self,
+        provider: Provider,
+        route: &Route,
+        path: &str,
+    ) -> Option<(FaultId, Fault)> {
         let mut faults = lock(&self.faults);
-        let rule = faults
-            .iter_mut()
-            .find(|r| r.provider == provider && r.remaining > 0 && r.matcher.matches(route))?;
+        let rule = faults.iter_mut().find(|r| {
+            r.provider == provider && r.remaining > 0 && r.matcher.matches(route, path)
+        })?;
         rule.remaining -= 1;
         rule.fired += 1;
         Some((rule.id, rule.fault.clone()))
@@ -529,7 +545,7 @@ async fn entry(
         return resp;
     }
 
-    let taken = shared.take_fault(provider, &route);
+    let taken = shared.take_fault(provider, &route, req.uri().path());
     let fault_id = taken.as_ref().map(|(id, _)| *id);
     let mut stream_fault = None;
     match taken.map(|(_, f)| f) {
