@@ -85,6 +85,14 @@ struct Side {
     rating: Lenient<i32>,
 }
 
+/// A side is an object whose fields are lenient themselves: read whole, or skipped when it is
+/// not an object at all.
+impl super::Scalar for Side {
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        Side::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+}
+
 /// A monthly archive's place: `YYYY/MM` and where to ask for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Month {

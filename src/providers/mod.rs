@@ -251,6 +251,14 @@ pub trait Scalar: Sized {
     fn from_str(_: &str) -> Option<Self> {
         None
     }
+    /// A JSON object; read as `Self` when `Self` is one, skipped otherwise.
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(None)
+    }
 }
 
 impl Scalar for bool {
@@ -265,6 +273,15 @@ impl Scalar for i64 {
     }
     fn from_u64(value: u64) -> Option<Self> {
         i64::try_from(value).ok()
+    }
+}
+
+impl Scalar for i32 {
+    fn from_i64(value: i64) -> Option<Self> {
+        i32::try_from(value).ok()
+    }
+    fn from_u64(value: u64) -> Option<Self> {
+        i32::try_from(value).ok()
     }
 }
 
@@ -328,12 +345,8 @@ impl<'de, T: Scalar> serde::de::Visitor<'de> for LenientVisitor<T> {
         Ok(Lenient::Odd)
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map
-            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(Lenient::Odd)
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(Self::or_odd(T::from_map(map)?))
     }
 }
 
