@@ -222,30 +222,22 @@ impl Transport {
     }
 }
 
-impl Transport {
-    /// The cause alone, without the host.
-    pub fn cause_text(&self) -> String {
-        let text = self.to_string();
-        match text.strip_prefix(&format!("{}: ", self.host)) {
-            Some(cause) => cause.to_string(),
-            None => text,
-        }
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.host, self.cause)
     }
 }
 
-impl std::fmt::Display for Transport {
+impl std::fmt::Display for TransportCause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let host = &self.host;
-        match &self.cause {
-            TransportCause::Dns => write!(f, "{host}: cannot resolve host (offline?)"),
-            TransportCause::ConnectionRefused => write!(f, "{host}: connection refused"),
-            TransportCause::TimedOut => write!(f, "{host}: timed out"),
-            TransportCause::Redirect(why) => write!(f, "{host}: {why}"),
-            TransportCause::Trickled => write!(
-                f,
-                "{host}: the answer trickled for longer than --read-timeout"
-            ),
-            TransportCause::Other(cause) => write!(f, "{host}: {cause}"),
+        match self {
+            TransportCause::Dns => f.write_str("cannot resolve host (offline?)"),
+            TransportCause::ConnectionRefused => f.write_str("connection refused"),
+            TransportCause::TimedOut => f.write_str("timed out"),
+            TransportCause::Trickled => {
+                f.write_str("the answer trickled for longer than --read-timeout")
+            }
+            TransportCause::Redirect(why) | TransportCause::Other(why) => f.write_str(why),
         }
     }
 }

@@ -164,7 +164,7 @@ enum StreamEnd {
 /// Why a stream ended before its last game.
 #[derive(Debug, thiserror::Error)]
 pub enum Break {
-    #[error("{host}: {}", Transport::of(.error).cause_text())]
+    #[error("{host}: {}", Transport::of(.error).cause)]
     Transport {
         host: String,
         #[source]
@@ -239,6 +239,9 @@ struct Progress {
     boundary: Boundary,
     /// Lenient fields found of another type, logged once per stream.
     odd: HashSet<&'static str>,
+    /// The newest `createdAt` that may move the cursor: the stream's start plus a day of slack,
+    /// read from the clock once per stream rather than once per game.
+    latest_plausible: i64,
 }
 
 /// How many times a stream may break off in a row without a newer game before the player
@@ -293,6 +296,7 @@ pub async fn import(
         let newest_before = boundary.created_at;
         let mut progress = Progress {
             boundary: boundary.clone(),
+            latest_plausible: latest_plausible(),
             ..Progress::default()
         };
         let request = ExportRequest {
@@ -405,7 +409,10 @@ pub async fn newest_games(
         newest_first: true,
         contiguous: false,
     };
-    let mut progress = Progress::default();
+    let mut progress = Progress {
+        latest_plausible: latest_plausible(),
+        ..Progress::default()
+    };
     match export_stream(source, player, &request, sink, &mut progress).await? {
         StreamEnd::Complete => Ok(()),
         StreamEnd::Broken(last) => Err(ProviderError::ExportBroken { tries: 1, last }),
@@ -528,6 +535,10 @@ async fn export_stream(
 /// dated beyond this is an absurd record, which must not freeze the player's later imports.
 const FUTURE_SLACK_MS: i64 = 24 * 60 * 60 * 1000;
 
+fn latest_plausible() -> i64 {
+    chrono::Utc::now().timestamp_millis() + FUTURE_SLACK_MS
+}
+
 async fn handle_line(
     player: &Player,
     line: &[u8],
@@ -582,9 +593,8 @@ async fn handle_line(
     let Some(record) = into_record(player, game, sink) else {
         return Ok(());
     };
-    let now = chrono::Utc::now().timestamp_millis();
     let cursor = created_at
-        .filter(|&created_at| created_at <= now + FUTURE_SLACK_MS)
+        .filter(|&created_at| created_at <= progress.latest_plausible)
         .and_then(|created_at| {
             progress.boundary.advance(created_at, &record.game_id);
             contiguous.then_some(Cursor::CreatedAt(created_at))
@@ -729,7 +739,10 @@ mod tests {
     async fn read(lines: &[&[u8]]) -> (Recorder, Result<(), ProviderError>) {
         let player: Player = "lichess:alice".parse().unwrap();
         let mut sink = Recorder::default();
-        let mut progress = Progress::default();
+        let mut progress = Progress {
+            latest_plausible: latest_plausible(),
+            ..Progress::default()
+        };
         for line in lines {
             if let Err(error) = handle_line(&player, line, true, &mut sink, &mut progress).await {
                 return (sink, Err(error));
