@@ -306,3 +306,48 @@ fn a_game_dated_in_the_future_is_stored_but_never_moves_the_cursor() {
         .expect("a game of the fake");
     assert_eq!(cursor, Some(newest.to_string()));
 }
+
+#[test]
+fn an_html_403_stops_the_provider_naming_the_user_agent() {
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 3, T0, MINUTE);
+    fake.add_lichess_games("carol", 3, T0, MINUTE);
+    fake.push_fault(
+        Provider::Lichess,
+        Matcher::endpoint(Endpoint::LichessExport),
+        Fault::Custom {
+            status: 403,
+            content_type: "text/html; charset=utf-8".into(),
+            body: "<html><title>Just a moment...</title></html>".into(),
+            headers: Vec::new(),
+        },
+    );
+    let run = Import::new(&fake)
+        .players(["lichess:alice", "lichess:carol"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.json();
+    for index in 0..2 {
+        assert!(
+            error_of(&summary, index).contains("make sure --user-agent names the tool"),
+            "{summary}"
+        );
+    }
+    assert_eq!(exports(&fake), 1, "nobody asked after the refusal");
+}
+
+#[test]
+fn a_month_past_its_cap_fails_that_month_naming_the_cap() {
+    let fake = FakeServer::start();
+    fake.add_chesscom_games("bob", 2023, 9, 2);
+    fake.add_chesscom_games("bob", 2023, 10, 40);
+    let run = Import::new(&fake)
+        .players(["chesscom:bob"])
+        .args(["--body-limit", "16384"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = error_of(&run.json(), 0);
+    assert!(error.contains("2023/10"), "{error}");
+    assert!(error.contains("larger than 16 KB"), "{error}");
+    assert_eq!(games_in(&run.db).len(), 2, "the small month is stored");
+}
