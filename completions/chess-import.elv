@@ -158,7 +158,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --read-timeout 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)'
             cand --connect-timeout 'Longest wait for a connection to a provider (100ms-10m)'
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
-            cand --once 'Exit once the queue is drained, instead of waiting for new jobs (for cron)'
+            cand --once 'Exit once no job is running or due within a poll, instead of waiting for new jobs (for cron); jobs put off for later stay queued'
             cand --json 'Print one JSON summary object on stdout at the end'
             cand -q 'Only print errors and the final summary'
             cand --quiet 'Only print errors and the final summary'

@@ -143,7 +143,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l pro
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
 none\t'Nothing but log messages and the summary'"
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l once -d 'Exit once the queue is drained, instead of waiting for new jobs (for cron)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l once -d 'Exit once no job is running or due within a poll, instead of waiting for new jobs (for cron); jobs put off for later stay queued'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l json -d 'Print one JSON summary object on stdout at the end'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s q -l quiet -d 'Only print errors and the final summary'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'

@@ -166,6 +166,10 @@ pub enum HttpError {
     Request(#[source] reqwest::Error),
     #[error("{0}")]
     Blocked(String),
+    /// The provider's lane is down: its last requests all went unanswered, so this one was not
+    /// sent. The failure is the provider's, not the player's: worth trying again in `retry_in`.
+    #[error("{reason}")]
+    Unreachable { reason: String, retry_in: Duration },
     #[error("interrupted")]
     Interrupted,
 }
@@ -308,8 +312,18 @@ pub enum Notice {
     },
 }
 
+/// How many requests in a row may go unanswered after all their tries (no connection, time-outs,
+/// 5xx) before a provider is taken for down: its next players then fail at once instead of each
+/// paying the whole retry budget (100 players of a dead provider would otherwise take hours).
+pub const DOWN_AFTER: u32 = 3;
+
+/// How long a provider taken for down fails its requests at once; the first request after that
+/// tries it again.
+pub const DOWN_FOR: Duration = Duration::from_secs(5 * 60);
+
 /// A provider's share of the run: how many requests may be in flight at once, whether the
-/// provider asked us to pause, and whether it has blocked us for the rest of the run.
+/// provider asked us to pause, whether it has blocked us for the rest of the run, and whether it
+/// answers at all.
 #[derive(Debug)]
 pub struct Lane {
     slots: Arc<Semaphore>,
@@ -318,6 +332,14 @@ pub struct Lane {
     narrowed: AtomicBool,
     paused_until: Mutex<Option<Instant>>,
     blocked: Mutex<Option<String>>,
+    health: Mutex<Health>,
+}
+
+/// Whether a provider answers: unanswered requests in a row, and since when it is taken for down.
+#[derive(Debug, Default)]
+struct Health {
+    unanswered: u32,
+    down: Option<(Instant, String)>,
 }
 
 /// The right to have one request of a lane in flight; a streamed body keeps it until read.
@@ -335,6 +357,7 @@ impl Lane {
             narrowed: AtomicBool::new(false),
             paused_until: Mutex::new(None),
             blocked: Mutex::new(None),
+            health: Mutex::new(Health::default()),
         }
     }
 
@@ -343,6 +366,9 @@ impl Lane {
         loop {
             if let Some(reason) = self.blocked_reason() {
                 return Err(HttpError::Blocked(reason));
+            }
+            if let Some(down) = self.down() {
+                return Err(down);
             }
             if let Some(until) = self.pause() {
                 tokio::select! {
@@ -406,6 +432,36 @@ impl Lane {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The provider answered (anything but a server error): it is not down.
+    fn answered(&self) {
+        *self.health.lock().unwrap_or_else(|e| e.into_inner()) = Health::default();
+    }
+
+    /// A request went unanswered after all its tries; the [`DOWN_AFTER`]th in a row takes the
+    /// provider for down for [`DOWN_FOR`], with `reason` for the requests refused meanwhile.
+    fn unanswered(&self, reason: impl FnOnce(u32) -> String) {
+        let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        health.unanswered += 1;
+        // Once down, a try after the pause that goes unanswered too takes it down again at once.
+        if health.unanswered >= DOWN_AFTER || health.down.is_some() {
+            health.down = Some((Instant::now() + DOWN_FOR, reason(health.unanswered)));
+            health.unanswered = 0;
+        }
+    }
+
+    /// The error for a request not sent because the provider is down, while it is.
+    fn down(&self) -> Option<HttpError> {
+        let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        let (until, reason) = health.down.as_ref()?;
+        let retry_in = until
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())?;
+        Some(HttpError::Unreachable {
+            reason: reason.clone(),
+            retry_in,
+        })
     }
 }
 
@@ -507,6 +563,9 @@ impl Etiquette {
                         without_query_secrets(&url),
                         started.elapsed().as_millis()
                     );
+                    if !is_unanswered(status) {
+                        self.lane.answered();
+                    }
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
                         let read = tokio::select! {
                             read = read(response, permit) => read,
@@ -554,12 +613,12 @@ impl Etiquette {
                         notify(Notice::Waiting(wait));
                         wait
                     }
-                    status if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT => {
+                    status if is_unanswered(status) => {
                         if attempt >= max {
-                            return Err(HttpError::Status {
+                            return Err(self.unanswered(HttpError::Status {
                                 status,
                                 tries: attempt,
-                            });
+                            }));
                         }
                         notify(Notice::Retrying {
                             attempt: attempt + 1,
@@ -578,11 +637,11 @@ impl Etiquette {
                 Err(failure) => {
                     let (transport, source) = failure.into_parts(&url);
                     if attempt >= max || !transport.is_retryable() {
-                        return Err(HttpError::Transport {
+                        return Err(self.unanswered(HttpError::Transport {
                             failure: transport,
                             tries: attempt,
                             source,
-                        });
+                        }));
                     }
                     notify(Notice::Retrying {
                         attempt: attempt + 1,
@@ -595,6 +654,18 @@ impl Etiquette {
             self.sleep(wait).await?;
             attempt += 1;
         }
+    }
+
+    /// Counts a request that got no answer after all its tries towards taking the provider for
+    /// down, and returns its error.
+    fn unanswered(&self, error: HttpError) -> HttpError {
+        self.lane.unanswered(|requests| {
+            format!(
+                "{} unreachable: {error} ({requests} requests in a row failed alike)",
+                self.provider
+            )
+        });
+        error
     }
 
     /// A 403: a provider's page (HTML, e.g. a CDN's challenge) or Chess.com's crawl block
@@ -658,6 +729,11 @@ impl Etiquette {
         self.lane.pause_until(Instant::now() + wait);
         Ok(wait)
     }
+}
+
+/// A status that says the server could not answer: a server error, or a request that timed out.
+fn is_unanswered(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT
 }
 
 /// Why reading an answer's body failed, to be retried like a request without an answer.
@@ -858,6 +934,52 @@ fn human_bytes(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lane_is_down_after_unanswered_requests_in_a_row_until_it_answers() {
+        let lane = Lane::new(1);
+        let cancel = CancellationToken::new();
+        let reason = |n: u32| format!("down after {n}");
+        for _ in 1..DOWN_AFTER {
+            lane.unanswered(reason);
+        }
+        lane.answered();
+        for _ in 1..DOWN_AFTER {
+            lane.unanswered(reason);
+        }
+        assert!(
+            lane.acquire(&cancel).await.is_ok(),
+            "an answer between resets the count"
+        );
+        lane.unanswered(reason);
+        match lane.acquire(&cancel).await {
+            Err(HttpError::Unreachable { reason, retry_in }) => {
+                assert_eq!(reason, format!("down after {DOWN_AFTER}"));
+                assert_eq!(retry_in, DOWN_FOR);
+            }
+            other => panic!("not down: {other:?}"),
+        }
+        tokio::time::advance(DOWN_FOR).await;
+        assert!(
+            lane.acquire(&cancel).await.is_ok(),
+            "tried again after the pause"
+        );
+        lane.unanswered(reason);
+        assert!(
+            matches!(
+                lane.acquire(&cancel).await,
+                Err(HttpError::Unreachable { .. })
+            ),
+            "one more unanswered try takes it down again"
+        );
+        tokio::time::advance(DOWN_FOR).await;
+        lane.answered();
+        lane.unanswered(reason);
+        assert!(
+            lane.acquire(&cancel).await.is_ok(),
+            "an answer made it well again"
+        );
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {

@@ -1,5 +1,7 @@
 //! What a run did, per player and in total: the summary table and the `--json` object.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::player::{Platform, Player};
@@ -40,6 +42,10 @@ pub struct PlayerReport {
     pub skipped_games: u64,
     pub elapsed_ms: u64,
     pub error: Option<String>,
+    /// Set when the provider, not the player, failed (it was down): the player is worth
+    /// importing again this much later, and a queue job goes back to the queue for then.
+    #[serde(skip)]
+    pub retry_in: Option<Duration>,
 }
 
 /// Text that came from a provider (an error body, a message) made safe for a terminal, a log
@@ -82,6 +88,7 @@ impl PlayerReport {
             skipped_games: 0,
             elapsed_ms: 0,
             error: error.map(|error| printable(&error)),
+            retry_in: None,
         }
     }
 

@@ -127,7 +127,8 @@ pub struct WorkerArgs {
     #[command(flatten)]
     pub db: QueueDbArgs,
 
-    /// Exit once the queue is drained, instead of waiting for new jobs (for cron).
+    /// Exit once no job is running or due within a poll, instead of waiting for new jobs (for
+    /// cron); jobs put off for later stay queued.
     #[arg(long)]
     pub once: bool,
 

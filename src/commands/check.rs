@@ -406,7 +406,10 @@ fn status_of(error: &ProviderError) -> Option<u16> {
             HttpError::TooLarge { .. } => Some(200),
             HttpError::RateLimited { .. } => Some(429),
             HttpError::Status { status, .. } => Some(status.as_u16()),
-            HttpError::Transport { .. } | HttpError::Request(_) | HttpError::Interrupted => None,
+            HttpError::Transport { .. }
+            | HttpError::Unreachable { .. }
+            | HttpError::Request(_)
+            | HttpError::Interrupted => None,
         },
         // The answer came (2xx) but was not what the import reads.
         ProviderError::BadResponse(_) | ProviderError::NotJson { .. } => Some(200),

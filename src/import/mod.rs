@@ -316,9 +316,17 @@ async fn fetch_and_store(
     };
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
-    let (status, message) = match totals.write_error {
-        Some(error) => (PlayerStatus::Failed, Some(printable(&with_causes(&error)))),
-        None => (status, message),
+    let (status, message, retry_in) = match totals.write_error {
+        Some(error) => (
+            PlayerStatus::Failed,
+            Some(printable(&with_causes(&error))),
+            None,
+        ),
+        None => (
+            status,
+            message,
+            error.as_ref().and_then(ProviderError::provider_down),
+        ),
     };
     PlayerReport {
         platform: player.platform,
@@ -330,5 +338,6 @@ async fn fetch_and_store(
         skipped_games: sink.skipped,
         elapsed_ms: 0,
         error: message,
+        retry_in,
     }
 }

@@ -2,6 +2,7 @@
 //! hands games to a [`Sink`] and knows nothing of how they are stored or shown.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::game::GameRecord;
 use crate::http::{Etiquette, HttpError, Notice};
@@ -435,6 +436,18 @@ impl ProviderError {
             HttpError::NotFound(_) => ProviderError::UserNotFound,
             HttpError::Interrupted => ProviderError::Interrupted,
             source => ProviderError::Http { what, source },
+        }
+    }
+
+    /// When the provider, not the player, failed (it is down): how soon it is worth trying the
+    /// player again.
+    pub fn provider_down(&self) -> Option<Duration> {
+        match self {
+            ProviderError::Http {
+                source: HttpError::Unreachable { retry_in, .. },
+                ..
+            } => Some(*retry_in),
+            _ => None,
         }
     }
 }

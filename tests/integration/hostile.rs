@@ -351,3 +351,60 @@ fn a_month_past_its_cap_fails_that_month_naming_the_cap() {
     assert!(error.contains("larger than 16 KB"), "{error}");
     assert_eq!(games_in(&run.db).len(), 2, "the small month is stored");
 }
+
+#[test]
+fn a_dead_provider_fails_its_remaining_players_at_once_and_spares_the_other() {
+    let fake = FakeServer::start();
+    let lichess = ["ann", "ben", "cid", "dot", "eve"];
+    for name in lichess {
+        fake.add_lichess_games(name, 2, T0, MINUTE);
+    }
+    let bob = fake.add_chesscom_games("bob", 2023, 10, 3);
+    fake.push_fault_n(
+        Provider::Lichess,
+        Matcher::any(),
+        Fault::ServiceUnavailable,
+        usize::MAX,
+    );
+    let players: Vec<String> = lichess.iter().map(|n| format!("lichess:{n}")).collect();
+    let run = Import::new(&fake)
+        .players(players.iter().map(String::as_str))
+        .players(["chesscom:bob"])
+        .args(["--retries", "1"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let summary = run.json();
+    let errors: Vec<(String, String)> = (0..6)
+        .map(|i| {
+            let player = &summary["players"][i];
+            let name = player["username"].as_str().unwrap_or_default().to_string();
+            (name, error_of(&summary, i))
+        })
+        .collect();
+    let (unreachable, failed): (Vec<_>, Vec<_>) = errors
+        .iter()
+        .filter(|(name, _)| name != "bob")
+        .partition(|(_, error)| error.contains("Lichess unreachable"));
+    assert_eq!(failed.len(), 3, "{errors:?}");
+    for (_, error) in &failed {
+        assert_eq!(
+            error,
+            "game export: HTTP 503 Service Unavailable after 2 tries"
+        );
+    }
+    assert_eq!(unreachable.len(), 2, "{errors:?}");
+    for (_, error) in &unreachable {
+        assert!(
+            error.contains("HTTP 503 Service Unavailable after 2 tries (3 requests in a row"),
+            "{error}"
+        );
+    }
+    assert_eq!(exports(&fake), 3 * 2, "the last two players were not asked");
+    let stored: Vec<String> = games_in(&run.db).into_iter().map(|(_, id)| id).collect();
+    assert_eq!(stored, sorted(bob), "Chess.com went on");
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}

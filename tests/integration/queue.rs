@@ -350,3 +350,49 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
     );
     assert_eq!(summary(&output)["players"], Value::Array(Vec::new()));
 }
+
+#[test]
+fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    let players = ["lichess:ann", "lichess:ben", "lichess:cid", "lichess:dot"];
+    for player in players {
+        let name = player.trim_start_matches("lichess:");
+        fake.add_lichess_games(name, 2, T0, SECOND);
+    }
+    fake.push_fault_n(
+        Provider::Lichess,
+        chess_import_fake::Matcher::any(),
+        chess_import_fake::Fault::ServiceUnavailable,
+        usize::MAX,
+    );
+    assert_eq!(enqueue(&db, &players).0, 0);
+    let output = worker(&fake, &db)
+        .args(["--retries", "1"])
+        .output()
+        .expect("run the worker");
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    assert_eq!(jobs_with_status(&db, "failed"), 3, "{}", summary(&output));
+    assert_eq!(jobs_with_status(&db, "queued"), 1);
+    let queued = value_in(
+        Path::new(&db),
+        "SELECT username || ' ' || (available_at - now_ms) / 1000 || ' ' || last_error
+         FROM (SELECT *, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
+                   AS now_ms
+               FROM import_jobs WHERE status = 'queued') AS job",
+    )
+    .unwrap_or_default();
+    let mut parts = queued.splitn(3, ' ');
+    assert_eq!(parts.next(), Some("dot"), "{queued}");
+    let put_off: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert!(
+        put_off > 60,
+        "put off until the provider may be up: {queued}"
+    );
+    assert!(
+        parts
+            .next()
+            .is_some_and(|e| e.contains("Lichess unreachable")),
+        "{queued}"
+    );
+}

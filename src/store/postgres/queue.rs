@@ -90,7 +90,15 @@ const REQUEUE: &str = concat!(
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
 
-const PENDING: &str = "SELECT count(*) FROM import_jobs WHERE status IN ('queued', 'running')";
+/// Jobs a `--once` worker stays for: running ones (a dead worker's may come back), and queued
+/// ones due within a poll (`$1`), such as a player an `import` held. One put off for longer, as
+/// after its provider was down, waits for a later run rather than keeping a cron job alive.
+const PENDING: &str = concat!(
+    "SELECT count(*) FROM import_jobs
+     WHERE status = 'running' OR (status = 'queued' AND available_at <= ",
+    statement_ms!(),
+    " + $1::bigint)"
+);
 
 /// How many requests to the queue in a row may fail before the worker stops. Each failure has
 /// already spent about three seconds trying to connect again, so, with the polls between them,
@@ -250,12 +258,13 @@ impl JobQueue {
         let username = report.username.as_str();
         let worker = &self.options.worker;
         let new_games = Some(i64::try_from(report.new_games).unwrap_or(i64::MAX));
-        // An `import` holds the player: try again once it may be done. An interrupted job is
-        // free for any worker at once.
-        let delay = if report.status == PlayerStatus::Skipped {
-            millis(self.options.poll)
-        } else {
-            0
+        // An `import` holds the player: try again once it may be done. A provider that is down
+        // failed the player, not the other way round: try again once it may be up. An
+        // interrupted job is free for any worker at once.
+        let delay = match (report.status, report.retry_in) {
+            (PlayerStatus::Skipped, _) => millis(self.options.poll),
+            (PlayerStatus::Failed, Some(retry_in)) => millis(retry_in),
+            _ => 0,
         };
         let status = if report.status == PlayerStatus::Ok {
             "done"
@@ -272,9 +281,10 @@ impl JobQueue {
         ];
         let requeue: [&(dyn ToSql + Sync); 5] =
             [&platform, &username, worker, &delay, &report.error];
-        let (sql, params): (&str, &[&(dyn ToSql + Sync)]) = match report.status {
-            PlayerStatus::Ok | PlayerStatus::Failed => (FINISH, &finish),
-            PlayerStatus::Skipped | PlayerStatus::Interrupted => (REQUEUE, &requeue),
+        let (sql, params): (&str, &[&(dyn ToSql + Sync)]) = match (report.status, report.retry_in) {
+            (PlayerStatus::Failed, Some(_))
+            | (PlayerStatus::Skipped | PlayerStatus::Interrupted, _) => (REQUEUE, &requeue),
+            (PlayerStatus::Ok | PlayerStatus::Failed, _) => (FINISH, &finish),
         };
         // Both only change a job this worker still runs, so a second run changes nothing more.
         let mut connection = self.connection.lock().await;
@@ -309,11 +319,13 @@ impl JobQueue {
         true
     }
 
-    /// Whether the queue is drained: nothing queued and nothing running anywhere, since a
-    /// running job may yet come back when its worker dies and its lease expires.
+    /// Whether the queue is drained for a `--once` worker: nothing running anywhere, since a
+    /// running job may yet come back when its worker dies and its lease expires, and nothing
+    /// queued that is due within a poll.
     async fn drained(&self) -> Result<bool, Cause> {
+        let poll = millis(self.options.poll);
         let mut connection = self.connection.lock().await;
-        let rows = connection.query(PENDING, &[], Rerun::WhenLost).await?;
+        let rows = connection.query(PENDING, &[&poll], Rerun::WhenLost).await?;
         let pending: i64 = match rows.first() {
             Some(row) => row.try_get(0)?,
             None => 0,
