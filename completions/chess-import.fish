@@ -52,6 +52,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lic
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lock-dir -d 'Where the chess-import processes of this host share the providers\' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
@@ -74,6 +75,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lich
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lock-dir -d 'Where the chess-import processes of this host share the providers\' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
@@ -132,6 +134,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lic
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lock-dir -d 'Where the chess-import processes of this host share the providers\' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r

@@ -19,6 +19,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::host_lane::{HostLane, HostPermit};
+
 /// How patient the importer is with the providers.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -49,6 +51,7 @@ impl std::fmt::Display for Notice {
                 max,
                 error,
             } => write!(f, "retrying {attempt}/{max} ({error})"),
+            Notice::HostBusy => f.write_str("waiting for another chess-import on this host"),
         }
     }
 }
@@ -166,10 +169,11 @@ pub enum HttpError {
     Request(#[source] reqwest::Error),
     #[error("{0}")]
     Blocked(String),
-    /// The provider's lane is down: its last requests all went unanswered, so this one was not
-    /// sent. The failure is the provider's, not the player's: worth trying again in `retry_in`.
+    /// Not sent: the provider's last requests all went unanswered, or another process of this
+    /// host held its lane for longer than `--max-wait`. The failure is the provider's, not the
+    /// player's: worth trying again in `retry_in`.
     #[error("{reason}")]
-    Unreachable { reason: String, retry_in: Duration },
+    Unavailable { reason: String, retry_in: Duration },
     #[error("interrupted")]
     Interrupted,
 }
@@ -310,6 +314,8 @@ pub enum Notice {
         max: u32,
         error: String,
     },
+    /// Another process of this host holds the provider's lane.
+    HostBusy,
 }
 
 /// How many requests in a row may go unanswered after all their tries (no connection, time-outs,
@@ -333,6 +339,10 @@ pub struct Lane {
     paused_until: Mutex<Option<Instant>>,
     blocked: Mutex<Option<String>>,
     health: Mutex<Health>,
+    /// The lane's share of the host, when the processes of this host share one.
+    host: Option<HostLane>,
+    /// Whether the host's lane failed (e.g. its directory went away), said once.
+    host_failed: AtomicBool,
 }
 
 /// Whether a provider answers: unanswered requests in a row, and since when it is taken for down.
@@ -347,10 +357,29 @@ struct Health {
 pub struct LanePermit {
     _slot: OwnedSemaphorePermit,
     _narrow: Option<OwnedSemaphorePermit>,
+    _host: Option<HostPermit>,
 }
 
+/// What a request found of the host's lane.
+enum HostPlace {
+    Taken(HostPermit),
+    /// Other processes hold every place.
+    Busy,
+    /// This lane is not shared with other processes.
+    NotShared,
+}
+
+/// How often a request waiting for the host's lane looks whether it is free.
+const HOST_POLL: Duration = Duration::from_millis(100);
+
 impl Lane {
+    /// A lane of this process alone.
     pub fn new(max_in_flight: usize) -> Self {
+        Lane::shared(max_in_flight, None)
+    }
+
+    /// A lane whose requests also take a place in `host`, the lane of every process of the host.
+    pub fn shared(max_in_flight: usize, host: Option<HostLane>) -> Self {
         Lane {
             slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
             narrow: Arc::new(Semaphore::new(1)),
@@ -358,6 +387,8 @@ impl Lane {
             paused_until: Mutex::new(None),
             blocked: Mutex::new(None),
             health: Mutex::new(Health::default()),
+            host,
+            host_failed: AtomicBool::new(false),
         }
     }
 
@@ -399,6 +430,7 @@ impl Lane {
             return Ok(LanePermit {
                 _slot: slot,
                 _narrow: narrow,
+                _host: None,
             });
         }
     }
@@ -451,6 +483,41 @@ impl Lane {
         }
     }
 
+    /// Takes a place in the host's lane without waiting. A lane whose files cannot be used any
+    /// more is this process's alone from then on.
+    fn try_host(&self) -> HostPlace {
+        let Some(host) = &self.host else {
+            return HostPlace::NotShared;
+        };
+        if self.host_failed.load(Ordering::Relaxed) {
+            return HostPlace::NotShared;
+        }
+        match host.try_take() {
+            Ok(Some(permit)) => HostPlace::Taken(permit),
+            Ok(None) => HostPlace::Busy,
+            Err(error) => {
+                if !self.host_failed.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "cannot share a provider's lane with the other processes of this host \
+                         any more ({error}); this run keeps to its own"
+                    );
+                }
+                HostPlace::NotShared
+            }
+        }
+    }
+
+    /// Takes the provider for down now, for [`DOWN_FOR`], and says so as requests refused
+    /// meanwhile will.
+    fn take_down(&self, reason: String) -> HttpError {
+        let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        health.down = Some((Instant::now() + DOWN_FOR, reason.clone()));
+        HttpError::Unavailable {
+            reason,
+            retry_in: DOWN_FOR,
+        }
+    }
+
     /// The error for a request not sent because the provider is down, while it is.
     fn down(&self) -> Option<HttpError> {
         let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
@@ -458,7 +525,7 @@ impl Lane {
         let retry_in = until
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())?;
-        Some(HttpError::Unreachable {
+        Some(HttpError::Unavailable {
             reason: reason.clone(),
             retry_in,
         })
@@ -546,7 +613,7 @@ impl Etiquette {
         let max = self.policy.max_tries.max(1);
         let mut attempt = 1;
         loop {
-            let permit = self.lane.acquire(&self.cancel).await?;
+            let permit = self.acquire(notify).await?;
             let (client, request) = build().build_split();
             let request = request.map_err(HttpError::Request)?;
             let (method, url) = (request.method().clone(), request.url().clone());
@@ -653,6 +720,38 @@ impl Etiquette {
             };
             self.sleep(wait).await?;
             attempt += 1;
+        }
+    }
+
+    /// A place in the lane, and in the host's: while other processes of the host hold all of
+    /// its places, waits up to `max_wait`, then takes the provider for down rather than queue
+    /// every further player behind them.
+    async fn acquire(&self, notify: &mut impl FnMut(Notice)) -> Result<LanePermit, HttpError> {
+        let mut permit = self.lane.acquire(&self.cancel).await?;
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            match self.lane.try_host() {
+                HostPlace::Taken(host) => {
+                    permit._host = Some(host);
+                    return Ok(permit);
+                }
+                HostPlace::NotShared => return Ok(permit),
+                HostPlace::Busy if started.elapsed() > self.policy.max_wait => {
+                    return Err(self.lane.take_down(format!(
+                        "another chess-import on this host held the {} lane for more than \
+                         --max-wait {}, giving up",
+                        self.provider,
+                        human_duration(self.policy.max_wait)
+                    )));
+                }
+                HostPlace::Busy => {
+                    if !std::mem::replace(&mut told, true) {
+                        notify(Notice::HostBusy);
+                    }
+                    self.sleep(HOST_POLL).await?;
+                }
+            }
         }
     }
 
@@ -953,7 +1052,7 @@ mod tests {
         );
         lane.unanswered(reason);
         match lane.acquire(&cancel).await {
-            Err(HttpError::Unreachable { reason, retry_in }) => {
+            Err(HttpError::Unavailable { reason, retry_in }) => {
                 assert_eq!(reason, format!("down after {DOWN_AFTER}"));
                 assert_eq!(retry_in, DOWN_FOR);
             }
@@ -968,7 +1067,7 @@ mod tests {
         assert!(
             matches!(
                 lane.acquire(&cancel).await,
-                Err(HttpError::Unreachable { .. })
+                Err(HttpError::Unavailable { .. })
             ),
             "one more unanswered try takes it down again"
         );

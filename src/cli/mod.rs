@@ -312,6 +312,11 @@ pub struct ProviderArgs {
     #[arg(long, value_name = "AGENT", env = "CHESS_IMPORT_USER_AGENT", default_value = DEFAULT_USER_AGENT)]
     pub user_agent: String,
 
+    /// Where the chess-import processes of this host share the providers' lanes (lock files)
+    /// [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]
+    #[arg(long, value_name = "DIR", env = "CHESS_IMPORT_LOCK_DIR")]
+    pub lock_dir: Option<std::path::PathBuf>,
+
     /// Lowers every cap on what is read of an answer to this many bytes: a knob for tests,
     /// which then need not send megabytes to reach a cap.
     #[arg(long, value_name = "BYTES", hide = true, value_parser = clap::value_parser!(u32).range(1..))]

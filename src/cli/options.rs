@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use tokio_util::sync::CancellationToken;
 
 use super::{EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
+use crate::host_lane::{self, HostLane};
 use crate::http::{self, ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use crate::import::ImportOptions;
 use crate::player::{self, Player};
@@ -129,6 +130,7 @@ impl ProviderArgs {
             Some(limit) => Limits::default().at_most(limit),
             None => Limits::default(),
         };
+        let lock_dir = self.lock_dir.clone().unwrap_or_else(host_lane::default_dir);
         let source = |url: reqwest::Url, name, token, lane, rule| Source {
             client: client.clone(),
             base_url: url.as_str().trim_end_matches('/').to_string(),
@@ -136,7 +138,7 @@ impl ProviderArgs {
             limits,
             etiquette: Etiquette {
                 provider: name,
-                lane: Arc::new(Lane::new(lane)),
+                lane: Arc::new(Lane::shared(lane, host_lane(&lock_dir, &url, lane))),
                 rule,
                 policy: policy.clone(),
                 cancel: cancel.clone(),
@@ -191,6 +193,23 @@ pub fn day_window(
             .timestamp_millis()
     };
     Ok((since.map(midnight), until.map(|day| midnight(day) + DAY_MS)))
+}
+
+/// The host's lane of the provider at `base`; a run that cannot share it (say, the directory is
+/// not writable) goes on with lanes of its own, and says so.
+fn host_lane(dir: &Path, base: &reqwest::Url, slots: usize) -> Option<HostLane> {
+    match HostLane::open(dir, base, slots) {
+        Ok(lane) => Some(lane),
+        Err(error) => {
+            tracing::warn!(
+                "cannot share the {} lane with other chess-import processes of this host ({}: \
+                 {error}); this run keeps to its own (see --lock-dir)",
+                base.origin().ascii_serialization(),
+                dir.display()
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]

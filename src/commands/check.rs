@@ -407,7 +407,7 @@ fn status_of(error: &ProviderError) -> Option<u16> {
             HttpError::RateLimited { .. } => Some(429),
             HttpError::Status { status, .. } => Some(status.as_u16()),
             HttpError::Transport { .. }
-            | HttpError::Unreachable { .. }
+            | HttpError::Unavailable { .. }
             | HttpError::Request(_)
             | HttpError::Interrupted => None,
         },

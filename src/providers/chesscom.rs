@@ -510,7 +510,7 @@ fn stops_the_player(error: &HttpError) -> bool {
             | HttpError::Forbidden(_)
             | HttpError::Unauthorized { .. }
             | HttpError::WaitTooLong { .. }
-            | HttpError::Unreachable { .. }
+            | HttpError::Unavailable { .. }
     )
 }
 

@@ -444,7 +444,7 @@ impl ProviderError {
     pub fn provider_down(&self) -> Option<Duration> {
         match self {
             ProviderError::Http {
-                source: HttpError::Unreachable { retry_in, .. },
+                source: HttpError::Unavailable { retry_in, .. },
                 ..
             } => Some(*retry_in),
             _ => None,

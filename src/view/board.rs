@@ -67,8 +67,15 @@ struct Live {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Activity {
     Fetching,
-    Waiting { until: Instant },
-    Retrying { attempt: u32, max: u32 },
+    Waiting {
+        until: Instant,
+    },
+    Retrying {
+        attempt: u32,
+        max: u32,
+    },
+    /// Another process of this host holds the provider's lane.
+    HostBusy,
 }
 
 /// The recent rate of a growing count, from samples taken at each redraw.
@@ -202,6 +209,7 @@ impl Board {
                         Notice::Retrying { attempt, max, .. } => {
                             Activity::Retrying { attempt, max }
                         }
+                        Notice::HostBusy => Activity::HostBusy,
                     };
                 }
             }
@@ -355,6 +363,8 @@ impl Live {
                 format!("waiting {}", seconds(until - now))
             }
             Activity::Retrying { attempt, max } => format!("retrying {attempt}/{max}"),
+            Activity::HostBusy if layout.long_state => "waiting for this host".to_string(),
+            Activity::HostBusy => "waiting".to_string(),
             _ if self.written < self.games => "writing".to_string(),
             _ => "fetching".to_string(),
         };

@@ -16,6 +16,8 @@ mod completions;
 mod fake_provider;
 // Every provider and network fault: the database still ends as a fault-free run leaves it.
 mod faults;
+// The processes of one host share the providers' lanes.
+mod host_lanes;
 // Hostile answers and bad option values: bounded, named, nothing lost.
 mod hostile;
 // A full disk and a read-only filesystem (tmpfs mounts, as root).
