@@ -78,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         'chess-import;check' {
             [CompletionResult]::new('--games', '--games', [CompletionResultType]::ParameterName, 'How many of each player''s newest games to fetch and parse')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Also write the report as JUnit XML to this file, one test case per request')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'The longest the whole check may take (1s-24h); requests still open then fail, so that a CI job always ends')
             [CompletionResult]::new('--lichess-url', '--lichess-url', [CompletionResultType]::ParameterName, 'Base URL of Lichess')
             [CompletionResult]::new('--chesscom-url', '--chesscom-url', [CompletionResultType]::ParameterName, 'Base URL of the Chess.com Published-Data API')
             [CompletionResult]::new('--lichess-token', '--lichess-token', [CompletionResultType]::ParameterName, 'Lichess personal API token (no scope needed): a faster export rate')

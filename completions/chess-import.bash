@@ -89,7 +89,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__check)
-            opts="-q -v -h -V --games --json --junit --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
+            opts="-q -v -h -V --games --json --junit --deadline --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,6 +100,10 @@ _chess__import() {
                     return 0
                     ;;
                 --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -73,6 +73,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;check'= {
             cand --games 'How many of each player''s newest games to fetch and parse'
             cand --junit 'Also write the report as JUnit XML to this file, one test case per request'
+            cand --deadline 'The longest the whole check may take (1s-24h); requests still open then fail, so that a CI job always ends'
             cand --lichess-url 'Base URL of Lichess'
             cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
             cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'

@@ -71,6 +71,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s h -
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l games -d 'How many of each player\'s newest games to fetch and parse' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l junit -d 'Also write the report as JUnit XML to this file, one test case per request' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l deadline -d 'The longest the whole check may take (1s-24h); requests still open then fail, so that a CI job always ends' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-url -d 'Base URL of Lichess' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r

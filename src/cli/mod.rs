@@ -190,6 +190,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// The longest the whole check may take (1s-24h); requests still open then fail, so that a
+    /// CI job always ends.
+    #[arg(long, value_name = "DURATION", default_value = "2m",
+          value_parser = duration_in(Duration::from_secs(1), DAY))]
+    pub deadline: Duration,
+
     #[command(flatten)]
     pub providers: ProviderArgs,
 

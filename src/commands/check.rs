@@ -12,7 +12,8 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::HumanCount;
@@ -22,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::common::{Exit, watch_signals, write_stdout};
 use crate::cli::{CHECK_PLAYERS, CheckArgs};
 use crate::game::GameRecord;
-use crate::http::{HttpError, Notice};
+use crate::http::{HttpError, Notice, human_duration};
 use crate::pgn;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Drift, ProviderError, Sink, SinkClosed, Source, Total};
@@ -36,6 +37,8 @@ pub struct CheckReport {
     pub ok: bool,
     pub providers: Vec<ProviderReport>,
     pub elapsed_ms: u64,
+    /// `--deadline` came before every request was answered.
+    pub deadline_exceeded: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -106,16 +109,27 @@ pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
         games: args.games.into(),
         user_agent: &args.providers.user_agent,
         screen,
+        deadline: args.deadline,
+        deadline_exceeded: AtomicBool::new(false),
     };
-    let results = futures_util::future::join_all(
+    let mut checks = std::pin::pin!(futures_util::future::join_all(
         players
             .iter()
             .map(|player| checker.player(sources.of(player.platform), player)),
-    )
-    .await;
+    ));
+    // At the deadline the requests still open are cancelled, and end saying why.
+    let results = tokio::select! {
+        results = &mut checks => results,
+        _ = tokio::time::sleep(args.deadline) => {
+            checker.deadline_exceeded.store(true, Ordering::SeqCst);
+            cancel.cancel();
+            checks.await
+        }
+    };
     let report = CheckReport::new(
         players.iter().zip(results).collect(),
         started.elapsed().as_millis() as u64,
+        checker.deadline_exceeded.load(Ordering::SeqCst),
     );
     if let Some(path) = &args.junit {
         write_junit(path, &report)?;
@@ -138,7 +152,11 @@ pub async fn exec(args: CheckArgs, screen: Screen) -> anyhow::Result<Exit> {
 
 impl CheckReport {
     /// Groups each player's checks under its provider, providers in a fixed order.
-    fn new(players: Vec<(&Player, Vec<EndpointCheck>)>, elapsed_ms: u64) -> Self {
+    fn new(
+        players: Vec<(&Player, Vec<EndpointCheck>)>,
+        elapsed_ms: u64,
+        deadline_exceeded: bool,
+    ) -> Self {
         let providers: Vec<ProviderReport> = Platform::ALL
             .iter()
             .filter_map(|&platform| {
@@ -155,9 +173,10 @@ impl CheckReport {
             })
             .collect();
         CheckReport {
-            ok: providers.iter().all(|p| p.ok),
+            ok: providers.iter().all(|p| p.ok) && !deadline_exceeded,
             providers,
             elapsed_ms,
+            deadline_exceeded,
         }
     }
 }
@@ -166,6 +185,9 @@ struct Checker<'a> {
     games: u64,
     user_agent: &'a str,
     screen: Screen,
+    deadline: Duration,
+    /// Set when the deadline cancelled the requests still open.
+    deadline_exceeded: AtomicBool,
 }
 
 impl Checker<'_> {
@@ -335,6 +357,12 @@ impl Checker<'_> {
             ProviderError::UserNotFound => {
                 check.verdict = Verdict::NotFound;
                 check.detail = Some("user not found".into());
+            }
+            ProviderError::Interrupted if self.deadline_exceeded.load(Ordering::SeqCst) => {
+                check.detail = Some(format!(
+                    "no answer within --deadline {}",
+                    human_duration(self.deadline)
+                ));
             }
             ProviderError::Refused(_)
             | ProviderError::Http {
@@ -672,6 +700,7 @@ mod tests {
                 (&alice, vec![ok(&alice, "GET /api/user/alice")]),
             ],
             5,
+            false,
         )
     }
 

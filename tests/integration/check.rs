@@ -342,3 +342,45 @@ fn the_junit_report_has_one_case_per_request() {
         "{xml}"
     );
 }
+
+#[test]
+fn a_deadline_ends_a_check_whose_provider_stalls_with_the_requests_still_open_failed() {
+    let fake = healthy_fake();
+    fake.push_fault(
+        Provider::Lichess,
+        Matcher::endpoint(Endpoint::LichessExport),
+        Fault::StallAfter {
+            items: 0,
+            stall: std::time::Duration::from_secs(60),
+        },
+    );
+    let run = check(
+        &fake,
+        &[
+            "--json",
+            "--deadline",
+            "1s",
+            "--read-timeout",
+            "1m",
+            "lichess:alice",
+            "chesscom:bob",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["deadline_exceeded"], true);
+    let lichess = &report["providers"][0]["checks"];
+    assert_eq!(lichess[0]["verdict"], "ok", "the profile came in time");
+    assert_eq!(lichess[1]["verdict"], "failed");
+    assert_eq!(lichess[1]["detail"], "no answer within --deadline 1s");
+    let chesscom = &report["providers"][1]["checks"];
+    for check in chesscom.as_array().expect("Chess.com's checks") {
+        assert_eq!(check["verdict"], "ok", "{report}");
+    }
+    assert_eq!(
+        fake.stalls_run_out(),
+        0,
+        "the check did not wait for the stall"
+    );
+}
