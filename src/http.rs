@@ -200,6 +200,9 @@ pub enum TransportCause {
     /// The name does not resolve: offline, or a wrong URL. Retrying cannot help.
     Dns,
     ConnectionRefused,
+    /// No connection within `--connect-timeout`: the server is down, or drops what it cannot
+    /// accept.
+    ConnectTimedOut,
     TimedOut,
     /// A redirect chess-import does not follow: out of the base URL, or too many.
     Redirect(String),
@@ -241,6 +244,9 @@ impl std::fmt::Display for TransportCause {
         match self {
             TransportCause::Dns => f.write_str("cannot resolve host (offline?)"),
             TransportCause::ConnectionRefused => f.write_str("connection refused"),
+            TransportCause::ConnectTimedOut => {
+                f.write_str("no connection within --connect-timeout")
+            }
             TransportCause::TimedOut => f.write_str("timed out"),
             TransportCause::Trickled => {
                 f.write_str("the answer trickled for longer than --read-timeout")
@@ -253,6 +259,9 @@ impl std::fmt::Display for TransportCause {
 impl TransportCause {
     fn of(error: &reqwest::Error) -> Self {
         if error.is_timeout() {
+            if error.is_connect() {
+                return TransportCause::ConnectTimedOut;
+            }
             return TransportCause::TimedOut;
         }
         if error.is_redirect() {

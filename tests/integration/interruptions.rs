@@ -299,3 +299,44 @@ fn a_second_ctrl_c_quits_at_once_and_the_database_stays_consistent() {
     let rerun = rerun(&fake, &import);
     assert_eq!(games_in(&rerun.db).len(), ids.len());
 }
+
+#[test]
+fn ctrl_c_during_a_chesscom_month_body_ends_the_run_before_the_body_does() {
+    let fake = FakeServer::start();
+    let earlier = fake.add_chesscom_games("bob", 2023, 9, 3);
+    fake.add_chesscom_games("bob", 2023, 10, 3);
+    // Five games' JSON a byte every 50 ms: minutes of body, never silent for long.
+    fake.push_fault(
+        Provider::Chesscom,
+        chess_import_fake::Matcher::endpoint(chess_import_fake::Endpoint::ChesscomMonth)
+            .and_path_ending("/2023/10"),
+        chess_import_fake::Fault::Trickle {
+            every: Duration::from_millis(50),
+        },
+    );
+    let import = Import::new(&fake)
+        .players(["chesscom:bob"])
+        .args(["--read-timeout", "10m"]);
+    let mut child = import.command().spawn().expect("start chess-import");
+    wait_for("the trickling month to be asked", || {
+        fake.requests_for(Provider::Chesscom)
+            .iter()
+            .any(|r| r.path.ends_with("/2023/10"))
+            && fake.in_flight(Provider::Chesscom) == 1
+    });
+    signal(&child, libc::SIGINT);
+    let status = exit_within(&mut child, Duration::from_secs(60)).expect("the run ended");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(fake.trickles_run_out(), 0, "the body was not waited out");
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_string(&mut stdout).expect("the summary");
+    }
+    let summary: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON summary");
+    assert_eq!(summary["interrupted"], true, "{summary}");
+    assert_eq!(
+        games_in(import.db_path()).len(),
+        earlier.len(),
+        "the month fetched before is stored"
+    );
+}

@@ -6,6 +6,8 @@ mod support;
 
 // The live bars on a pseudo-terminal: drawn while working, result lines left behind.
 mod bars;
+// Bombs, trickles and hangs: bounded memory and bounded waits.
+mod bounded;
 // Chess.com months against a hostile server: failed months asked again, odd lists, fields, dates.
 mod chesscom_months;
 // `check` against the fake providers: exit codes, the JSON report and the table.

@@ -167,6 +167,13 @@ pub enum Fault {
     StallAfter { items: usize, stall: Duration },
     /// Inject one malformed line after `n` good items, then continue.
     MalformedLineAt(usize),
+    /// The normal answer, its body sent one byte at a time, `every` apart: never silent for
+    /// long, never done.
+    Trickle { every: Duration },
+    /// 200 with `Content-Encoding: gzip` whose body inflates to `inflated` zero bytes (compressed
+    /// as the client reads, so the fake spends only what the client takes), in the content type
+    /// the endpoint serves: no newline, no JSON, only size.
+    GzipBomb { inflated: u64 },
     /// Anything else: raw status, content type, body and extra headers.
     Custom {
         status: u16,
@@ -259,6 +266,7 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     meters: Mutex<Meters>,
     stalls_run_out: Arc<AtomicUsize>,
+    trickles_run_out: Arc<AtomicUsize>,
 }
 
 /// Lock ignoring poisoning: a panicking test thread must not turn every
@@ -548,8 +556,15 @@ async fn entry(
     let taken = shared.take_fault(provider, &route, req.uri().path());
     let fault_id = taken.as_ref().map(|(id, _)| *id);
     let mut stream_fault = None;
+    let mut trickle = None;
     match taken.map(|(_, f)| f) {
         None => {}
+        Some(Fault::Trickle { every }) => trickle = Some(every),
+        Some(Fault::GzipBomb { inflated }) => {
+            let resp = gzip_bomb(provider, &route, inflated);
+            shared.finish_record(seq, resp.status().as_u16(), fault_id);
+            return resp;
+        }
         Some(Fault::DropConnection) => {
             conn.kill.store(true, Ordering::Relaxed);
             shared.finish_record(seq, 0, fault_id);
@@ -577,6 +592,74 @@ async fn entry(
         Provider::Chesscom => chesscom::handle(&shared, req, &route, stream_fault, guard).await,
     };
     shared.finish_record(seq, resp.status().as_u16(), fault_id);
+    match trickle {
+        Some(every) => trickled(resp, every, shared.trickles_run_out.clone()),
+        None => resp,
+    }
+}
+
+/// `resp` with its body sent a byte at a time, `every` apart; `run_out` counts the bodies that
+/// were sent to their end (a client that gives up first never gets there).
+fn trickled(resp: Response, every: Duration, run_out: Arc<AtomicUsize>) -> Response {
+    use futures_util::StreamExt;
+    let (mut parts, body) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let bytes = body
+        .into_data_stream()
+        .flat_map(|chunk| {
+            let bytes: Vec<Result<bytes::Bytes, axum::Error>> = match chunk {
+                Ok(chunk) => (0..chunk.len()).map(|i| Ok(chunk.slice(i..=i))).collect(),
+                Err(error) => vec![Err(error)],
+            };
+            futures_util::stream::iter(bytes)
+        })
+        .then(move |byte| async move {
+            tokio::time::sleep(every).await;
+            byte
+        })
+        .chain(futures_util::stream::once(async move {
+            run_out.fetch_add(1, Ordering::Relaxed);
+            Ok(bytes::Bytes::new())
+        }));
+    Response::from_parts(parts, Body::from_stream(bytes))
+}
+
+/// How much of a bomb is compressed at a time.
+const BOMB_PIECE: usize = 1 << 20;
+
+/// A 200 whose gzip body inflates to `inflated` zero bytes, compressed a piece at a time as the
+/// client reads it.
+fn gzip_bomb(provider: Provider, route: &Route, inflated: u64) -> Response {
+    use std::io::Write;
+    let content_type = match (provider, &route.endpoint) {
+        (Provider::Lichess, Endpoint::LichessExport) => "application/x-ndjson",
+        (Provider::Lichess, _) => "application/json",
+        (Provider::Chesscom, _) => "application/json; charset=utf-8",
+    };
+    let zeros = vec![0u8; BOMB_PIECE];
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let pieces = futures_util::stream::unfold((Some(encoder), 0u64), move |(encoder, sent)| {
+        let zeros = zeros.clone();
+        async move {
+            let mut encoder = encoder?;
+            if sent >= inflated {
+                let tail = encoder.finish().unwrap_or_default();
+                return Some((Ok::<_, io::Error>(bytes::Bytes::from(tail)), (None, sent)));
+            }
+            let piece = (inflated - sent).min(BOMB_PIECE as u64) as usize;
+            let written = encoder
+                .write_all(&zeros[..piece])
+                .and_then(|()| encoder.flush());
+            let out = std::mem::take(encoder.get_mut());
+            Some((
+                written.map(|()| bytes::Bytes::from(out)),
+                (Some(encoder), sent + piece as u64),
+            ))
+        }
+    });
+    let mut resp = simple(200, content_type, Body::from_stream(pieces));
+    resp.headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     resp
 }
 
@@ -666,7 +749,9 @@ fn fault_response(provider: Provider, fault: &Fault) -> Response {
         Fault::DropConnection
         | Fault::CutAfter(_)
         | Fault::StallAfter { .. }
-        | Fault::MalformedLineAt(_) => simple(500, "text/plain", "fake: unexpected fault"),
+        | Fault::MalformedLineAt(_)
+        | Fault::Trickle { .. }
+        | Fault::GzipBomb { .. } => simple(500, "text/plain", "fake: unexpected fault"),
     };
     if provider == Provider::Chesscom {
         resp.headers_mut().insert(
@@ -765,6 +850,7 @@ impl FakeServer {
             log: Mutex::new(Vec::new()),
             meters: Mutex::new(Meters::default()),
             stalls_run_out: Arc::default(),
+            trickles_run_out: Arc::default(),
         });
 
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -881,6 +967,11 @@ impl FakeServer {
     /// waiting it out.
     pub fn stalls_run_out(&self) -> usize {
         self.shared.stalls_run_out.load(Ordering::Relaxed)
+    }
+
+    /// How many trickled bodies were sent to their end.
+    pub fn trickles_run_out(&self) -> usize {
+        self.shared.trickles_run_out.load(Ordering::Relaxed)
     }
 
     /// Uses left across all faults of `provider`.

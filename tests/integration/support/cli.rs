@@ -157,6 +157,59 @@ impl Import {
     }
 }
 
+impl Import {
+    /// Runs like [`Import::run`], and measures the child's peak resident memory (its high-water
+    /// mark, `VmHWM`, as the kernel accounts it to the parent that reaps it), in bytes.
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait4, which std's wait cannot stand in for: it returns the rusage"
+    )]
+    pub fn run_measuring_memory(&self) -> (Outcome, u64) {
+        let mut child = self
+            .command()
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start chess-import");
+        let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_string(&mut text);
+                }
+                text
+            })
+        };
+        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        let mut status = 0;
+        // SAFETY: rusage is plain data, all zeroes a valid value of it.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4(2) writes only to the two pointers, which live across the call; the
+        // child is not reaped yet, so the pid is its own.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+        let code = if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        };
+        let outcome = Outcome {
+            code,
+            stdout: stdout.join().expect("stdout"),
+            stderr: stderr.join().expect("stderr"),
+            db: self.db.clone(),
+            dir: self.dir.clone(),
+        };
+        // Linux counts ru_maxrss in KiB.
+        let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+        (outcome, peak)
+    }
+}
+
+/// Peak memory a run may take whatever it is sent (the brief's bound).
+pub const RSS_BOUND: u64 = 64 << 20;
+
 /// Where a test's games go: the same expectations hold for both stores.
 #[derive(Clone, Debug)]
 pub enum Backend {
