@@ -5,18 +5,11 @@ use std::time::Duration;
 
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
-use crate::support::cli::{Import, RSS_BOUND, games_in};
+use crate::support::cli::{Import, RSS_BOUND, error_of, games_in};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
 const MB: u64 = 1 << 20;
-
-fn error_of(summary: &serde_json::Value, index: usize) -> String {
-    summary["players"][index]["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
 
 #[test]
 fn a_gzip_bomb_of_a_month_fails_that_month_naming_the_cap_in_bounded_memory() {

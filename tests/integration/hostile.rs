@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chess_import_fake::{Endpoint, FakeServer, Fault, Matcher, Provider};
 
-use crate::support::cli::{Import, games_in, value_in};
+use crate::support::cli::{Import, error_of, games_in, value_in};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -42,13 +42,6 @@ fn line(id: &str, created_at: i64, extra: serde_json::Value) -> String {
         }
     }
     game.to_string()
-}
-
-fn error_of(summary: &serde_json::Value, index: usize) -> String {
-    summary["players"][index]["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[test]

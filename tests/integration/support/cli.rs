@@ -207,6 +207,14 @@ impl Import {
     }
 }
 
+/// The error of the summary's `index`th player, empty when it has none.
+pub fn error_of(summary: &Value, index: usize) -> String {
+    summary["players"][index]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Peak memory a run may take whatever it is sent (the brief's bound).
 pub const RSS_BOUND: u64 = 64 << 20;
 
