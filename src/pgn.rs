@@ -1,6 +1,6 @@
 //! What we store from one game's PGN: the tags that fill the gaps a provider's JSON left in a
 //! [`GameRecord`], and a replay of the main line under the game's rules, which tells whether the
-//! moves are legal and how many plies were played.
+//! moves are legal, how many plies were played and the position they led to.
 //!
 //! Each PGN is read exactly once, without copying it and without allocating per move. A
 //! [`pgn_reader::Reader`] parses the tags (quoting, escapes, tag syntax) and hands back the
@@ -25,7 +25,7 @@ use pgn_reader::{RawTag, Reader, Visitor};
 use shakmaty::fen::{Fen, ParseFenError};
 use shakmaty::san::SanPlus;
 use shakmaty::variant::{Variant, VariantPosition};
-use shakmaty::{CastlingMode, Position, PositionError};
+use shakmaty::{CastlingMode, EnPassantMode, Position, PositionError};
 
 use crate::game::GameRecord;
 
@@ -45,7 +45,7 @@ pub fn complete(record: &mut GameRecord) {
     let mut tags = TagReader::new(record);
     let movetext = tags.read(pgn.as_bytes());
     let fen = tags.finish();
-    let plies = movetext.and_then(|movetext| {
+    let replayed = movetext.and_then(|movetext| {
         match start_position(record.variant.as_deref(), fen)? {
             // Most games are standard chess; replaying those on `Chess` itself spares the
             // dynamic dispatch `VariantPosition` does on every call (about a tenth of the replay).
@@ -54,8 +54,10 @@ pub fn complete(record: &mut GameRecord) {
         }
     });
     record.pgn = pgn;
+    record.valid = replayed.is_some();
+    let (plies, final_fen) = replayed.unzip();
     record.ply_count = plies;
-    record.valid = plies.is_some();
+    record.final_fen = final_fen;
 
     let canonical = canonical_variant(record.variant.as_deref().unwrap_or("standard"));
     // Most names arrive canonical already ("standard", "chess960"); those keep their allocation.
@@ -203,6 +205,8 @@ struct TagReader<'r> {
     utc_time: Option<NaiveTime>,
     date: Option<NaiveDate>,
     start_time: Option<NaiveTime>,
+    end_date: Option<NaiveDate>,
+    end_time: Option<NaiveTime>,
 }
 
 impl<'r> TagReader<'r> {
@@ -214,6 +218,8 @@ impl<'r> TagReader<'r> {
             utc_time: None,
             date: None,
             start_time: None,
+            end_date: None,
+            end_time: None,
         }
     }
 
@@ -231,8 +237,15 @@ impl<'r> TagReader<'r> {
         pgn.get(pgn.len().checked_sub(buffered + unread)?..)
     }
 
-    /// Sets `played_at` from the date tags and hands back the `[FEN]` tag, if there was one.
+    /// Sets `played_at` and `ended_at` from the date tags and hands back the `[FEN]` tag, if
+    /// there was one.
     fn finish(self) -> Option<Result<Fen, ParseFenError>> {
+        // Chess.com's EndDate and EndTime are UTC, as its `[Timezone "UTC"]` says.
+        if self.record.ended_at.is_none()
+            && let (Some(date), Some(time)) = (self.end_date, self.end_time)
+        {
+            self.record.ended_at = Some(date.and_time(time).and_utc().timestamp_millis());
+        }
         if self.record.played_at.is_none() {
             // UTCDate+UTCTime when the PGN has them, else Date (+ StartTime).
             let start = match (self.utc_date, self.date) {
@@ -272,7 +285,20 @@ impl Visitor for TagReader<'_> {
             b"TimeControl" => fill(&mut record.time_control, value, text),
             // Lichess puts the game's address in Site; Chess.com puts "Chess.com" there and the
             // address in Link.
-            b"Site" | b"Link" => fill(&mut record.url, value, url),
+            b"Site" => fill(&mut record.url, value, url),
+            b"Link" => {
+                fill(&mut record.source, value, chesscom_source);
+                fill(&mut record.url, value, url);
+            }
+            b"WhiteRatingDiff" => fill(&mut record.white_rating_diff, value, rating_diff),
+            b"BlackRatingDiff" => fill(&mut record.black_rating_diff, value, rating_diff),
+            b"WhiteTitle" => fill(&mut record.white_title, value, text),
+            b"BlackTitle" => fill(&mut record.black_title, value, text),
+            // Chess.com's tournament or team match page.
+            b"Tournament" | b"Match" => fill(&mut record.event_url, value, url),
+            b"ECOUrl" => fill(&mut record.opening, value, opening_of_eco_url),
+            b"EndDate" => self.end_date = self.end_date.or_else(|| date(value.as_bytes())),
+            b"EndTime" => self.end_time = self.end_time.or_else(|| time(value.as_bytes())),
             b"Variant" => fill(&mut record.variant, value, text),
             b"FEN" => {
                 self.fen
@@ -324,6 +350,30 @@ fn url(value: &str) -> Option<String> {
     value.starts_with("http").then(|| value.to_owned())
 }
 
+/// `+10`, `-7`, `0`.
+fn rating_diff(value: &str) -> Option<i32> {
+    value.strip_prefix('+').unwrap_or(value).parse().ok()
+}
+
+/// Chess.com's two kinds of game, as their pages' addresses say.
+fn chesscom_source(link: &str) -> Option<String> {
+    ["live", "daily"]
+        .into_iter()
+        .find(|kind| link.contains(&format!("chess.com/game/{kind}/")))
+        .map(str::to_owned)
+}
+
+/// The opening an `https://www.chess.com/openings/Ruy-Lopez-Opening-Morphy-Defense` address
+/// names, as words (`Ruy Lopez Opening Morphy Defense`): Chess.com gives no name otherwise.
+/// Its placeholder page, `Undefined`, names none.
+pub fn opening_of_eco_url(url: &str) -> Option<String> {
+    let slug = url.split_once("/openings/")?.1;
+    let slug = slug.split(['?', '#', '/']).next()?;
+    let name = slug.replace('-', " ");
+    let name = name.trim();
+    (!name.is_empty() && name != "Undefined").then(|| name.to_owned())
+}
+
 /// `YYYY.MM.DD`; PGN's unknown parts (`????.??.??`) give `None`.
 fn date(value: &[u8]) -> Option<NaiveDate> {
     let &[y0, y1, y2, y3, b'.', m0, m1, b'.', d0, d1] = value else {
@@ -349,11 +399,20 @@ fn digits(ascii: &[u8]) -> Option<u32> {
     })
 }
 
-/// Plays the main line of `movetext` from `pos` and returns the number of plies, or `None` when
-/// a move is illegal or unreadable, or the game ends (end of input, a blank line, the next
+/// Plays the main line of `movetext` from `pos` and returns the number of plies and the final
+/// position's FEN, or `None` when a move is illegal or unreadable, or the game ends (end of input, a blank line, the next
 /// game's tags) before its termination marker (`1-0`, `0-1`, `1/2-1/2`, `*`). Every PGN the
 /// providers serve has that marker, even with no moves at all (` 0-1`).
-fn replay<P: Position>(movetext: &[u8], mut pos: P) -> Option<u32> {
+fn replay<P: Position>(movetext: &[u8], mut pos: P) -> Option<(u32, String)> {
+    let plies = play(movetext, &mut pos)?;
+    Some((
+        plies,
+        Fen::from_position(&pos, EnPassantMode::Legal).to_string(),
+    ))
+}
+
+/// Plays the main line of `movetext` on `pos`, as [`replay`] describes.
+fn play<P: Position>(movetext: &[u8], pos: &mut P) -> Option<u32> {
     let mut plies = 0;
     let mut rest = movetext;
     while let Some((&first, tail)) = rest.split_first() {
@@ -381,7 +440,7 @@ fn replay<P: Position>(movetext: &[u8], mut pos: P) -> Option<u32> {
                     .position(|&b| ends_token(b))
                     .unwrap_or(rest.len());
                 let (token, after) = rest.split_at(end);
-                let m = SanPlus::from_ascii(token).ok()?.san.to_move(&pos).ok()?;
+                let m = SanPlus::from_ascii(token).ok()?.san.to_move(pos).ok()?;
                 pos.play_unchecked(m);
                 plies += 1;
                 after
@@ -756,7 +815,10 @@ mod tests {
                 played_at: Some(1_522_287_495_000),
                 ply_count: Some(20),
                 valid: true,
-                pgn: LICHESS_CLOCKS.to_owned(),
+                white_rating_diff: Some(10),
+                black_rating_diff: Some(-10),
+                final_fen: some("r1b2rk1/p1p1bppp/3q1n2/3pN3/8/1P1P3P/P1P2PP1/RNBQ1RK1 w - - 1 11"),
+                ..GameRecord::new(Platform::Lichess, "fY44h4OY", LICHESS_CLOCKS)
             }
         );
     }
@@ -784,12 +846,19 @@ mod tests {
                 speed: None,
                 rated: Some(true),
                 eco: some("A16"),
-                opening: None,
+                opening: some(
+                    "English Opening Anglo Indian Queens Knight Variation...5.Nh4 Bd7 6.e4 e5 7.Nf3"
+                ),
                 // 2020-05-15T21:00:58Z
                 played_at: Some(1_589_576_458_000),
                 ply_count: Some(75),
                 valid: true,
-                pgn: CHESSCOM_LIVE.to_owned(),
+                // 2020-05-15T21:05:14Z
+                ended_at: Some(1_589_576_714_000),
+                source: some("live"),
+                // The position Chess.com's CurrentPosition tag gives, with the move counters.
+                final_fen: some("4q1k1/pp4r1/3p1Qb1/2pP1N2/2P1pP2/2P4P/P6K/6R1 b - - 0 38"),
+                ..GameRecord::new(Platform::Chesscom, "uuid-4861239226", CHESSCOM_LIVE)
             }
         );
     }
@@ -1136,15 +1205,51 @@ mod tests {
         record.eco = some("C60");
         record.opening = some("Ruy Lopez");
         record.played_at = Some(1);
+        record.white_rating_diff = Some(9);
         let mut expected = record.clone();
         complete(&mut record);
 
         expected.black = some("thibault");
         expected.black_elo = Some(1601);
+        expected.black_rating_diff = Some(-10);
         expected.variant = some("standard");
         expected.ply_count = Some(20);
         expected.valid = true;
+        expected.final_fen = record.final_fen.clone();
         assert_eq!(record, expected);
+    }
+
+    #[test]
+    fn chesscom_tags_give_the_end_the_source_the_event_and_the_opening() {
+        let pgn = "[Link \"https://www.chess.com/game/daily/29099782\"]\n\
+            [Tournament \"https://www.chess.com/tournament/live/arena-1\"]\n\
+            [ECOUrl \"https://www.chess.com/openings/Ruy-Lopez-Opening-Morphy-Defense\"]\n\
+            [WhiteTitle \"GM\"]\n[EndDate \"2009.10.04\"]\n[EndTime \"15:38:54\"]\n\n1. e4 *\n";
+        let record = completed(Platform::Chesscom, None, pgn);
+        assert_eq!(record.source, some("daily"));
+        assert_eq!(
+            record.event_url,
+            some("https://www.chess.com/tournament/live/arena-1")
+        );
+        assert_eq!(record.opening, some("Ruy Lopez Opening Morphy Defense"));
+        assert_eq!(record.white_title, some("GM"));
+        // 2009-10-04T15:38:54Z
+        assert_eq!(record.ended_at, Some(1_254_670_734_000));
+        assert_eq!(
+            opening_of_eco_url("https://www.chess.com/openings/Undefined"),
+            None
+        );
+        assert_eq!(opening_of_eco_url("https://www.chess.com/game/1"), None);
+        let bad = completed(
+            Platform::Chesscom,
+            None,
+            "[EndDate \"2009.10.04\"]\n\n1. e9 *\n",
+        );
+        assert_eq!(
+            (bad.ended_at, bad.final_fen),
+            (None, None),
+            "no time, no moves"
+        );
     }
 
     #[test]
@@ -1160,6 +1265,7 @@ mod tests {
                 time_control: some("-"),
                 ply_count: Some(0),
                 valid: true,
+                final_fen: some("rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"),
                 ..GameRecord::new(Platform::Chesscom, "id", pgn)
             }
         );

@@ -160,6 +160,11 @@ pub struct RunArgs {
           value_parser = duration_in(Duration::from_secs(1), DAY))]
     pub lease_ttl: Duration,
 
+    /// Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss,
+    /// mistakes, the game's phases, and [%eval] comments in the PGN.
+    #[arg(long)]
+    pub with_analysis: bool,
+
     #[command(flatten)]
     pub providers: ProviderArgs,
 

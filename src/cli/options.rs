@@ -76,6 +76,7 @@ impl RunArgs {
             until: None,
             max_games: None,
             want_totals,
+            with_analysis: self.with_analysis,
             owner,
             lease_ttl: self.lease_ttl,
             batch_size: BATCH_SIZE,

@@ -38,6 +38,8 @@ pub struct ImportOptions {
     pub max_games: Option<u64>,
     /// Spend a request per Lichess player on its game count, for progress bars.
     pub want_totals: bool,
+    /// Ask Lichess for its engine analysis of each game.
+    pub with_analysis: bool,
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
@@ -286,6 +288,7 @@ async fn fetch_and_store(
         until: options.until,
         max_games: options.max_games,
         want_total: options.want_totals,
+        with_analysis: options.with_analysis,
     };
     let mut sink = PlayerSink::new(
         &shared.writer,

@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 use super::{Drift, DriftKind, Lenient, Plan, ProviderError, Sink, Source, Total};
 use crate::game::GameRecord;
 use crate::http::{HttpError, Notice, after};
+use crate::pgn;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
 
@@ -75,6 +76,24 @@ struct ArchivedGame {
     white: Lenient<Side>,
     #[serde(default)]
     black: Lenient<Side>,
+    /// Only when a Game Review was run.
+    #[serde(default)]
+    accuracies: Lenient<Accuracies>,
+    /// The opening's page, `https://www.chess.com/openings/...`: Chess.com's only name of it.
+    #[serde(default)]
+    eco: Lenient<String>,
+    #[serde(default)]
+    tournament: Lenient<String>,
+    #[serde(default, rename = "match")]
+    team_match: Lenient<String>,
+}
+
+#[derive(Deserialize)]
+struct Accuracies {
+    #[serde(default)]
+    white: Lenient<f64>,
+    #[serde(default)]
+    black: Lenient<f64>,
 }
 
 #[derive(Deserialize)]
@@ -85,11 +104,41 @@ struct Side {
     rating: Lenient<i32>,
 }
 
-/// A side is an object whose fields are lenient themselves: read whole, or skipped when it is
-/// not an object at all.
-impl super::Scalar for Side {
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
-        Side::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+super::lenient_objects!(Side, Accuracies);
+
+impl ArchivedGame {
+    /// The record of this game, whose `uuid` and `pgn` were taken out and checked, and whose
+    /// start and end (seconds in the JSON) are `start_ms` and `end_ms`.
+    fn into_record(
+        self,
+        uuid: String,
+        pgn: String,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+    ) -> GameRecord {
+        let mut record = GameRecord::new(Platform::Chesscom, uuid, pgn);
+        record.url = self.url.ok();
+        record.rated = self.rated.ok();
+        record.variant = self.rules.ok();
+        record.speed = self.time_class.ok();
+        record.time_control = self.time_control.ok();
+        record.played_at = start_ms;
+        record.ended_at = end_ms;
+        record.opening = self.eco.get().and_then(|url| pgn::opening_of_eco_url(url));
+        record.event_url = self.tournament.ok().or(self.team_match.ok());
+        if let Lenient::Value(accuracies) = self.accuracies {
+            record.white_analysis.accuracy = accuracies.white.ok();
+            record.black_analysis.accuracy = accuracies.black.ok();
+        }
+        if let Lenient::Value(white) = self.white {
+            record.white = white.username.ok();
+            record.white_elo = white.rating.ok();
+        }
+        if let Lenient::Value(black) = self.black {
+            record.black = black.username.ok();
+            record.black_elo = black.rating.ok();
+        }
+        record
     }
 }
 
@@ -535,7 +584,7 @@ async fn store_month(
         if plan.max_games.is_some_and(|max| *received >= max) {
             return Ok(false);
         }
-        let game: ArchivedGame = match serde_json::from_str(raw.get()) {
+        let mut game: ArchivedGame = match serde_json::from_str(raw.get()) {
             Ok(game) => game,
             Err(error) => {
                 let reason = format!("unreadable game #{} of {month} ({error})", index + 1);
@@ -553,7 +602,7 @@ async fn store_month(
             }
             sink.drift(drift);
         }
-        let Some(uuid) = game.uuid.filter(|uuid| !uuid.is_empty()) else {
+        let Some(uuid) = game.uuid.take().filter(|uuid| !uuid.is_empty()) else {
             let reason = format!("game #{} of {month} has no uuid", index + 1);
             tracing::warn!("{player}: {reason}");
             sink.unreadable(&reason);
@@ -570,27 +619,13 @@ async fn store_month(
             complete = false;
             continue;
         }
-        let Some(pgn) = game.pgn else {
+        let Some(pgn) = game.pgn.take() else {
             let rules = game.rules.get().map_or("unknown rules", String::as_str);
             tracing::debug!("{player}: skipping {uuid}: a {rules} game without PGN");
             sink.skipped(rules);
             continue;
         };
-        let mut record = GameRecord::new(Platform::Chesscom, uuid, pgn);
-        record.url = game.url.ok();
-        record.rated = game.rated.ok();
-        record.variant = game.rules.ok();
-        record.speed = game.time_class.ok();
-        record.time_control = game.time_control.ok();
-        record.played_at = start_ms;
-        if let Lenient::Value(white) = game.white {
-            record.white = white.username.ok();
-            record.white_elo = white.rating.ok();
-        }
-        if let Lenient::Value(black) = game.black {
-            record.black = black.username.ok();
-            record.black_elo = black.rating.ok();
-        }
+        let record = game.into_record(uuid, pgn, start_ms, end_ms);
         *received += 1;
         sink.game(record, None).await?;
     }
@@ -978,6 +1013,28 @@ mod tests {
         );
         let essential: Result<ArchivedGame, _> = serde_json::from_str(r#"{"uuid":7,"pgn":"*"}"#);
         assert!(essential.is_err(), "a uuid of another type is no game");
+    }
+
+    #[test]
+    fn reads_the_review_the_opening_page_and_the_event() {
+        let game: ArchivedGame = serde_json::from_str(
+            r#"{"uuid":"u1","pgn":"*","end_time":1700000000,"accuracies":{"white":83.51,"black":100},
+                "eco":"https://www.chess.com/openings/Sicilian-Defense-Najdorf-Variation",
+                "match":"https://api.chess.com/pub/match/12345","time_class":"daily"}"#,
+        )
+        .unwrap();
+        let record = game.into_record("u1".into(), "*".into(), None, Some(1_700_000_000_000));
+        assert_eq!(record.ended_at, Some(1_700_000_000_000));
+        assert_eq!(record.white_analysis.accuracy, Some(83.51));
+        assert_eq!(record.black_analysis.accuracy, Some(100.0));
+        assert_eq!(
+            record.opening.as_deref(),
+            Some("Sicilian Defense Najdorf Variation")
+        );
+        assert_eq!(
+            record.event_url.as_deref(),
+            Some("https://api.chess.com/pub/match/12345")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::lines::{LineBuffer, Next};
 use super::{Drift, DriftKind, Lenient, Plan, ProviderError, Sink, Source, Total};
-use crate::game::GameRecord;
+use crate::game::{Analysis, GameRecord};
 use crate::http::{HttpError, Notice, Transport, content_type};
 use crate::player::{Platform, Player};
 use crate::resume::Cursor;
@@ -38,6 +38,99 @@ struct ExportedGame {
     status: Lenient<String>,
     pgn: Option<String>,
     error: Option<String>,
+    #[serde(default)]
+    last_move_at: Lenient<i64>,
+    /// `pool`, `arena`, `swiss`, `friend`, `simul`, ...
+    #[serde(default)]
+    source: Lenient<String>,
+    #[serde(default)]
+    players: Lenient<Players>,
+    /// Only with `division=true`.
+    #[serde(default)]
+    division: Lenient<Division>,
+    #[serde(default)]
+    arena_tour: Lenient<Event>,
+    #[serde(default)]
+    swiss_tour: Lenient<Event>,
+    /// The arena's id, as older output gave it.
+    #[serde(default)]
+    tournament: Lenient<String>,
+}
+
+#[derive(Deserialize)]
+struct Players {
+    #[serde(default)]
+    white: Lenient<GamePlayer>,
+    #[serde(default)]
+    black: Lenient<GamePlayer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GamePlayer {
+    #[serde(default)]
+    user: Lenient<User>,
+    #[serde(default)]
+    rating_diff: Lenient<i32>,
+    /// Only with `evals=true` (and `accuracy=true` for the accuracy) once a game is analysed.
+    #[serde(default)]
+    analysis: Lenient<PlayerAnalysis>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    #[serde(default)]
+    title: Lenient<String>,
+}
+
+#[derive(Deserialize)]
+struct PlayerAnalysis {
+    #[serde(default)]
+    inaccuracy: Lenient<u32>,
+    #[serde(default)]
+    mistake: Lenient<u32>,
+    #[serde(default)]
+    blunder: Lenient<u32>,
+    #[serde(default)]
+    acpl: Lenient<u32>,
+    #[serde(default)]
+    accuracy: Lenient<f64>,
+}
+
+#[derive(Deserialize)]
+struct Division {
+    #[serde(default)]
+    middle: Lenient<u32>,
+    #[serde(default)]
+    end: Lenient<u32>,
+}
+
+/// An arena or a swiss the game was played in.
+#[derive(Deserialize)]
+struct Event {
+    #[serde(default)]
+    id: Lenient<String>,
+}
+
+super::lenient_objects!(Players, GamePlayer, User, PlayerAnalysis, Division, Event);
+
+impl GamePlayer {
+    /// Fills one side's title, rating change and analysis into `record`.
+    fn fill(self, title: &mut Option<String>, diff: &mut Option<i32>, analysis: &mut Analysis) {
+        if let Lenient::Value(user) = self.user {
+            *title = user.title.ok();
+        }
+        *diff = self.rating_diff.ok();
+        if let Lenient::Value(served) = self.analysis {
+            *analysis = Analysis {
+                accuracy: served.accuracy.ok(),
+                acpl: served.acpl.ok(),
+                inaccuracies: served.inaccuracy.ok(),
+                mistakes: served.mistake.ok(),
+                blunders: served.blunder.ok(),
+            };
+        }
+    }
 }
 
 /// Where a game stands, from its `status`.
@@ -266,7 +359,7 @@ pub async fn import(
     if !plan.resume.ongoing.is_empty() {
         // A remembered game that cannot be fetched now must not keep the player's new games
         // from being imported: it is asked again next time.
-        if let Err(error) = refresh_ongoing(source, player, &plan.resume.ongoing, sink).await {
+        if let Err(error) = refresh_ongoing(source, player, plan, sink).await {
             if matches!(error, ProviderError::Interrupted | ProviderError::Sink(_)) {
                 return Err(error);
             }
@@ -305,6 +398,7 @@ pub async fn import(
             max: remaining,
             newest_first: false,
             contiguous,
+            with_analysis: plan.with_analysis,
         };
         let end = export_stream(source, player, &request, sink, &mut progress).await?;
         received += progress.games;
@@ -392,7 +486,16 @@ struct ExportRequest {
     newest_first: bool,
     /// Whether the games follow the stored ones without a gap, so that the cursor may move.
     contiguous: bool,
+    with_analysis: bool,
 }
+
+/// What `--with-analysis` adds to an export's query: the analysis as `[%eval]` comments and
+/// per-side summaries, each side's accuracy, and the game's phases.
+const ANALYSIS: [(&str, &str); 3] = [
+    ("evals", "true"),
+    ("accuracy", "true"),
+    ("division", "true"),
+];
 
 /// The player's newest `max` games, read by the import's own stream reader: what `check` asks.
 /// A stream that breaks off is an error here, not resumed.
@@ -408,6 +511,7 @@ pub async fn newest_games(
         max: Some(max),
         newest_first: true,
         contiguous: false,
+        with_analysis: false,
     };
     let mut progress = Progress {
         latest_plausible: latest_plausible(),
@@ -443,6 +547,9 @@ async fn export_stream(
         // finished: the cursor will have passed their `createdAt` by then.
         ("ongoing", "true".into()),
     ];
+    if request.with_analysis {
+        query.extend(ANALYSIS.map(|(key, value)| (key, value.to_string())));
+    }
     query.extend(request.since.map(|v| ("since", v.to_string())));
     query.extend(request.until.map(|v| ("until", v.to_string())));
     query.extend(request.max.map(|v| ("max", v.to_string())));
@@ -502,7 +609,8 @@ async fn export_stream(
                 loop {
                     match lines.next() {
                         Next::Line(line) => {
-                            handle_line(player, line, contiguous, sink, progress).await?;
+                            handle_line(&source.base_url, player, line, contiguous, sink, progress)
+                                .await?;
                             deadline = tokio::time::Instant::now() + stall;
                         }
                         Next::Overlong => {
@@ -527,7 +635,7 @@ async fn export_stream(
     if !whole {
         return Ok(StreamEnd::Broken(Break::MidGame));
     }
-    handle_line(player, rest, contiguous, sink, progress).await?;
+    handle_line(&source.base_url, player, rest, contiguous, sink, progress).await?;
     Ok(StreamEnd::Complete)
 }
 
@@ -540,6 +648,7 @@ fn latest_plausible() -> i64 {
 }
 
 async fn handle_line(
+    base_url: &str,
     player: &Player,
     line: &[u8],
     contiguous: bool,
@@ -590,7 +699,7 @@ async fn handle_line(
         // Handed over before the resume: asked again only because its millisecond was.
         return Ok(());
     }
-    let Some(record) = into_record(player, game, sink) else {
+    let Some(record) = into_record(base_url, player, game, sink) else {
         return Ok(());
     };
     let cursor = created_at
@@ -611,7 +720,12 @@ async fn handle_line(
 }
 
 /// The record of a served game, or `None` (counted as unreadable) when it has no id.
-fn into_record(player: &Player, game: ExportedGame, sink: &mut impl Sink) -> Option<GameRecord> {
+fn into_record(
+    base_url: &str,
+    player: &Player,
+    game: ExportedGame,
+    sink: &mut impl Sink,
+) -> Option<GameRecord> {
     let Some(id) = game.id.filter(|id| !id.is_empty()) else {
         let reason = "export line without a game id".to_string();
         tracing::warn!("{player}: {reason}");
@@ -623,6 +737,37 @@ fn into_record(player: &Player, game: ExportedGame, sink: &mut impl Sink) -> Opt
     record.variant = game.variant.ok();
     record.speed = game.speed.ok();
     record.played_at = game.created_at.ok();
+    record.ended_at = game.last_move_at.ok();
+    record.source = game.source.ok();
+    if let Lenient::Value(players) = game.players {
+        if let Lenient::Value(white) = players.white {
+            let r = &mut record;
+            white.fill(
+                &mut r.white_title,
+                &mut r.white_rating_diff,
+                &mut r.white_analysis,
+            );
+        }
+        if let Lenient::Value(black) = players.black {
+            let r = &mut record;
+            black.fill(
+                &mut r.black_title,
+                &mut r.black_rating_diff,
+                &mut r.black_analysis,
+            );
+        }
+    }
+    if let Lenient::Value(division) = game.division {
+        record.middlegame_ply = division.middle.ok();
+        record.endgame_ply = division.end.ok();
+    }
+    let arena = game.arena_tour.ok().and_then(|tour| tour.id.ok());
+    let swiss = game.swiss_tour.ok().and_then(|tour| tour.id.ok());
+    record.event_url = match (arena.or(game.tournament.ok()), swiss) {
+        (Some(arena), _) => Some(format!("{base_url}/tournament/{arena}")),
+        (None, Some(swiss)) => Some(format!("{base_url}/swiss/{swiss}")),
+        (None, None) => None,
+    };
     Some(record)
 }
 
@@ -631,11 +776,19 @@ fn into_record(player: &Player, game: ExportedGame, sink: &mut impl Sink) -> Opt
 async fn refresh_ongoing(
     source: &Source,
     player: &Player,
-    ongoing: &[String],
+    plan: &Plan,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
     let url = source.url("/api/games/export/_ids");
-    for ids in ongoing.chunks(IDS_PER_REQUEST) {
+    let mut query = vec![
+        ("pgnInJson", "true"),
+        ("clocks", "true"),
+        ("opening", "true"),
+    ];
+    if plan.with_analysis {
+        query.extend(ANALYSIS);
+    }
+    for ids in plan.resume.ongoing.chunks(IDS_PER_REQUEST) {
         let body = ids.join(",");
         let build = || {
             let request = source
@@ -643,11 +796,7 @@ async fn refresh_ongoing(
                 .post(&url)
                 .header(ACCEPT, "application/x-ndjson")
                 .header(CONTENT_TYPE, "text/plain")
-                .query(&[
-                    ("pgnInJson", "true"),
-                    ("clocks", "true"),
-                    ("opening", "true"),
-                ])
+                .query(&query)
                 .body(body.clone());
             authorized(source, request)
         };
@@ -670,7 +819,7 @@ async fn refresh_ongoing(
                 continue;
             };
             let stage = Stage::of(game.status.get().map(String::as_str));
-            let Some(record) = into_record(player, game, sink) else {
+            let Some(record) = into_record(&source.base_url, player, game, sink) else {
                 continue;
             };
             answered.insert(record.game_id.clone());
@@ -736,6 +885,8 @@ mod tests {
         fn drift(&mut self, _drift: Drift) {}
     }
 
+    const LICHESS: &str = "https://lichess.org";
+
     async fn read(lines: &[&[u8]]) -> (Recorder, Result<(), ProviderError>) {
         let player: Player = "lichess:alice".parse().unwrap();
         let mut sink = Recorder::default();
@@ -744,11 +895,68 @@ mod tests {
             ..Progress::default()
         };
         for line in lines {
-            if let Err(error) = handle_line(&player, line, true, &mut sink, &mut progress).await {
+            let handled = handle_line(LICHESS, &player, line, true, &mut sink, &mut progress);
+            if let Err(error) = handled.await {
                 return (sink, Err(error));
             }
         }
         (sink, Ok(()))
+    }
+
+    #[tokio::test]
+    async fn reads_the_end_the_event_the_titles_and_the_analysis() {
+        let line = br#"{"id":"q7ZvsdUF","rated":true,"variant":"standard","speed":"blitz",
+            "createdAt":1700000000000,"lastMoveAt":1700000300000,"status":"mate","source":"arena",
+            "players":{"white":{"user":{"name":"Lance5500","title":"LM","id":"lance5500"},
+            "rating":2500,"ratingDiff":6,"analysis":{"inaccuracy":1,"mistake":2,"blunder":0,
+            "acpl":23,"accuracy":91.5}},"black":{"user":{"name":"x","id":"x"},"rating":2400,
+            "ratingDiff":-6,"analysis":{"inaccuracy":3,"mistake":"two","blunder":1,"acpl":58}}},
+            "division":{"middle":28,"end":48},"arenaTour":{"id":"winter21","name":"Winter"},
+            "pgn":"1. e4 *"}"#;
+        // One line as lila writes it: the breaks above are for reading.
+        let line: Vec<u8> = line.iter().copied().filter(|&b| b != b'\n').collect();
+        let (sink, result) = read(&[&line]).await;
+        result.unwrap();
+        let game = &sink.games[0].0;
+        assert_eq!(game.ended_at, Some(1_700_000_300_000));
+        assert_eq!(game.source.as_deref(), Some("arena"));
+        assert_eq!(game.white_title.as_deref(), Some("LM"));
+        assert_eq!(game.black_title, None);
+        assert_eq!(
+            (game.white_rating_diff, game.black_rating_diff),
+            (Some(6), Some(-6))
+        );
+        let white = Analysis {
+            accuracy: Some(91.5),
+            acpl: Some(23),
+            inaccuracies: Some(1),
+            mistakes: Some(2),
+            blunders: Some(0),
+        };
+        assert_eq!(game.white_analysis, white);
+        let black = Analysis {
+            accuracy: None,
+            acpl: Some(58),
+            inaccuracies: Some(3),
+            mistakes: None,
+            blunders: Some(1),
+        };
+        assert_eq!(game.black_analysis, black, "an odd field costs only itself");
+        assert_eq!(
+            (game.middlegame_ply, game.endgame_ply),
+            (Some(28), Some(48))
+        );
+        assert_eq!(
+            game.event_url.as_deref(),
+            Some("https://lichess.org/tournament/winter21")
+        );
+        let swiss =
+            br#"{"id":"abcdefgh","createdAt":1,"status":"draw","swissTour":{"id":"s1"},"pgn":"*"}"#;
+        let (sink, _) = read(&[swiss]).await;
+        assert_eq!(
+            sink.games[0].0.event_url.as_deref(),
+            Some("https://lichess.org/swiss/s1")
+        );
     }
 
     #[tokio::test]

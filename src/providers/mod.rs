@@ -97,6 +97,8 @@ pub struct Plan {
     pub max_games: Option<u64>,
     /// Whether to spend a request learning how many games there are, for a progress bar.
     pub want_total: bool,
+    /// Ask Lichess for its engine analysis too (`--with-analysis`).
+    pub with_analysis: bool,
 }
 
 /// How much there is to fetch, when the provider can tell.
@@ -252,6 +254,9 @@ pub trait Scalar: Sized {
     fn from_str(_: &str) -> Option<Self> {
         None
     }
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
     /// A JSON object; read as `Self` when `Self` is one, skipped otherwise.
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         while map
@@ -285,6 +290,46 @@ impl Scalar for i32 {
         i32::try_from(value).ok()
     }
 }
+
+impl Scalar for u32 {
+    fn from_i64(value: i64) -> Option<Self> {
+        u32::try_from(value).ok()
+    }
+    fn from_u64(value: u64) -> Option<Self> {
+        u32::try_from(value).ok()
+    }
+}
+
+/// Integers are numbers too: an accuracy of `100` is as good as `100.0`.
+impl Scalar for f64 {
+    fn from_i64(value: i64) -> Option<Self> {
+        Some(value as f64)
+    }
+    fn from_u64(value: u64) -> Option<Self> {
+        Some(value as f64)
+    }
+    fn from_f64(value: f64) -> Option<Self> {
+        value.is_finite().then_some(value)
+    }
+}
+
+/// Makes JSON objects read leniently themselves: a field of their type is read whole when it
+/// is an object (each of its fields lenient in turn), and skipped as odd when it is not.
+macro_rules! lenient_objects {
+    ($($object:ty),+ $(,)?) => {$(
+        impl $crate::providers::Scalar for $object {
+            fn from_map<'de, A: serde::de::MapAccess<'de>>(
+                map: A,
+            ) -> Result<Option<Self>, A::Error> {
+                <$object as serde::Deserialize>::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )
+                .map(Some)
+            }
+        }
+    )+};
+}
+pub(crate) use lenient_objects;
 
 impl Scalar for String {
     fn from_str(value: &str) -> Option<Self> {
@@ -325,8 +370,8 @@ impl<'de, T: Scalar> serde::de::Visitor<'de> for LenientVisitor<T> {
         Ok(Self::or_odd(T::from_u64(value)))
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Lenient::Odd)
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Self::or_odd(T::from_f64(value)))
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
