@@ -6,7 +6,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use chess_import_fake::{
-    ChesscomGameSpec, Endpoint, FakeServer, Fault, LichessGameSpec, Matcher, Provider,
+    ChesscomGameSpec, Endpoint, FakeServer, Fault, LichessEvent, LichessGameSpec, Matcher, Provider,
 };
 use reqwest::Method;
 use reqwest::header::{
@@ -242,6 +242,64 @@ fn lichess_since_until_sort_max() {
     assert_eq!(fetch("since=yesterday&until=&max=x".into()).len(), 10);
     // Seconds instead of ms: everything is "since 1970".
     assert_eq!(fetch(format!("since={}", T0 / 1000)).len(), 10);
+}
+
+#[test]
+fn lichess_analysis_titles_and_events_follow_the_flags() {
+    let s = FakeServer::start();
+    s.add_lichess_user("bob");
+    s.add_lichess_user("carl");
+    let spec = LichessGameSpec::new("carl", "bob", T0)
+        .titles(Some("GM"), None)
+        .analysed()
+        .event(LichessEvent::Arena("winter".into()));
+    s.add_lichess_game(spec.clone().id("Analysed"));
+    s.add_lichess_game(LichessGameSpec::new("bob", "carl", T0 + 1000).id("Plain001"));
+    let base = format!(
+        "{}/api/games/user/bob?sort=dateAsc&pgnInJson=true",
+        s.lichess_url()
+    );
+    let plain = get(&base, &[NDJSON]).json_lines();
+    let white = &plain[0]["players"]["white"];
+    assert_eq!(white["user"]["title"], "GM");
+    assert!(white.get("analysis").is_none(), "no analysis unless asked");
+    assert!(plain[0].get("division").is_none());
+    assert_eq!(plain[0]["arenaTour"]["id"], "winter");
+    assert_eq!(plain[0]["source"], "arena");
+    let pgn = plain[0]["pgn"].as_str().expect("a PGN");
+    assert_eq!(tag(pgn, "WhiteTitle"), Some("GM"));
+    assert!(!pgn.contains("[%eval"));
+
+    let asked = get(
+        &format!("{base}&evals=true&accuracy=true&division=true"),
+        &[NDJSON],
+    );
+    let lines = asked.json_lines();
+    let analysis = &lines[0]["players"]["black"]["analysis"];
+    for field in ["inaccuracy", "mistake", "blunder", "acpl", "accuracy"] {
+        assert!(analysis[field].is_u64(), "{field}: {analysis}");
+    }
+    assert!(
+        lines[0]["analysis"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert!(lines[0]["division"].is_object());
+    assert!(
+        lines[0]["pgn"]
+            .as_str()
+            .is_some_and(|p| p.contains("[%eval "))
+    );
+    assert!(
+        lines[1]["players"]["white"].get("analysis").is_none(),
+        "a game without an analysis has none to send"
+    );
+    let evals_only = get(&format!("{base}&evals=true"), &[NDJSON]).json_lines();
+    let side = &evals_only[0]["players"]["white"]["analysis"];
+    assert!(
+        side["acpl"].is_u64() && side.get("accuracy").is_none(),
+        "{side}"
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ mod games;
 mod lichess;
 
 pub use chesscom::{ChesscomGameSpec, ChesscomRules, ChesscomTimeControl};
-pub use lichess::LichessGameSpec;
+pub use lichess::{LichessEvent, LichessGameSpec};
 
 use std::collections::HashMap;
 use std::io;

@@ -45,6 +45,20 @@ pub struct LichessGameSpec {
     pub ongoing: bool,
     pub white_rating: Option<u32>,
     pub black_rating: Option<u32>,
+    /// `players.<color>.user.title` and the `WhiteTitle`/`BlackTitle` tags.
+    pub white_title: Option<String>,
+    pub black_title: Option<String>,
+    /// Whether the game has a computer analysis (served with `evals`/`accuracy`).
+    pub analysed: bool,
+    /// The arena (`arenaTour`) or swiss (`swissTour`) the game was played in.
+    pub event: Option<LichessEvent>,
+}
+
+/// A tournament a Lichess game belongs to.
+#[derive(Clone, Debug)]
+pub enum LichessEvent {
+    Arena(String),
+    Swiss(String),
 }
 
 impl LichessGameSpec {
@@ -61,7 +75,27 @@ impl LichessGameSpec {
             ongoing: false,
             white_rating: None,
             black_rating: None,
+            white_title: None,
+            black_title: None,
+            analysed: false,
+            event: None,
         }
+    }
+
+    pub fn titles(mut self, white: Option<&str>, black: Option<&str>) -> Self {
+        self.white_title = white.map(str::to_string);
+        self.black_title = black.map(str::to_string);
+        self
+    }
+
+    pub fn analysed(mut self) -> Self {
+        self.analysed = true;
+        self
+    }
+
+    pub fn event(mut self, event: LichessEvent) -> Self {
+        self.event = Some(event);
+        self
     }
 
     pub fn id(mut self, id: &str) -> Self {
@@ -141,6 +175,21 @@ pub(crate) struct Player {
     pub id: String,
     pub rating: u32,
     pub rating_diff: Option<i32>,
+    pub title: Option<String>,
+    /// The side's summary of the game's analysis, when it has one.
+    pub analysis: Option<SideAnalysis>,
+}
+
+/// `players.<color>.analysis`, as lila sends it.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub(crate) struct SideAnalysis {
+    pub inaccuracy: u32,
+    pub mistake: u32,
+    pub blunder: u32,
+    pub acpl: u32,
+    /// Sent only with `accuracy=true`.
+    #[serde(skip)]
+    pub accuracy: u32,
 }
 
 /// Output flags that change the rendered bytes.
@@ -150,6 +199,9 @@ struct Flags {
     clocks: bool,
     opening: bool,
     moves: bool,
+    evals: bool,
+    accuracy: bool,
+    division: bool,
 }
 
 impl Flags {
@@ -170,7 +222,15 @@ impl Flags {
         clocks: true,
         opening: true,
         moves: true,
+        evals: false,
+        accuracy: false,
+        division: false,
     };
+
+    /// Whether the analysis flags are off: only those renderings are cached.
+    fn cacheable(self) -> bool {
+        !(self.evals || self.accuracy || self.division)
+    }
 }
 
 pub(crate) struct LichessGame {
@@ -191,6 +251,11 @@ pub(crate) struct LichessGame {
     pub clocks: Option<Vec<u32>>,
     pub clock: Option<(u32, u32)>,
     pub days_per_turn: Option<u32>,
+    /// The engine's evaluation after each ply, in centipawns, when the game is analysed.
+    pub evals: Option<Vec<i32>>,
+    /// Where the middlegame and the endgame begin, in plies (`division`).
+    pub division: (Option<usize>, Option<usize>),
+    pub event: Option<LichessEvent>,
     /// For an ongoing game: the version that [`FakeServer::finish_lichess_game`] installs.
     pub finished_version: Option<Arc<LichessGame>>,
     /// Rendered bytes per flag combination: 16 NDJSON + 4 PGN slots.
@@ -231,14 +296,40 @@ impl LichessGame {
             _ => played.plies as i64 * rng.i64(600_000..28_800_000),
         };
 
-        let mut player = |name: &str, rating: Option<u32>| Player {
+        let mut player = |name: &str, rating: Option<u32>, title: &Option<String>| Player {
             name: name.to_string(),
             id: name.to_lowercase(),
             rating: rating.unwrap_or_else(|| rating_base(name) + rng.u32(0..80) - 40),
             rating_diff: None,
+            title: title.clone(),
+            analysis: None,
         };
-        let mut white = player(&spec.white, spec.white_rating);
-        let mut black = player(&spec.black, spec.black_rating);
+        let mut white = player(&spec.white, spec.white_rating, &spec.white_title);
+        let mut black = player(&spec.black, spec.black_rating, &spec.black_title);
+        let evals = spec.analysed.then(|| {
+            let mut eval = 20;
+            (0..played.plies)
+                .map(|_| {
+                    eval += rng.i32(-60..61);
+                    eval
+                })
+                .collect::<Vec<i32>>()
+        });
+        if spec.analysed {
+            let mut side = || SideAnalysis {
+                inaccuracy: rng.u32(0..5),
+                mistake: rng.u32(0..3),
+                blunder: rng.u32(0..2),
+                acpl: rng.u32(5..90),
+                accuracy: rng.u32(50..100),
+            };
+            white.analysis = Some(side());
+            black.analysis = Some(side());
+        }
+        let division = match played.plies {
+            0..20 => (None, None),
+            plies => (Some(plies / 3), Some(plies * 2 / 3)),
+        };
         if spec.rated {
             let d = rng.i32(3..13);
             let (wd, bd) = match winner {
@@ -258,10 +349,12 @@ impl LichessGame {
             seq,
             rated: spec.rated,
             speed: speed_of(spec.time_control),
-            source: match rng.u32(0..10) {
-                0..7 => "pool",
-                7..9 => "lobby",
-                _ => "friend",
+            source: match (&spec.event, rng.u32(0..10)) {
+                (Some(LichessEvent::Arena(_)), _) => "arena",
+                (Some(LichessEvent::Swiss(_)), _) => "swiss",
+                (None, 0..7) => "pool",
+                (None, 7..9) => "lobby",
+                (None, _) => "friend",
             },
             created_at: spec.created_at_ms,
             last_move_at: spec.created_at_ms + duration_ms,
@@ -278,6 +371,9 @@ impl LichessGame {
             } else {
                 None
             },
+            evals,
+            division,
+            event: spec.event.clone(),
             finished_version: None,
             cache: Default::default(),
         }
@@ -297,6 +393,7 @@ impl LichessGame {
             .join(" ");
         let strip = |p: &Player| Player {
             rating_diff: None,
+            analysis: None,
             ..p.clone()
         };
         LichessGame {
@@ -319,6 +416,9 @@ impl LichessGame {
                 .map(|c| c[..shown.min(c.len())].to_vec()),
             clock: full.clock,
             days_per_turn: full.days_per_turn,
+            evals: None,
+            division: (None, None),
+            event: full.event.clone(),
             finished_version: Some(full),
             cache: Default::default(),
         }
@@ -343,7 +443,7 @@ impl LichessGame {
 
     /// The PGN text exactly as lila renders it, without the trailing
     /// `"\n\n\n"` separator.
-    fn pgn(&self, clocks: bool, opening: bool) -> String {
+    fn pgn(&self, clocks: bool, opening: bool, evals: bool) -> String {
         let mut out = String::with_capacity(700 + self.moves.len() * 3);
         let (date, time) = games::utc_date_time(self.created_at.div_euclid(1000));
         let event = format!(
@@ -362,6 +462,12 @@ impl LichessGame {
         games::push_tag(&mut out, "White", &self.white.name);
         games::push_tag(&mut out, "Black", &self.black.name);
         games::push_tag(&mut out, "Result", self.result());
+        if let Some(title) = &self.white.title {
+            games::push_tag(&mut out, "WhiteTitle", title);
+        }
+        if let Some(title) = &self.black.title {
+            games::push_tag(&mut out, "BlackTitle", title);
+        }
         games::push_tag(&mut out, "GameId", &self.id);
         games::push_tag(&mut out, "UTCDate", &date);
         games::push_tag(&mut out, "UTCTime", &time);
@@ -387,6 +493,7 @@ impl LichessGame {
         out.push('\n');
 
         let clock_list = if clocks { self.clocks.as_deref() } else { None };
+        let eval_list = if evals { self.evals.as_deref() } else { None };
         for (i, san) in self.moves.split(' ').filter(|s| !s.is_empty()).enumerate() {
             if i % 2 == 0 {
                 if i > 0 {
@@ -397,10 +504,20 @@ impl LichessGame {
                 out.push(' ');
             }
             out.push_str(san);
-            if let Some(c) = clock_list.and_then(|c| c.get(i)) {
-                out.push_str(" { [%clk ");
-                games::push_hms(&mut out, c / 100);
-                out.push_str("] }");
+            // lila merges both into one comment: `{ [%eval 0.17] [%clk 0:00:30] }`.
+            let eval = eval_list.and_then(|e| e.get(i));
+            let clock = clock_list.and_then(|c| c.get(i));
+            if eval.is_some() || clock.is_some() {
+                out.push_str(" {");
+                if let Some(e) = eval {
+                    let _ = write!(out, " [%eval {:.2}]", f64::from(*e) / 100.0);
+                }
+                if let Some(c) = clock {
+                    out.push_str(" [%clk ");
+                    games::push_hms(&mut out, c / 100);
+                    out.push(']');
+                }
+                out.push_str(" }");
             }
         }
         // lila writes the result after a space even with no moves: " 0-1".
@@ -410,55 +527,79 @@ impl LichessGame {
     }
 
     fn ndjson(&self, f: Flags) -> Bytes {
+        if !f.cacheable() {
+            return self.render_ndjson(f);
+        }
         self.cache[f.ndjson_slot()]
-            .get_or_init(|| {
-                let pgn = f
-                    .pgn_in_json
-                    .then(|| self.pgn(f.clocks, f.opening) + "\n\n\n");
-                let json = GameJson {
-                    id: &self.id,
-                    rated: self.rated,
-                    variant: "standard",
-                    speed: self.speed,
-                    perf: self.speed,
-                    created_at: self.created_at,
-                    last_move_at: self.last_move_at,
-                    status: self.status.name(),
-                    source: self.source,
-                    players: PlayersJson {
-                        white: PlayerJson::of(&self.white),
-                        black: PlayerJson::of(&self.black),
-                    },
-                    winner: self.winner.map(|c| match c {
-                        Color::White => "white",
-                        Color::Black => "black",
-                    }),
-                    opening: self.opening.filter(|_| f.opening).map(|o| OpeningJson {
-                        eco: o.eco,
-                        name: o.lichess_name,
-                        ply: o.sans.len(),
-                    }),
-                    moves: f.moves.then_some(self.moves.as_str()),
-                    clocks: self.clocks.as_deref().filter(|_| f.clocks),
-                    pgn: pgn.as_deref(),
-                    days_per_turn: self.days_per_turn,
-                    clock: self.clock.map(|(initial, increment)| ClockJson {
-                        initial,
-                        increment,
-                        total_time: initial + 40 * increment,
-                    }),
-                };
-                let mut v = serde_json::to_vec(&json).unwrap_or_default();
-                v.push(b'\n');
-                Bytes::from(v)
-            })
+            .get_or_init(|| self.render_ndjson(f))
             .clone()
     }
 
+    fn render_ndjson(&self, f: Flags) -> Bytes {
+        let pgn = f
+            .pgn_in_json
+            .then(|| self.pgn(f.clocks, f.opening, f.evals) + "\n\n\n");
+        let json = GameJson {
+            id: &self.id,
+            rated: self.rated,
+            variant: "standard",
+            speed: self.speed,
+            perf: self.speed,
+            created_at: self.created_at,
+            last_move_at: self.last_move_at,
+            status: self.status.name(),
+            source: self.source,
+            players: PlayersJson {
+                white: PlayerJson::of(&self.white, f),
+                black: PlayerJson::of(&self.black, f),
+            },
+            winner: self.winner.map(|c| match c {
+                Color::White => "white",
+                Color::Black => "black",
+            }),
+            opening: self.opening.filter(|_| f.opening).map(|o| OpeningJson {
+                eco: o.eco,
+                name: o.lichess_name,
+                ply: o.sans.len(),
+            }),
+            moves: f.moves.then_some(self.moves.as_str()),
+            clocks: self.clocks.as_deref().filter(|_| f.clocks),
+            pgn: pgn.as_deref(),
+            days_per_turn: self.days_per_turn,
+            clock: self.clock.map(|(initial, increment)| ClockJson {
+                initial,
+                increment,
+                total_time: initial + 40 * increment,
+            }),
+            analysis: self
+                .evals
+                .as_deref()
+                .filter(|_| f.evals)
+                .map(|evals| evals.iter().map(|&eval| EvalJson { eval }).collect()),
+            division: f.division.then(|| DivisionJson {
+                middle: self.division.0,
+                end: self.division.1,
+            }),
+            arena_tour: match &self.event {
+                Some(LichessEvent::Arena(id)) => Some(TourJson { id, name: Some(id) }),
+                _ => None,
+            },
+            swiss_tour: match &self.event {
+                Some(LichessEvent::Swiss(id)) => Some(TourJson { id, name: None }),
+                _ => None,
+            },
+        };
+        let mut v = serde_json::to_vec(&json).unwrap_or_default();
+        v.push(b'\n');
+        Bytes::from(v)
+    }
+
     fn pgn_item(&self, f: Flags) -> Bytes {
-        self.cache[f.pgn_slot()]
-            .get_or_init(|| Bytes::from(self.pgn(f.clocks, f.opening) + "\n\n\n"))
-            .clone()
+        let render = || Bytes::from(self.pgn(f.clocks, f.opening, f.evals) + "\n\n\n");
+        if !f.cacheable() {
+            return render();
+        }
+        self.cache[f.pgn_slot()].get_or_init(render).clone()
     }
 }
 
@@ -496,6 +637,35 @@ struct GameJson<'a> {
     days_per_turn: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     clock: Option<ClockJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<Vec<EvalJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    division: Option<DivisionJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arena_tour: Option<TourJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    swiss_tour: Option<TourJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EvalJson {
+    eval: i32,
+}
+
+/// `{}` when the game is too short to have phases, as lila sends it.
+#[derive(Serialize)]
+struct DivisionJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    middle: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct TourJson<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -511,17 +681,37 @@ struct PlayerJson<'a> {
     rating: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     rating_diff: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<AnalysisJson>,
+}
+
+/// A side's analysis: with `evals` or `accuracy`, once the game has one; the accuracy only with
+/// `accuracy`.
+#[derive(Serialize)]
+struct AnalysisJson {
+    #[serde(flatten)]
+    counts: SideAnalysis,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accuracy: Option<u32>,
 }
 
 impl<'a> PlayerJson<'a> {
-    fn of(p: &'a Player) -> Self {
+    fn of(p: &'a Player, f: Flags) -> Self {
         Self {
             user: UserRef {
                 name: &p.name,
+                title: p.title.as_deref(),
                 id: &p.id,
             },
             rating: p.rating,
             rating_diff: p.rating_diff,
+            analysis: p
+                .analysis
+                .filter(|_| f.evals || f.accuracy)
+                .map(|counts| AnalysisJson {
+                    counts,
+                    accuracy: f.accuracy.then_some(counts.accuracy),
+                }),
         }
     }
 }
@@ -529,6 +719,8 @@ impl<'a> PlayerJson<'a> {
 #[derive(Serialize)]
 struct UserRef<'a> {
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
     id: &'a str,
 }
 
@@ -1046,6 +1238,9 @@ fn parse_query(q: &str) -> ExportQuery {
             clocks: flag("clocks", false),
             opening: flag("opening", false),
             moves: flag("moves", true),
+            evals: flag("evals", false),
+            accuracy: flag("accuracy", false),
+            division: flag("division", false),
         },
         ongoing: flag("ongoing", false),
         finished: flag("finished", true),
