@@ -576,7 +576,7 @@ impl LichessGame {
                 .as_deref()
                 .filter(|_| f.evals)
                 .map(|evals| evals.iter().map(|&eval| EvalJson { eval }).collect()),
-            division: f.division.then(|| DivisionJson {
+            division: f.division.then_some(DivisionJson {
                 middle: self.division.0,
                 end: self.division.1,
             }),
