@@ -26,6 +26,8 @@ pub(crate) enum Kind {
     BigInt,
     /// SQLite keeps it as 0 or 1.
     Boolean,
+    /// A fraction: an accuracy.
+    Real,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
         match self {
             Kind::Text => "TEXT",
             Kind::Integer | Kind::BigInt | Kind::Boolean => "INTEGER",
+            Kind::Real => "REAL",
         }
     }
 
@@ -43,6 +46,7 @@ impl Kind {
             Kind::Integer => "integer",
             Kind::BigInt => "bigint",
             Kind::Boolean => "boolean",
+            Kind::Real => "double precision",
         }
     }
 
@@ -53,16 +57,18 @@ impl Kind {
             Kind::Integer => Type::INT4,
             Kind::BigInt => Type::INT8,
             Kind::Boolean => Type::BOOL,
+            Kind::Real => Type::FLOAT8,
         }
     }
 }
 
 /// A column's value, as either store binds it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Cell<'a> {
     Text(Option<&'a str>),
     Int(Option<i64>),
     Bool(Option<bool>),
+    Real(Option<f64>),
 }
 
 /// Where a column's value comes from.
@@ -114,6 +120,23 @@ impl Column {
             ..self
         }
     }
+
+    /// A column added by migration `version`.
+    const fn since(self, version: i64) -> Self {
+        Column {
+            since: version,
+            ..self
+        }
+    }
+}
+
+/// A count or a ply number, as a column holds it.
+fn count(value: Option<u32>) -> Cell<'static> {
+    Cell::Int(value.map(i64::from))
+}
+
+fn rating(value: Option<i32>) -> Cell<'static> {
+    Cell::Int(value.map(i64::from))
 }
 
 /// The columns of `games`, in table order; `(platform, game_id)` is the key.
@@ -139,6 +162,26 @@ pub(crate) const GAME_COLUMNS: &[Column] = &[
     Column::game("valid",        Kind::Boolean, |g| Cell::Bool(Some(g.valid))).not_null(),
     Column::game("pgn",          Kind::Text,    |g| Cell::Text(Some(&g.pgn))).not_null(),
     Column::new( "imported_at",  Kind::BigInt,  Fill::ImportedAt).not_null(),
+    Column::game("ended_at",           Kind::BigInt,  |g| Cell::Int(g.ended_at)).since(2),
+    Column::game("white_rating_diff",  Kind::Integer, |g| rating(g.white_rating_diff)).since(2),
+    Column::game("black_rating_diff",  Kind::Integer, |g| rating(g.black_rating_diff)).since(2),
+    Column::game("white_accuracy",     Kind::Real,    |g| Cell::Real(g.white_analysis.accuracy)).since(2),
+    Column::game("black_accuracy",     Kind::Real,    |g| Cell::Real(g.black_analysis.accuracy)).since(2),
+    Column::game("white_acpl",         Kind::Integer, |g| count(g.white_analysis.acpl)).since(2),
+    Column::game("black_acpl",         Kind::Integer, |g| count(g.black_analysis.acpl)).since(2),
+    Column::game("white_inaccuracies", Kind::Integer, |g| count(g.white_analysis.inaccuracies)).since(2),
+    Column::game("white_mistakes",     Kind::Integer, |g| count(g.white_analysis.mistakes)).since(2),
+    Column::game("white_blunders",     Kind::Integer, |g| count(g.white_analysis.blunders)).since(2),
+    Column::game("black_inaccuracies", Kind::Integer, |g| count(g.black_analysis.inaccuracies)).since(2),
+    Column::game("black_mistakes",     Kind::Integer, |g| count(g.black_analysis.mistakes)).since(2),
+    Column::game("black_blunders",     Kind::Integer, |g| count(g.black_analysis.blunders)).since(2),
+    Column::game("middlegame_ply",     Kind::Integer, |g| count(g.middlegame_ply)).since(2),
+    Column::game("endgame_ply",        Kind::Integer, |g| count(g.endgame_ply)).since(2),
+    Column::game("source",             Kind::Text,    |g| Cell::Text(g.source.as_deref())).since(2),
+    Column::game("event_url",          Kind::Text,    |g| Cell::Text(g.event_url.as_deref())).since(2),
+    Column::game("final_fen",          Kind::Text,    |g| Cell::Text(g.final_fen.as_deref())).since(2),
+    Column::game("white_title",        Kind::Text,    |g| Cell::Text(g.white_title.as_deref())).since(2),
+    Column::game("black_title",        Kind::Text,    |g| Cell::Text(g.black_title.as_deref())).since(2),
 ];
 
 /// The schema version this build writes: the newest column's.
@@ -198,11 +241,13 @@ fn migrations(dialect: Dialect) -> Vec<String> {
     (1..=VERSION)
         .map(|version| {
             let mut sql = games_migration(GAME_COLUMNS, dialect, version);
-            if version == 1 {
-                sql.push_str(match dialect {
+            match version {
+                1 => sql.push_str(match dialect {
                     Dialect::Sqlite => SQLITE_TABLES,
                     Dialect::Postgres => POSTGRES_TABLES,
-                });
+                }),
+                2 => sql.push_str(PLAYER_GAMES_VIEW),
+                _ => {}
             }
             sql
         })
@@ -232,6 +277,41 @@ fn games_migration(columns: &[Column], dialect: Dialect, version: i64) -> String
         definitions.join(",\n")
     )
 }
+
+/// A player's-eye view of the games, one row per imported player and game: the second
+/// migration's. The player's side is the one whose name is theirs, ignoring case (the providers
+/// keep the display case in games, chess-import the lowercase in `player_games`).
+const PLAYER_GAMES_VIEW: &str = "CREATE VIEW player_games_view AS
+SELECT platform, username, game_id, played_at, ended_at, color,
+    CASE
+        WHEN result = '1/2-1/2' THEN 'draw'
+        WHEN color IS NULL OR result NOT IN ('1-0', '0-1') THEN NULL
+        WHEN (result = '1-0') = (color = 'white') THEN 'win'
+        ELSE 'loss'
+    END AS result,
+    CASE color WHEN 'white' THEN white_elo WHEN 'black' THEN black_elo END AS rating,
+    CASE color WHEN 'white' THEN white_rating_diff WHEN 'black' THEN black_rating_diff END
+        AS rating_diff,
+    CASE color WHEN 'white' THEN black WHEN 'black' THEN white END AS opponent,
+    CASE color WHEN 'white' THEN black_elo WHEN 'black' THEN white_elo END AS opponent_rating,
+    CASE color WHEN 'white' THEN white_accuracy WHEN 'black' THEN black_accuracy END
+        AS accuracy,
+    CASE color WHEN 'white' THEN black_accuracy WHEN 'black' THEN white_accuracy END
+        AS opponent_accuracy,
+    speed, time_control, variant, rated, eco, opening, url
+FROM (
+    SELECT p.platform, p.username, g.game_id, g.played_at, g.ended_at, g.result,
+        CASE
+            WHEN lower(g.white) = lower(p.username) THEN 'white'
+            WHEN lower(g.black) = lower(p.username) THEN 'black'
+        END AS color,
+        g.white, g.black, g.white_elo, g.black_elo, g.white_rating_diff, g.black_rating_diff,
+        g.white_accuracy, g.black_accuracy, g.speed, g.time_control, g.variant, g.rated, g.eco,
+        g.opening, g.url
+    FROM player_games AS p
+    JOIN games AS g ON g.platform = p.platform AND g.game_id = p.game_id
+) AS sides;
+";
 
 /// The SQLite tables beside `games`, as the first migration creates them.
 const SQLITE_TABLES: &str = "CREATE TABLE player_games (
@@ -448,22 +528,19 @@ CREATE INDEX games_played_at ON games (played_at);
     #[test]
     fn a_column_added_later_comes_by_its_own_migration() {
         let mut columns = GAME_COLUMNS.to_vec();
-        columns.push(Column {
-            since: 2,
-            ..Column::new(
-                "extra",
-                Kind::Text,
-                Fill::Game(|g| Cell::Text(g.eco.as_deref())),
-            )
-        });
-        assert_eq!(
-            games_migration(&columns, Dialect::Sqlite, 1),
-            games_migration(GAME_COLUMNS, Dialect::Sqlite, 1)
-        );
-        let second = games_migration(&columns, Dialect::Postgres, 2);
-        assert_eq!(second, "ALTER TABLE games ADD COLUMN extra text;\n");
+        let next = VERSION + 1;
+        columns
+            .push(Column::game("extra", Kind::Text, |g| Cell::Text(g.eco.as_deref())).since(next));
+        for version in 1..=VERSION {
+            assert_eq!(
+                games_migration(&columns, Dialect::Sqlite, version),
+                games_migration(GAME_COLUMNS, Dialect::Sqlite, version)
+            );
+        }
+        let added = games_migration(&columns, Dialect::Postgres, next);
+        assert_eq!(added, "ALTER TABLE games ADD COLUMN extra text;\n");
         let conn = Connection::open_in_memory().unwrap();
-        for version in 1..=2 {
+        for version in 1..=next {
             conn.execute_batch(&games_migration(&columns, Dialect::Sqlite, version))
                 .unwrap();
         }

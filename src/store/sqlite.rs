@@ -50,6 +50,7 @@ impl ToSql for Cell<'_> {
             Cell::Text(value) => value.to_sql(),
             Cell::Int(value) => value.to_sql(),
             Cell::Bool(value) => value.to_sql(),
+            Cell::Real(value) => value.to_sql(),
         }
     }
 }

@@ -107,11 +107,12 @@ impl ToSql for Cell<'_> {
                 .to_sql_checked(ty, out),
             Cell::Int(value) => value.to_sql_checked(ty, out),
             Cell::Bool(value) => value.to_sql_checked(ty, out),
+            Cell::Real(value) => value.to_sql_checked(ty, out),
         }
     }
 
     fn accepts(ty: &Type) -> bool {
-        [Type::TEXT, Type::INT4, Type::INT8, Type::BOOL].contains(ty)
+        [Type::TEXT, Type::INT4, Type::INT8, Type::BOOL, Type::FLOAT8].contains(ty)
     }
 
     to_sql_checked!();
