@@ -54,6 +54,40 @@ impl ToSql for Cell<'_> {
     }
 }
 
+/// Refuses a `--db` that SQLite would not keep on disk, or would read as a URI: the empty name (a
+/// temporary database, deleted on closing), `:memory:`, and `file:` URIs (this build of SQLite
+/// reads any name starting with `file:` as one, whatever the open flags). A path is what the
+/// rest of this program checks, locks and compares (`export --out`), so only paths are taken;
+/// a file whose name starts with `file:` is still reachable as `./file:...`.
+pub fn check_target(target: &str) -> Result<(), String> {
+    const NOTHING_SAVED: &str = "nothing would be saved: give the path of a database file";
+    if target.is_empty() {
+        return Err(format!(
+            "an empty database name is a temporary database; {NOTHING_SAVED}"
+        ));
+    }
+    if target == ":memory:" {
+        return Err(format!(
+            ":memory: is an in-memory database; {NOTHING_SAVED}"
+        ));
+    }
+    if let Some(uri) = target.strip_prefix("file:") {
+        let (name, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let in_memory =
+            name.starts_with(":memory:") || query.split('&').any(|pair| pair == "mode=memory");
+        if in_memory {
+            return Err(format!(
+                "{target} is an in-memory database; {NOTHING_SAVED}"
+            ));
+        }
+        return Err(format!(
+            "{target} is an SQLite URI, which --db does not take: give a file path (./{target} \
+             for a file of that name)"
+        ));
+    }
+    Ok(())
+}
+
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
@@ -672,6 +706,29 @@ mod tests {
         let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("notes.txt"), "{error}");
         assert!(error.contains("not a database"), "{error}");
+    }
+
+    #[test]
+    fn refuses_targets_where_nothing_would_be_saved() {
+        for target in [
+            "",
+            ":memory:",
+            "file::memory:",
+            "file:x?cache=shared&mode=memory",
+        ] {
+            let why = check_target(target).unwrap_err();
+            assert!(why.contains("nothing would be saved"), "{target:?}: {why}");
+        }
+        let why = check_target("file:games.sqlite").unwrap_err();
+        assert!(why.contains("./file:games.sqlite"), "{why}");
+        for target in [
+            "games.sqlite",
+            "./file:games.sqlite",
+            "FILE:x",
+            "postgres://db/games",
+        ] {
+            assert_eq!(check_target(target), Ok(()), "{target:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,238 @@
+//! The user's files are never the victim: `export --out` cannot overwrite the database and never
+//! truncates a file it fails to replace; `--db` values where nothing would be saved are refused;
+//! so are files that are not chess-import databases, before anything in them changes.
+
+use std::path::Path;
+use std::process::Command;
+
+use chess_import_fake::FakeServer;
+use rusqlite::Connection;
+
+use crate::support::cli::{Import, binary};
+
+const T0: i64 = 1_700_000_000_000;
+const MINUTE: i64 = 60_000;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("run chess-import");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The names in `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read the directory")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A database with alice's five games, in a directory of its own.
+fn imported() -> (FakeServer, Import) {
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 5, T0, MINUTE);
+    let import = Import::new(&fake).players(["lichess:alice"]);
+    let outcome = import.run();
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    (fake, import)
+}
+
+/// `export` run in the database's directory, with `--db` as given there.
+fn export_in(dir: &Path, db: &str, out: &str) -> Run {
+    run(binary()
+        .current_dir(dir)
+        .args(["export", "--db", db, "--out", out]))
+}
+
+#[test]
+fn export_refuses_to_overwrite_the_database_by_any_name() {
+    let (_fake, import) = imported();
+    let db = import.db_path();
+    let dir = db.parent().unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink("games.sqlite", dir.join("link.pgn")).unwrap();
+    std::os::unix::fs::symlink("games.sqlite-wal", dir.join("wal-link.pgn")).unwrap();
+    std::fs::hard_link(db, dir.join("hard.pgn")).unwrap();
+    let before = std::fs::read(db).unwrap();
+    let listed = files_in(dir);
+    let absolute = db.display().to_string();
+    for (db_arg, out) in [
+        ("games.sqlite", "games.sqlite"),
+        ("games.sqlite", "./games.sqlite"),
+        ("games.sqlite", "sub/../games.sqlite"),
+        (absolute.as_str(), "games.sqlite"),
+        ("./sub/../games.sqlite", absolute.as_str()),
+        ("games.sqlite", "link.pgn"),
+        ("games.sqlite", "hard.pgn"),
+        ("games.sqlite", "games.sqlite-wal"),
+        ("games.sqlite", "./games.sqlite-shm"),
+        ("games.sqlite", "wal-link.pgn"),
+        ("link.pgn", "games.sqlite"),
+    ] {
+        let export = export_in(dir, db_arg, out);
+        assert_eq!(
+            export.code, 2,
+            "--db {db_arg} --out {out}: {}",
+            export.stderr
+        );
+        let lines: Vec<&str> = export.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", export.stderr);
+        assert!(
+            lines[0].contains(&format!("--out {out} is the database")) && lines[0].contains(db_arg),
+            "--db {db_arg} --out {out}: {}",
+            export.stderr
+        );
+        assert_eq!(std::fs::read(db).unwrap(), before, "--out {out}");
+        assert_eq!(files_in(dir), listed, "--out {out}");
+    }
+    // Another name in the same directory is fine.
+    let export = export_in(dir, "games.sqlite", "games.pgn");
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert_eq!(std::fs::read(db).unwrap(), before);
+}
+
+/// The process's umask, as the kernel reports it.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Umask:"))
+        .expect("a Umask line");
+    u32::from_str_radix(line.trim(), 8).expect("an octal umask")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_failed_export_leaves_the_old_file_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (_fake, import) = imported();
+    let db = import.db_path();
+    let dir = db.parent().unwrap();
+    let old = dir.join("alice.pgn");
+    std::fs::write(&old, "[Event \"kept\"]\n\n1. e4 *\n").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = std::fs::read(&old).unwrap();
+    // A game whose PGN is not text, played after every other: the export fails after writing
+    // the five others.
+    Connection::open(db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TEMP TABLE broken AS SELECT * FROM games LIMIT 1;
+             UPDATE broken SET game_id = 'broken01', played_at = played_at + 1000000000,
+                 pgn = CAST(x'80ff' AS TEXT);
+             INSERT INTO games SELECT * FROM broken;",
+        )
+        .unwrap();
+    let listed = files_in(dir);
+    let export = export_in(dir, "games.sqlite", "alice.pgn");
+    assert_eq!(export.code, 2, "{}", export.stderr);
+    assert!(export.stderr.contains("games.sqlite"), "{}", export.stderr);
+    assert_eq!(
+        std::fs::read(&old).unwrap(),
+        before,
+        "the old file is intact"
+    );
+    assert_eq!(mode(&old), 0o640);
+    assert_eq!(files_in(dir), listed, "no temporary file is left behind");
+
+    Connection::open(db)
+        .unwrap()
+        .execute_batch("DELETE FROM games WHERE game_id = 'broken01'")
+        .unwrap();
+    let export = export_in(dir, "games.sqlite", "alice.pgn");
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let exported = std::fs::read_to_string(&old).unwrap();
+    assert_eq!(exported.matches("[Event ").count(), 5, "{exported}");
+    assert_eq!(mode(&old), 0o640, "a replaced file keeps its mode");
+    let export = export_in(dir, "games.sqlite", "new.pgn");
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert_eq!(
+        mode(&dir.join("new.pgn")),
+        0o666 & !umask(),
+        "a new file gets the usual mode"
+    );
+}
+
+#[test]
+fn databases_where_nothing_would_be_saved_are_refused() {
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 5, T0, MINUTE);
+    let dir = tempfile::tempdir().unwrap();
+    for (target, expected) in [
+        ("", "nothing would be saved"),
+        (":memory:", "nothing would be saved"),
+        ("file::memory:", "nothing would be saved"),
+        (
+            "file:games?mode=memory&cache=shared",
+            "nothing would be saved",
+        ),
+        ("file:games.sqlite", "does not take"),
+    ] {
+        for command in ["import", "status", "export"] {
+            let mut binary = binary();
+            binary.current_dir(dir.path()).arg(command);
+            if command == "import" {
+                binary
+                    .args(["lichess:alice", "--lichess-url", &fake.lichess_url()])
+                    .args(["--chesscom-url", &fake.chesscom_url()]);
+            }
+            let outcome = run(binary.args(["--db", target]));
+            assert_eq!(
+                outcome.code, 2,
+                "{command} --db {target:?}: {}",
+                outcome.stderr
+            );
+            let first = outcome.stderr.lines().next().unwrap_or_default();
+            assert!(
+                first.contains("--db") && first.contains(expected),
+                "{command} --db {target:?}: {}",
+                outcome.stderr
+            );
+            assert_eq!(outcome.stdout, "");
+        }
+    }
+    let outcome = run(binary()
+        .current_dir(dir.path())
+        .env("CHESS_IMPORT_DB", "")
+        .args([
+            "import",
+            "lichess:alice",
+            "--lichess-url",
+            &fake.lichess_url(),
+        ]));
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("CHESS_IMPORT_DB")
+            && outcome.stderr.contains("nothing would be saved"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(fake.requests().is_empty(), "no request was made");
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<String>::new(),
+        "no file was made"
+    );
+}
