@@ -54,6 +54,132 @@ impl ToSql for Cell<'_> {
     }
 }
 
+/// The mark of a chess-import database in its header (`PRAGMA application_id`), "ChIm": what tells
+/// it from another application's database.
+const APPLICATION_ID: i32 = i32::from_be_bytes(*b"ChIm");
+
+/// The tables of chess-import's first schema, by which a database made before it had a mark is
+/// still recognised.
+const FIRST_TABLES: [&str; 3] = ["games", "import_state", "player_games"];
+
+/// What a database file holds, as far as this program is concerned.
+#[derive(Debug, PartialEq, Eq)]
+enum Contents {
+    /// No file, an empty one, or a database without tables: a new database.
+    Empty,
+    Ours,
+    /// Another application's database, with these tables (maybe none, when only its mark says so).
+    Foreign(Vec<String>),
+}
+
+/// Classifies the database `conn` is open on.
+fn classify(conn: &Connection) -> rusqlite::Result<Contents> {
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+             ORDER BY name",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let unmarked_but_ours = version > 0
+        && FIRST_TABLES
+            .iter()
+            .all(|t| tables.iter().any(|name| name == t));
+    Ok(match id {
+        APPLICATION_ID => Contents::Ours,
+        0 if tables.is_empty() => Contents::Empty,
+        0 if unmarked_but_ours => Contents::Ours,
+        _ => Contents::Foreign(tables),
+    })
+}
+
+/// What the file at `path` holds, read without changing anything: not its bytes, its journal
+/// mode, or the files beside it (`immutable=1` makes SQLite read the main file alone, with no
+/// locks and no `-wal` or `-shm`). A file that is not an SQLite database is an error.
+fn inspect(path: &Path) -> Result<Contents, Cause> {
+    use std::io::Read;
+
+    // A missing file is a new database; for one that cannot be read, SQLite's own open says
+    // best what is wrong.
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(Contents::Empty);
+    };
+    let mut magic = Vec::with_capacity(16);
+    file.by_ref()
+        .take(16)
+        .read_to_end(&mut magic)
+        .map_err(|os| Cause::Found(format!("cannot read it: {os}")))?;
+    if magic.is_empty() {
+        return Ok(Contents::Empty);
+    }
+    if magic != b"SQLite format 3\0" {
+        return Err(Cause::Found(
+            "it is not an SQLite database; choose another --db".into(),
+        ));
+    }
+    // With a write-ahead log beside it, the main file alone may lack the latest tables (those of
+    // a database just made, say): read it with its log, which adds no file that matters.
+    let conn = if wal_of(path).exists() {
+        Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?
+    } else {
+        open_immutable(path)?
+    };
+    Ok(classify(&conn)?)
+}
+
+/// The write-ahead log SQLite keeps beside the database at `path` while it is in use.
+fn wal_of(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Reads the database at `path` as a file nobody writes: no locks, no `-wal`, no `-shm`.
+fn open_immutable(path: &Path) -> Result<Connection, Cause> {
+    let absolute = std::fs::canonicalize(path)
+        .map_err(|os| Cause::Found(format!("cannot resolve its path: {os}")))?;
+    let mut uri = String::from("file:");
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    Ok(Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?)
+}
+
+/// Why another application's database is left alone: a few of its tables, so that its owner
+/// recognises it.
+fn foreign(tables: &[String]) -> Cause {
+    const SHOWN: usize = 3;
+    let holds = match tables.len() {
+        0 => "it belongs to another application (its header says so)".to_string(),
+        n => {
+            let mut names = tables[..n.min(SHOWN)].join(", ");
+            if n > SHOWN {
+                names.push_str(&format!(" and {} more", n - SHOWN));
+            }
+            let s = if n == 1 { "" } else { "s" };
+            format!("it holds another application's table{s} ({names})")
+        }
+    };
+    Cause::Found(format!(
+        "not a chess-import database: {holds}; it was left as it is, choose another --db"
+    ))
+}
+
 /// Refuses a `--db` that SQLite would not keep on disk, or would read as a URI: the empty name (a
 /// temporary database, deleted on closing), `:memory:`, and `file:` URIs (this build of SQLite
 /// reads any name starting with `file:` as one, whatever the open flags). A path is what the
@@ -127,6 +253,11 @@ impl SqliteStore {
                 None => Cause::Sqlite(error),
             }
         };
+        // Before SQLite opens it for writing: that alone may switch its journal mode or add
+        // `-wal` and `-shm` files beside it.
+        if let Contents::Foreign(tables) = inspect(path)? {
+            return Err(foreign(&tables));
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -134,6 +265,15 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(failed)?;
+        // SQLite opens a file it may not write read-only, silently; an import would then fail
+        // at its first write, after fetching.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            let os = std::fs::OpenOptions::new().append(true).open(path).err();
+            return Err(Cause::Found(match os {
+                Some(os) => format!("the file is read-only ({os})"),
+                None => "SQLite opened it read-only".into(),
+            }));
+        }
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
@@ -173,9 +313,18 @@ impl SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The check `open` made before could only read the main file; a database whose tables
+        // are all still in its write-ahead log is only seen whole here.
+        if let Contents::Foreign(tables) = classify(&tx)? {
+            return Err(foreign(&tables));
+        }
         let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(Cause::newer_schema(version));
+        }
+        let id: i32 = tx.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        if id != APPLICATION_ID {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         }
         for (index, migration) in SQLITE_MIGRATIONS
             .iter()
@@ -546,7 +695,15 @@ impl SqliteCatalog {
         if !path.is_file() {
             bail!("database {target} is not a file");
         }
-        match open_for_reading(path, busy_timeout) {
+        let opened = match inspect(path) {
+            Ok(Contents::Ours) => open_for_reading(path, busy_timeout),
+            Ok(Contents::Empty) => Err(Cause::Found(
+                "it is empty, not a chess-import database".into(),
+            )),
+            Ok(Contents::Foreign(tables)) => Err(foreign(&tables)),
+            Err(cause) => Err(cause),
+        };
+        match opened {
             Ok(conn) => Ok(SqliteCatalog { conn, target }),
             Err(cause) => Err(StoreError::Open { target, cause }.into()),
         }
@@ -560,13 +717,31 @@ impl SqliteCatalog {
     }
 }
 
+/// Opens a chess-import database to read, sharing it with any writer. In a directory this
+/// process cannot write, where SQLite cannot make the `-shm` file that sharing needs, it reads the
+/// file as immutable instead, when that is safe: see [`nobody_writes`].
 fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, Cause> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update(None, "query_only", true)?;
+    let shared = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))?;
+        Ok(conn)
+    };
+    let conn = match shared() {
+        Ok(conn) => conn,
+        Err(error)
+            if error.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen)
+                && nobody_writes(path) =>
+        {
+            tracing::debug!("{}: read as immutable ({error})", path.display());
+            open_immutable(path)?
+        }
+        Err(error) => return Err(error.into()),
+    };
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     match version {
         SCHEMA_VERSION => Ok(conn),
@@ -576,6 +751,38 @@ fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, C
             "it has schema version {older}; run an import on it to upgrade it"
         ))),
     }
+}
+
+/// Whether no process can be writing the database at `path` now or while it is read, so that
+/// reading it as immutable (without locks) cannot see a half-written page: it has no write-ahead
+/// log (a writer keeps one while it is open, and its content would be missed), and its
+/// filesystem is mounted read-only or its directory has no write permission for anyone, so that
+/// no writer can start. A directory only this user may not write is not enough: its owner may
+/// be importing.
+fn nobody_writes(path: &Path) -> bool {
+    if wal_of(path).exists() {
+        return false;
+    }
+    let read_only_mount = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .is_err_and(|error| error.kind() == io::ErrorKind::ReadOnlyFilesystem);
+    read_only_mount || unwritable_directory(path)
+}
+
+#[cfg(unix)]
+fn unwritable_directory(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::metadata(dir).is_ok_and(|meta| meta.permissions().mode() & 0o222 == 0)
+}
+
+#[cfg(not(unix))]
+fn unwritable_directory(_: &Path) -> bool {
+    false
 }
 
 const PLAYERS: &str = concat!(players_query!(), " ORDER BY k.platform, k.username");
@@ -705,7 +912,7 @@ mod tests {
         .unwrap();
         let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("notes.txt"), "{error}");
-        assert!(error.contains("not a database"), "{error}");
+        assert!(error.contains("not an SQLite database"), "{error}");
     }
 
     #[test]
@@ -736,6 +943,34 @@ mod tests {
         let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY).err();
         let error = with_causes(&error.unwrap());
         assert!(error.contains("/nonexistent-dir"), "{error}");
+    }
+
+    #[test]
+    fn marks_its_databases_and_recognises_those_made_before_the_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let application_id = |path: &Path| -> i32 {
+            Connection::open(path)
+                .unwrap()
+                .query_row("PRAGMA application_id", [], |row| row.get(0))
+                .unwrap()
+        };
+        drop(SqliteStore::open(&path, BUSY).unwrap());
+        assert_eq!(application_id(&path), APPLICATION_ID);
+        assert_eq!(inspect(&path).unwrap(), Contents::Ours);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "application_id", 0)
+            .unwrap();
+        assert_eq!(inspect(&path).unwrap(), Contents::Ours);
+        drop(SqliteStore::open(&path, BUSY).unwrap());
+        assert_eq!(application_id(&path), APPLICATION_ID);
+        // The same tables without a schema version are someone else's.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA application_id = 0; PRAGMA user_version = 0;")
+            .unwrap();
+        assert!(matches!(inspect(&path).unwrap(), Contents::Foreign(_)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use chess_import_fake::FakeServer;
 use rusqlite::Connection;
 
 use crate::support::cli::{Import, binary};
+use crate::support::{announce_skip, in_ci};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -235,4 +236,149 @@ fn databases_where_nothing_would_be_saved_are_refused() {
         Vec::<String>::new(),
         "no file was made"
     );
+}
+
+/// A file's bytes, and whether SQLite left `-wal` or `-shm` files beside it.
+fn snapshot(path: &Path) -> (Vec<u8>, Vec<String>) {
+    (
+        std::fs::read(path).expect("read the file"),
+        files_in(path.parent().expect("a directory")),
+    )
+}
+
+/// `import`, `status` and `export` on `db`: each refused with exit status 2, on one line that
+/// contains `expected`, before any request and without changing the file.
+fn refused_by_every_command(db: &Path, expected: &str) {
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 5, T0, MINUTE);
+    let before = snapshot(db);
+    let import = Import::new(&fake).players(["lichess:alice"]).db(db).run();
+    let status = run(binary().arg("status").arg("--db").arg(db));
+    let export = run(binary().arg("export").arg("--db").arg(db));
+    for (command, code, stderr) in [
+        ("import", import.code, import.stderr),
+        ("status", status.code, status.stderr),
+        ("export", export.code, export.stderr),
+    ] {
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{command}: {stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains(&db.display().to_string()),
+            "{command}: {stderr}"
+        );
+        assert_eq!(
+            snapshot(db),
+            before,
+            "{command} changed the file or added files"
+        );
+    }
+    assert!(fake.requests().is_empty(), "no request was made");
+}
+
+#[test]
+fn another_applications_database_is_left_exactly_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.sqlite");
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE notes (body TEXT);
+             CREATE TABLE tags (tag TEXT);
+             CREATE TABLE games (id INTEGER);
+             INSERT INTO users (name) VALUES ('ann');",
+        )
+        .unwrap();
+    refused_by_every_command(
+        &db,
+        "not a chess-import database: it holds another application's tables (games, notes, \
+         tags and 1 more)",
+    );
+
+    // One that only its header marks as another application's.
+    let marked = dir.path().join("marked.sqlite");
+    let conn = Connection::open(&marked).unwrap();
+    conn.pragma_update(None, "application_id", 0x1234).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    drop(conn);
+    refused_by_every_command(&marked, "belongs to another application");
+}
+
+#[test]
+fn a_file_that_is_not_an_sqlite_database_is_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "my notes, not games\n".repeat(50)).unwrap();
+    refused_by_every_command(&notes, "not an SQLite database");
+    let random = dir.path().join("random.bin");
+    let mut rng = fastrand::Rng::with_seed(7);
+    std::fs::write(&random, (0..8192).map(|_| rng.u8(..)).collect::<Vec<u8>>()).unwrap();
+    refused_by_every_command(&random, "not an SQLite database");
+}
+
+/// Makes `path` read-only even for root (`chattr +i`) and writable again on drop; as another
+/// user, takes its write permission away.
+struct ReadOnly<'a>(&'a Path);
+
+impl<'a> ReadOnly<'a> {
+    fn make(test: &str, path: &'a Path) -> Option<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Some(ReadOnly(path));
+        }
+        let made = Command::new("chattr").arg("+i").arg(path).output();
+        let failure = match made {
+            Ok(output) if output.status.success() => return Some(ReadOnly(path)),
+            Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            Err(error) => format!("cannot run chattr: {error}"),
+        };
+        assert!(
+            !in_ci(),
+            "{test}: as root a read-only file needs chattr +i, which failed: {failure}"
+        );
+        announce_skip(&format!(
+            "{test}: root ignores file modes, and chattr +i failed ({failure})"
+        ));
+        None
+    }
+}
+
+impl Drop for ReadOnly<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).output();
+    }
+}
+
+#[test]
+fn a_read_only_database_file_is_a_usage_error_and_stays_as_it_was() {
+    let (fake, import) = imported();
+    let db = import.db_path();
+    let Some(_read_only) = ReadOnly::make(
+        "a_read_only_database_file_is_a_usage_error_and_stays_as_it_was",
+        db,
+    ) else {
+        return;
+    };
+    fake.add_lichess_games("alice", 5, T0 + 100 * MINUTE, MINUTE);
+    fake.clear_requests();
+    let before = snapshot(db);
+    let outcome = import.run();
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    assert_eq!(outcome.stderr.lines().count(), 1, "{}", outcome.stderr);
+    assert!(
+        outcome
+            .stderr
+            .contains(&format!("cannot open database {}", db.display()))
+            && outcome.stderr.contains("the file is read-only"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(snapshot(db), before);
+    assert!(fake.requests().is_empty(), "nothing was fetched");
+    // Reading it is still fine.
+    let status = run(binary().arg("status").arg("--db").arg(db));
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(status.stdout.contains("lichess:alice"), "{}", status.stdout);
 }
