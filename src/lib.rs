@@ -15,6 +15,7 @@ pub mod errors;
 pub mod game;
 pub mod http;
 pub mod import;
+pub mod lease;
 pub mod logging;
 pub mod pgn;
 pub mod player;

@@ -525,8 +525,9 @@ impl Store for SqliteStore {
         player: &Player,
         owner: &str,
         ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError> {
-        self.committed(|conn| take_lease(conn, player, owner, ttl))
+        self.committed(|conn| take_lease(conn, player, owner, ttl, dead))
     }
 
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
@@ -615,12 +616,14 @@ fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerStat
     })
 }
 
-/// Takes the lease unless a live one of another owner exists, in one immediate transaction.
+/// Takes the lease unless another owner's lease is live (not expired, its owner not `dead`), in
+/// one immediate transaction.
 fn take_lease(
     conn: &mut Connection,
     player: &Player,
     owner: &str,
     ttl: Duration,
+    dead: &dyn Fn(&str) -> bool,
 ) -> rusqlite::Result<Lease> {
     let platform = player.platform.as_str();
     let username = player.username();
@@ -634,11 +637,18 @@ fn take_lease(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
+    let mut lease = Lease::Acquired;
     if let Some((holder, expires_at)) = holder
         && holder != owner
         && expires_at > now
     {
-        return Ok(Lease::HeldBy(holder));
+        if !dead(&holder) {
+            return Ok(Lease::HeldBy {
+                owner: holder,
+                until: expires_at,
+            });
+        }
+        lease = Lease::TakenOver(holder);
     }
     tx.execute(
         "INSERT INTO import_leases (platform, username, owner, expires_at)
@@ -648,7 +658,7 @@ fn take_lease(
         params![platform, username, owner, now + millis(ttl)],
     )?;
     tx.commit()?;
-    Ok(Lease::Acquired)
+    Ok(lease)
 }
 
 /// The advice an operator needs for SQLite's common errors, or nothing.
