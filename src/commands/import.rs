@@ -30,10 +30,7 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
     let store: Box<dyn Store> = if store::is_postgres_url(&args.db.target) {
         Box::new(postgres_store(&args.db.target)?)
     } else {
-        Box::new(SqliteStore::open(
-            Path::new(&args.db.target),
-            args.busy_timeout,
-        )?)
+        SqliteStore::open_on_first_write(Path::new(&args.db.target), args.busy_timeout)?
     };
     let order: HashMap<(Platform, String), usize> = players
         .iter()

@@ -214,6 +214,21 @@ pub fn check_target(target: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The directory the database at `path` is in, which must exist.
+fn directory(path: &Path) -> Result<&Path, Cause> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Cause::Found(format!(
+            "directory {} does not exist",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
@@ -231,15 +246,40 @@ impl SqliteStore {
         })
     }
 
-    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
-            return Err(Cause::Found(format!(
-                "directory {} does not exist",
-                dir.display()
-            )));
+    /// Like [`SqliteStore::open`], except that a database that does not exist yet is only made
+    /// by the first batch to store (see `Deferred`); only that the file could be made is
+    /// checked now.
+    pub fn open_on_first_write(
+        path: &Path,
+        busy_timeout: Duration,
+    ) -> Result<Box<dyn Store>, StoreError> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Ok(Box::new(Self::open(path, busy_timeout)?));
         }
+        let could_make = directory(path).and_then(|dir| {
+            tempfile::Builder::new()
+                .prefix(".chess-import-")
+                .tempfile_in(dir)
+                .map(drop)
+                .map_err(|os| {
+                    Cause::Found(format!("cannot create files in {}: {os}", dir.display()))
+                })
+        });
+        could_make.map_err(|cause| StoreError::Open {
+            target: path.display().to_string(),
+            cause,
+        })?;
+        Ok(Box::new(Deferred {
+            path: path.to_path_buf(),
+            busy_timeout,
+            store: None,
+            leases: Vec::new(),
+            results: Vec::new(),
+        }))
+    }
+
+    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
+        directory(path)?;
         // SQLite's own message ("unable to open database file") does not say why; the system's
         // answer to opening the file for writing does ("Read-only file system").
         let failed = |error: rusqlite::Error| {
@@ -335,6 +375,35 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }
         Ok(tx.commit()?)
+    }
+
+    /// Records the end of a player's import as of `now` (unix ms).
+    fn record_at(
+        &mut self,
+        player: &Player,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let success_at = error.is_none().then_some(now);
+        self.committed(|conn| {
+            conn.execute(
+                "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
+                     last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (platform, username) DO UPDATE SET
+                     last_success_at = coalesce(excluded.last_success_at, last_success_at),
+                     last_attempt_at = excluded.last_attempt_at,
+                     last_error = excluded.last_error",
+                params![
+                    player.platform.as_str(),
+                    player.username(),
+                    success_at,
+                    now,
+                    error
+                ],
+            )
+            .map(drop)
+        })
     }
 
     fn target(&self) -> String {
@@ -497,27 +566,7 @@ impl Store for SqliteStore {
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
-        let now = now_ms();
-        let success_at = error.is_none().then_some(now);
-        self.committed(|conn| {
-            conn.execute(
-                "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
-                     last_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (platform, username) DO UPDATE SET
-                     last_success_at = coalesce(excluded.last_success_at, last_success_at),
-                     last_attempt_at = excluded.last_attempt_at,
-                     last_error = excluded.last_error",
-                params![
-                    player.platform.as_str(),
-                    player.username(),
-                    success_at,
-                    now,
-                    error
-                ],
-            )
-            .map(drop)
-        })
+        self.record_at(player, error, now_ms())
     }
 
     fn try_lease(
@@ -548,6 +597,127 @@ impl Store for SqliteStore {
             )
             .map(drop)
         })
+    }
+}
+
+/// An SQLite store whose database did not exist when the run started. It is made by the first
+/// batch to store, so that a run that stores nothing (offline, say, or every player unknown)
+/// leaves no empty database behind; deleting an empty one afterwards could delete it under
+/// another run that has just opened it. Until then, leases and results are kept here and written
+/// into the database once it exists, and a database another run made meanwhile is opened at
+/// once. Two runs that both started before the file existed cannot see each other's leases until
+/// then: one that finds the other's lease on its player goes on (dedup stores each game once,
+/// cursors only move forward) and says so.
+struct Deferred {
+    path: PathBuf,
+    busy_timeout: Duration,
+    store: Option<SqliteStore>,
+    /// Leases taken before the database existed: player, owner and time to live.
+    leases: Vec<(Player, String, Duration)>,
+    /// Results recorded before the database existed: player, error and when.
+    results: Vec<(Player, Option<String>, i64)>,
+}
+
+impl Deferred {
+    /// The store, when the database exists: if another run has made it since, it is opened now.
+    fn existing(&mut self) -> Result<Option<&mut SqliteStore>, StoreError> {
+        if self.store.is_none() && std::fs::symlink_metadata(&self.path).is_ok() {
+            self.create()?;
+        }
+        Ok(self.store.as_mut())
+    }
+
+    /// The store, making the database if it does not exist yet, with what was kept for it.
+    fn create(&mut self) -> Result<&mut SqliteStore, StoreError> {
+        let store = match self.store.take() {
+            Some(store) => store,
+            None => {
+                let mut store = SqliteStore::open(&self.path, self.busy_timeout)?;
+                for (player, owner, ttl) in std::mem::take(&mut self.leases) {
+                    let alive = |_: &str| false;
+                    if let Lease::HeldBy { owner: holder, .. } =
+                        store.try_lease(&player, &owner, ttl, &alive)?
+                    {
+                        tracing::warn!(
+                            "{player}: {} started importing it at the same time as this run; \
+                             both go on (each game is stored once)",
+                            crate::lease::describe(&holder)
+                        );
+                    }
+                }
+                for (player, error, at) in std::mem::take(&mut self.results) {
+                    store.record_at(&player, error.as_deref(), at)?;
+                }
+                store
+            }
+        };
+        Ok(self.store.insert(store))
+    }
+}
+
+impl Store for Deferred {
+    fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError> {
+        match self.existing()? {
+            Some(store) => store.player_state(player),
+            None => Ok(PlayerState::default()),
+        }
+    }
+
+    fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError> {
+        self.create()?.write_batch(batch)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        match &mut self.store {
+            Some(store) => store.commit(),
+            None => Ok(()),
+        }
+    }
+
+    fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.record_result(player, error),
+            None => {
+                let result = (player.clone(), error.map(str::to_string), now_ms());
+                self.results.push(result);
+                Ok(())
+            }
+        }
+    }
+
+    fn try_lease(
+        &mut self,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
+    ) -> Result<Lease, StoreError> {
+        match self.existing()? {
+            Some(store) => store.try_lease(player, owner, ttl, dead),
+            None => {
+                self.leases.retain(|(held, _, _)| held != player);
+                self.leases.push((player.clone(), owner.to_string(), ttl));
+                Ok(Lease::Acquired)
+            }
+        }
+    }
+
+    fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.renew_leases(owner, ttl),
+            None => Ok(()),
+        }
+    }
+
+    fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.release_lease(player, owner),
+            None => {
+                self.leases
+                    .retain(|(held, by, _)| !(held == player && by == owner));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -945,6 +1115,77 @@ mod tests {
             "postgres://db/games",
         ] {
             assert_eq!(check_target(target), Ok(()), "{target:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_database_is_made_by_the_first_batch_with_what_came_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let bob: Player = "lichess:bob".parse().unwrap();
+        let mut store = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let alive = |_: &str| false;
+        assert_eq!(
+            store.try_lease(&bob, "me", BUSY, &alive).unwrap(),
+            Lease::Acquired
+        );
+        assert_eq!(store.player_state(&bob).unwrap(), PlayerState::default());
+        store.record_result(&bob, Some("user not found")).unwrap();
+        store.release_lease(&bob, "me").unwrap();
+        store.try_lease(&alice, "me", BUSY, &alive).unwrap();
+        store.commit().unwrap();
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "no file yet"
+        );
+
+        let games = [GameRecord::new(
+            Platform::Lichess,
+            "aaaaaaaa",
+            "1. e4 *".to_string(),
+        )];
+        let batch = Batch {
+            player: &alice,
+            games: &games,
+            cursor: None,
+            month: None,
+            ongoing: &[],
+            resolved: &[],
+        };
+        assert_eq!(store.write_batch(&batch).unwrap().new, 1);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let leases: Vec<(String, String)> = conn
+            .prepare("SELECT username, owner FROM import_leases")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(leases, [("alice".to_string(), "me".to_string())]);
+        let error: Option<String> = conn
+            .query_row(
+                "SELECT last_error FROM import_state WHERE username = 'bob'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(error.as_deref(), Some("user not found"));
+    }
+
+    #[test]
+    fn a_database_another_run_made_meanwhile_is_used_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let alive = |_: &str| false;
+        let mut late = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let mut other = SqliteStore::open(&path, BUSY).unwrap();
+        other.try_lease(&alice, "other", BUSY, &alive).unwrap();
+        match late.try_lease(&alice, "late", BUSY, &alive).unwrap() {
+            Lease::HeldBy { owner, .. } => assert_eq!(owner, "other"),
+            lease => panic!("{lease:?}"),
         }
     }
 

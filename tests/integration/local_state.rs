@@ -4,11 +4,12 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use chess_import_fake::FakeServer;
 use rusqlite::Connection;
 
-use crate::support::cli::{Import, binary};
+use crate::support::cli::{Import, binary, game_keys, games_in};
 use crate::support::{announce_skip, in_ci};
 
 const T0: i64 = 1_700_000_000_000;
@@ -381,4 +382,92 @@ fn a_read_only_database_file_is_a_usage_error_and_stays_as_it_was() {
     let status = run(binary().arg("status").arg("--db").arg(db));
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert!(status.stdout.contains("lichess:alice"), "{}", status.stdout);
+}
+
+#[test]
+fn a_run_that_stores_nothing_leaves_no_database_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("games.sqlite");
+    // Offline: nothing listens on either provider's port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let offline = run(binary()
+        .args([
+            "import",
+            "lichess:alice",
+            "chesscom:bob",
+            "--json",
+            "--progress",
+            "none",
+        ])
+        .args(["--lichess-url", &nowhere, "--chesscom-url", &nowhere])
+        .args(["--retries", "0"])
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(offline.code, 1, "{}", offline.stderr);
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<String>::new(),
+        "{}",
+        offline.stderr
+    );
+
+    // Online, but neither player exists.
+    let fake = FakeServer::start();
+    let unknown = Import::new(&fake)
+        .players(["lichess:alice", "chesscom:bob"])
+        .db(&db)
+        .run();
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    assert_eq!(unknown.json()["failed_players"], 2, "{}", unknown.stdout);
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+
+    // The first game makes the database, with the failure of the player before it.
+    fake.add_lichess_games("alice", 3, T0, MINUTE);
+    let stored = Import::new(&fake)
+        .players(["chesscom:bob", "lichess:alice"])
+        .db(&db)
+        .jobs(1)
+        .run();
+    assert_eq!(stored.code, 1, "{}", stored.stderr);
+    assert_eq!(games_in(&db).len(), 3);
+    let status = run(binary().arg("status").arg("--db").arg(&db));
+    assert!(
+        status.stdout.contains("chesscom:bob") && status.stdout.contains("lichess:alice"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn two_runs_that_find_no_database_both_store_into_the_one_they_make() {
+    let fake = FakeServer::start();
+    let alice = fake.add_lichess_games("alice", 300, T0, MINUTE);
+    let carol = fake.add_chesscom_games("carol", 2024, 1, 20);
+    // Both runs start (and find no database) well before either has a batch to store.
+    fake.set_lichess_rate(Some(500.0));
+    fake.set_chesscom_latency(Duration::from_millis(300));
+    let first = Import::new(&fake).players(["lichess:alice"]);
+    let second = Import::new(&fake)
+        .players(["chesscom:carol"])
+        .db(first.db_path());
+    let children = [
+        first.command().spawn().unwrap(),
+        second.command().spawn().unwrap(),
+    ];
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(
+        games_in(first.db_path()),
+        game_keys(&alice, &carol),
+        "both runs' games are in the one database"
+    );
 }
