@@ -569,6 +569,9 @@ impl Store for SqliteStore {
         self.record_at(player, error, now_ms())
     }
 
+    /// A run on this host that found no database holds its leases as a [`PlayerLock`] until
+    /// the database exists: the lock is asked first, and held while the row is written, so that
+    /// such a run, which takes the lock before it looks for the database, sees the row.
     fn try_lease(
         &mut self,
         player: &Player,
@@ -576,6 +579,14 @@ impl Store for SqliteStore {
         ttl: Duration,
         dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError> {
+        let _lock = match PlayerLock::take(&self.path, player, owner, ttl) {
+            Ok(Ok(lock)) => Some(lock),
+            Ok(Err(held)) => return Ok(held),
+            Err(error) => {
+                tracing::debug!("{player}: no lock file for the lease ({error})");
+                None
+            }
+        };
         self.committed(|conn| take_lease(conn, player, owner, ttl, dead))
     }
 
@@ -603,17 +614,17 @@ impl Store for SqliteStore {
 /// An SQLite store whose database did not exist when the run started. It is made by the first
 /// batch to store, so that a run that stores nothing (offline, say, or every player unknown)
 /// leaves no empty database behind; deleting an empty one afterwards could delete it under
-/// another run that has just opened it. Until then, leases and results are kept here and written
-/// into the database once it exists, and a database another run made meanwhile is opened at
-/// once. Two runs that both started before the file existed cannot see each other's leases until
-/// then: one that finds the other's lease on its player goes on (dedup stores each game once,
-/// cursors only move forward) and says so.
+/// another run that has just opened it. Until then, results are kept here, and a lease is a
+/// [`PlayerLock`] that other runs on this host see; both are written into the database once it
+/// exists (the locks are let go only after the rows are in), and a database another run made
+/// meanwhile is opened at once.
 struct Deferred {
     path: PathBuf,
     busy_timeout: Duration,
     store: Option<SqliteStore>,
-    /// Leases taken before the database existed: player, owner and time to live.
-    leases: Vec<(Player, String, Duration)>,
+    /// Leases taken before the database existed: player, owner, time to live, and the lock that
+    /// holds it meanwhile.
+    leases: Vec<(Player, String, Duration, PlayerLock)>,
     /// Results recorded before the database existed: player, error and when.
     results: Vec<(Player, Option<String>, i64)>,
 }
@@ -633,11 +644,13 @@ impl Deferred {
             Some(store) => store,
             None => {
                 let mut store = SqliteStore::open(&self.path, self.busy_timeout)?;
-                for (player, owner, ttl) in std::mem::take(&mut self.leases) {
+                // The rows go in while the locks are still held; only a run on another host,
+                // which cannot see the locks, can hold one of the leases already.
+                for (player, owner, ttl, _lock) in std::mem::take(&mut self.leases) {
                     let alive = |_: &str| false;
-                    if let Lease::HeldBy { owner: holder, .. } =
-                        store.try_lease(&player, &owner, ttl, &alive)?
-                    {
+                    let lease =
+                        store.committed(|conn| take_lease(conn, &player, &owner, ttl, &alive))?;
+                    if let Lease::HeldBy { owner: holder, .. } = lease {
                         tracing::warn!(
                             "{player}: {} started importing it at the same time as this run; \
                              both go on (each game is stored once)",
@@ -653,6 +666,105 @@ impl Deferred {
         };
         Ok(self.store.insert(store))
     }
+}
+
+/// A player's lease while its database does not exist: an advisory lock (`flock`) on a file of
+/// its own in a runtime directory, which the system lets go when the process ends however it
+/// ends. The file holds the owner and the lease's end, for the skip message of a run that finds
+/// it locked, and is removed by its holder while still locked; a run that locked a file removed
+/// meanwhile sees it is no longer the one at that path and tries again.
+#[derive(Debug)]
+struct PlayerLock {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl PlayerLock {
+    /// The lock of `player` in the database at `db`, or the lease of whoever holds it.
+    fn take(
+        db: &Path,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+    ) -> io::Result<Result<Self, Lease>> {
+        use std::io::{Read, Write};
+
+        let path = Self::path(db, player)?;
+        loop {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut text = String::new();
+                    file.read_to_string(&mut text)?;
+                    let (holder, until) = text.split_once('\n').unwrap_or(("", ""));
+                    return Ok(Err(Lease::HeldBy {
+                        owner: Some(holder)
+                            .filter(|h| !h.is_empty())
+                            .unwrap_or("another chess-import on this host")
+                            .to_string(),
+                        until: until.trim().parse().unwrap_or_else(|_| now_ms()),
+                    }));
+                }
+                Err(std::fs::TryLockError::Error(error)) => return Err(error),
+            }
+            let still_there = std::fs::metadata(&path)
+                .is_ok_and(|at_path| same_file(&at_path, &file.metadata().ok()));
+            if still_there {
+                file.set_len(0)?;
+                write!(file, "{owner}\n{}", now_ms() + millis(ttl))?;
+                return Ok(Ok(PlayerLock { path, file }));
+            }
+        }
+    }
+
+    /// `chess-import-leases/` in the user's runtime directory (or the temporary one), a file
+    /// per database and player, named by a hash of both (FNV-1a: the same in every build).
+    fn path(db: &Path, player: &Player) -> io::Result<PathBuf> {
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_dir())
+            .unwrap_or_else(std::env::temp_dir)
+            .join("chess-import-leases");
+        std::fs::create_dir_all(&dir)?;
+        let name = db.file_name().unwrap_or_default();
+        let database = std::fs::canonicalize(directory(db).map_err(io::Error::other)?)?.join(name);
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let player = player.to_string();
+        let key = [
+            database.as_os_str().as_encoded_bytes(),
+            b"\0",
+            player.as_bytes(),
+        ];
+        for byte in key.concat() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(dir.join(format!("{hash:016x}.lock")))
+    }
+}
+
+impl Drop for PlayerLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &Option<std::fs::Metadata>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    b.as_ref()
+        .is_some_and(|b| (a.dev(), a.ino()) == (b.dev(), b.ino()))
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, b: &Option<std::fs::Metadata>) -> bool {
+    b.is_some()
 }
 
 impl Store for Deferred {
@@ -692,13 +804,33 @@ impl Store for Deferred {
         ttl: Duration,
         dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError> {
-        match self.existing()? {
-            Some(store) => store.try_lease(player, owner, ttl, dead),
-            None => {
-                self.leases.retain(|(held, _, _)| held != player);
-                self.leases.push((player.clone(), owner.to_string(), ttl));
+        if let Some((_, by, _, _)) = self.leases.iter().find(|(held, ..)| held == player)
+            && by == owner
+        {
+            return Ok(Lease::Acquired);
+        }
+        // The lock first, then a look for the database: a run that made the database and leased
+        // the player there did so before it let go of its own lock.
+        let lock = match PlayerLock::take(&self.path, player, owner, ttl) {
+            Ok(Ok(lock)) => Some(lock),
+            Ok(Err(held)) => return Ok(held),
+            Err(error) => {
+                tracing::debug!("{player}: no lock file for the lease ({error})");
+                None
+            }
+        };
+        match (self.existing()?, lock) {
+            (Some(store), lock) => {
+                // The store asks the lock again, from a file of its own.
+                drop(lock);
+                store.try_lease(player, owner, ttl, dead)
+            }
+            (None, Some(lock)) => {
+                self.leases
+                    .push((player.clone(), owner.to_string(), ttl, lock));
                 Ok(Lease::Acquired)
             }
+            (None, None) => Ok(Lease::Acquired),
         }
     }
 
@@ -714,7 +846,7 @@ impl Store for Deferred {
             Some(store) => store.release_lease(player, owner),
             None => {
                 self.leases
-                    .retain(|(held, by, _)| !(held == player && by == owner));
+                    .retain(|(held, by, ..)| !(held == player && by == owner));
                 Ok(())
             }
         }
@@ -1187,6 +1319,35 @@ mod tests {
             Lease::HeldBy { owner, .. } => assert_eq!(owner, "other"),
             lease => panic!("{lease:?}"),
         }
+    }
+
+    #[test]
+    fn a_lease_before_the_database_exists_excludes_other_runs_until_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let alive = |_: &str| false;
+        let mut first = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let mut second = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let lease =
+            |store: &mut Box<dyn Store>, owner| store.try_lease(&alice, owner, BUSY, &alive);
+        assert_eq!(lease(&mut first, "first").unwrap(), Lease::Acquired);
+        assert_eq!(lease(&mut first, "first").unwrap(), Lease::Acquired);
+        match lease(&mut second, "second").unwrap() {
+            Lease::HeldBy { owner, until } => {
+                assert_eq!(owner, "first");
+                assert!(until > now_ms());
+            }
+            other => panic!("{other:?}"),
+        }
+        let lock = PlayerLock::path(&path, &alice).unwrap();
+        assert!(lock.exists());
+        first.release_lease(&alice, "first").unwrap();
+        assert!(!lock.exists(), "the lock file goes with the lease");
+        assert_eq!(lease(&mut second, "second").unwrap(), Lease::Acquired);
+        drop(second);
+        assert!(!lock.exists());
+        assert!(!path.exists(), "no database was made");
     }
 
     #[test]
