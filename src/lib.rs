@@ -17,6 +17,7 @@ pub mod game;
 pub mod host_lane;
 pub mod http;
 pub mod import;
+pub mod lease;
 pub mod logging;
 pub mod pgn;
 pub mod player;

@@ -271,7 +271,8 @@ pub struct DbArgs {
         value_name = "TARGET",
         env = "CHESS_IMPORT_DB",
         hide_env_values = true,
-        default_value = "games.sqlite"
+        default_value = "games.sqlite",
+        value_parser = parse_db_target
     )]
     pub target: String,
 }
@@ -373,6 +374,14 @@ pub struct EtiquetteArgs {
 fn parse_player(spec: &str) -> Result<Player, String> {
     spec.parse()
         .map_err(|e: crate::player::PlayerError| e.to_string())
+}
+
+/// A `--db` (or `CHESS_IMPORT_DB`) that names a place where games would be kept; the message
+/// names both, since clap names only the option when the value came from the environment.
+fn parse_db_target(target: &str) -> Result<String, String> {
+    crate::store::sqlite::check_target(target)
+        .map(|()| target.to_string())
+        .map_err(|why| format!("{why} (from --db or CHESS_IMPORT_DB)"))
 }
 
 fn parse_date(text: &str) -> Result<chrono::NaiveDate, String> {

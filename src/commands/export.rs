@@ -1,9 +1,15 @@
 //! `chess-import export`: the stored games as one PGN file, oldest first, streamed row by row.
+//!
+//! `--out` never costs the user a file: it may not name the database (or its `-wal`, `-shm` or
+//! journal) by any path or link, and the games go to a temporary file beside the target that
+//! replaces it only once the export is complete, so a failed or interrupted export leaves the old
+//! file as it was.
 
-use std::fs::File;
-use std::io::{BufWriter, ErrorKind, Write};
+use std::fs;
+use std::io::{self, BufWriter, ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use indicatif::HumanCount;
 
 use super::common::{Exit, READ_BUSY_TIMEOUT};
@@ -18,47 +24,155 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
         since,
         until,
     };
-    let written = match &args.out {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            write_pgn(
-                catalog.as_mut(),
-                &filter,
-                BufWriter::with_capacity(1 << 16, file),
-            )
+    let Some(out) = &args.out else {
+        let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        let count = match write_pgn(catalog.as_mut(), &filter, stdout) {
+            Ok(count) => count,
+            // The reader went away (`export | head`): it has all it wanted.
+            Err(ReadError::Write(error)) if error.kind() == ErrorKind::BrokenPipe => {
+                return Ok(Exit::Success);
+            }
+            Err(ReadError::Write(error)) => {
+                return Err(error).context("cannot write the games to stdout");
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if !quiet {
+            eprintln!("exported {} games", HumanCount(count));
         }
-        None => {
-            let stdout = std::io::stdout().lock();
-            write_pgn(
-                catalog.as_mut(),
-                &filter,
-                BufWriter::with_capacity(1 << 16, stdout),
-            )
-        }
+        return Ok(Exit::Success);
     };
-    let count = match written {
-        Ok(count) => count,
-        // The reader went away (`export | head`): it has all it wanted.
-        Err(ReadError::Write(error)) if error.kind() == ErrorKind::BrokenPipe => {
-            return Ok(Exit::Success);
-        }
-        Err(ReadError::Write(error)) => {
-            let to = args
-                .out
-                .as_ref()
-                .map_or("stdout".into(), |p| p.display().to_string());
-            return Err(error).with_context(|| format!("cannot write the games to {to}"));
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let target = resolve(out).with_context(|| format!("cannot write to {}", out.display()))?;
+    if !store::is_postgres_url(&args.db.target) {
+        refuse_the_database(out, &target, Path::new(&args.db.target))?;
+    }
+    let count = write_file(catalog.as_mut(), &filter, &target).map_err(|error| match error {
+        Failed::Read(error) => anyhow::Error::from(error),
+        Failed::Write(error) => anyhow::Error::from(error)
+            .context(format!("cannot write the games to {}", out.display())),
+    })?;
     if !quiet {
-        match &args.out {
-            Some(path) => eprintln!("exported {} games to {}", HumanCount(count), path.display()),
-            None => eprintln!("exported {} games", HumanCount(count)),
-        }
+        eprintln!("exported {} games to {}", HumanCount(count), out.display());
     }
     Ok(Exit::Success)
+}
+
+/// The file `out` names once its symbolic links are followed, in a canonical directory: the file
+/// that will be replaced, and the place its temporary file must be made in (a rename stays on one
+/// filesystem). Replacing the link itself would cut the user's link to their file.
+fn resolve(out: &Path) -> io::Result<PathBuf> {
+    let mut path = out.to_path_buf();
+    // A bound, as the system's own resolver has: a loop of links ends as an error below.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(dir) => dir.join(link),
+                    None => link,
+                };
+            }
+            Ok(_) => break,
+            Err(error) if error.kind() == ErrorKind::NotFound => break,
+            Err(error) => return Err(error),
+        }
+    }
+    let Some(name) = path.file_name() else {
+        return Err(io::Error::new(ErrorKind::InvalidInput, "it names no file"));
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let target = fs::canonicalize(dir)?.join(name);
+    if target.is_dir() {
+        return Err(io::Error::new(ErrorKind::IsADirectory, "it is a directory"));
+    }
+    Ok(target)
+}
+
+/// Refuses an `--out` that is the SQLite database or one of the files SQLite keeps beside it:
+/// the same path once canonical, or, for a file that exists, the same file (a hard link).
+fn refuse_the_database(out: &Path, target: &Path, db: &Path) -> anyhow::Result<()> {
+    let Ok(database) = fs::canonicalize(db) else {
+        return Ok(());
+    };
+    let out_file = fs::metadata(target).ok();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = database.clone().into_os_string();
+        name.push(suffix);
+        let candidate = PathBuf::from(name);
+        let same = candidate == target
+            || out_file
+                .as_ref()
+                .zip(fs::metadata(&candidate).ok())
+                .is_some_and(|(a, b)| same_file(a, &b));
+        if same {
+            let what = if suffix.is_empty() {
+                "the database".to_string()
+            } else {
+                format!("the database's {suffix} file")
+            };
+            bail!(
+                "--out {} is {what} {}: export would overwrite it; choose another file",
+                out.display(),
+                db.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
+    false
+}
+
+/// Why writing the file failed: reading the games, or writing them.
+enum Failed {
+    Read(ReadError),
+    Write(io::Error),
+}
+
+/// Exports into a temporary file beside `target`, then renames it over `target` once complete
+/// and on disk. A new file gets the usual permissions (0666 less the umask) rather than the
+/// temporary file's private ones; a replaced file keeps its own.
+fn write_file(
+    catalog: &mut dyn Catalog,
+    filter: &GameFilter,
+    target: &Path,
+) -> Result<u64, Failed> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let prefix = format!(
+        ".{}.",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".part");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder.tempfile_in(dir).map_err(Failed::Write)?;
+    if let Ok(old) = fs::metadata(target) {
+        fs::set_permissions(temp.path(), old.permissions()).map_err(Failed::Write)?;
+    }
+    let out = BufWriter::with_capacity(1 << 16, temp.as_file());
+    let count = write_pgn(catalog, filter, out).map_err(|error| match error {
+        ReadError::Write(error) => Failed::Write(error),
+        error => Failed::Read(error),
+    })?;
+    temp.as_file().sync_all().map_err(Failed::Write)?;
+    temp.persist(target)
+        .map_err(|error| Failed::Write(error.error))?;
+    Ok(count)
 }
 
 /// Writes every game `filter` selects to `out`: each game's PGN as stored, without the blank

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::common::{Exit, Signalled, watch_signals, write_stdout};
 use crate::cli::{self, ImportArgs};
 use crate::import::{self, Event, ImportOptions, Jobs, PlayerList};
+use crate::lease;
 use crate::player::Platform;
 use crate::report::RunReport;
 use crate::store::postgres::PostgresStore;
@@ -21,18 +22,15 @@ use crate::view::{self, Screen};
 pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
     let players = args.players.collect()?;
     let cancel = CancellationToken::new();
-    let mut options = args
-        .run
-        .import_options(process_owner(), screen.shows_bars(), &cancel)?;
+    let mut options =
+        args.run
+            .import_options(lease::process_owner(), screen.shows_bars(), &cancel)?;
     (options.since, options.until) = cli::day_window(args.since, args.until)?;
     options.max_games = args.max_games;
     let store: Box<dyn Store> = if store::is_postgres_url(&args.db.target) {
         Box::new(postgres_store(&args.db.target)?)
     } else {
-        Box::new(SqliteStore::open(
-            Path::new(&args.db.target),
-            args.busy_timeout,
-        )?)
+        SqliteStore::open_on_first_write(Path::new(&args.db.target), args.busy_timeout)?
     };
     let order: HashMap<(Platform, String), usize> = players
         .iter()
@@ -99,15 +97,4 @@ pub(super) fn print_report(
         eprint!("{}", view::summary_table(report, view::terminal_width()));
     }
     Ok(Exit::of(report, signalled))
-}
-
-/// Who this process is in the lease table: host, pid and a random tag (pids are reused).
-pub(super) fn process_owner() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
 }

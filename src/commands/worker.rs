@@ -5,8 +5,9 @@ use anyhow::bail;
 use tokio_util::sync::CancellationToken;
 
 use super::common::Exit;
-use super::import::{postgres_store, print_report, process_owner, run};
+use super::import::{postgres_store, print_report, run};
 use crate::cli::WorkerArgs;
+use crate::lease::process_owner;
 use crate::store;
 use crate::store::postgres::queue;
 use crate::view::Screen;

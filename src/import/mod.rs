@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::with_causes;
+use crate::lease;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
 use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
@@ -262,11 +263,22 @@ async fn prepare(
         .await
     {
         Ok(Lease::Acquired) => {}
-        Ok(Lease::HeldBy(holder)) => {
+        Ok(Lease::TakenOver(holder)) => tracing::warn!(
+            "{player}: took over the lease of {}, which is no longer running",
+            lease::describe(&holder)
+        ),
+        Ok(Lease::HeldBy { owner, until }) => {
+            let until = chrono::DateTime::from_timestamp_millis(until).map_or_else(
+                || until.to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            );
             return Err(PlayerReport::without_games(
                 player,
                 PlayerStatus::Skipped,
-                Some(format!("import already in progress elsewhere ({holder})")),
+                Some(format!(
+                    "import already in progress elsewhere ({}, lease until {until})",
+                    lease::describe(&owner)
+                )),
             ));
         }
         Err(error) => return Err(failed(error)),

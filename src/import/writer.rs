@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::event::Event;
 use crate::errors::with_causes;
 use crate::game::GameRecord;
+use crate::lease;
 use crate::pgn;
 use crate::player::Player;
 use crate::providers::SinkClosed;
@@ -320,7 +321,7 @@ fn write_loop(
                 ttl,
                 reply,
             } => {
-                let _ = reply.send(store.try_lease(&player, &owner, ttl));
+                let _ = reply.send(store.try_lease(&player, &owner, ttl, &lease::is_dead));
             }
             WriteRequest::RenewLeases { owner, ttl } => {
                 if let Err(error) = store.renew_leases(&owner, ttl) {
@@ -538,7 +539,13 @@ mod tests {
             Ok(())
         }
 
-        fn try_lease(&mut self, _: &Player, _: &str, _: Duration) -> Result<Lease, StoreError> {
+        fn try_lease(
+            &mut self,
+            _: &Player,
+            _: &str,
+            _: Duration,
+            _: &dyn Fn(&str) -> bool,
+        ) -> Result<Lease, StoreError> {
             Ok(Lease::Acquired)
         }
 

@@ -283,45 +283,52 @@ pub(crate) fn remembers_ongoing_games_until_resolved(database: &Database) {
 pub(crate) fn leases_exclude_other_owners_until_they_expire_or_are_released(database: &Database) {
     let mut store = database.store();
     let alice = player("lichess:alice");
-    let held_by = |owner: &str| Lease::HeldBy(owner.into());
-    assert_eq!(
-        store.try_lease(&alice, "one", LONG).unwrap(),
-        Lease::Acquired
-    );
-    assert_eq!(
-        store.try_lease(&alice, "one", LONG).unwrap(),
-        Lease::Acquired
-    );
-    assert_eq!(
-        store.try_lease(&alice, "two", LONG).unwrap(),
-        held_by("one")
-    );
+    let alive = |_: &str| false;
+    let lease = |store: &mut Box<dyn Store>, player: &Player, owner: &str, ttl: Duration| {
+        store.try_lease(player, owner, ttl, &alive).unwrap()
+    };
+    let held_by = |lease: Lease, expected: &str| match lease {
+        Lease::HeldBy { owner, until } => {
+            assert_eq!(owner, expected);
+            assert!(until > super::now_ms(), "{until}");
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(lease(&mut store, &alice, "one", LONG), Lease::Acquired);
+    assert_eq!(lease(&mut store, &alice, "one", LONG), Lease::Acquired);
+    held_by(lease(&mut store, &alice, "two", LONG), "one");
     // Another player's lease is independent, and releasing needs the owner.
     let bob = player("lichess:bob");
-    assert_eq!(store.try_lease(&bob, "two", LONG).unwrap(), Lease::Acquired);
+    assert_eq!(lease(&mut store, &bob, "two", LONG), Lease::Acquired);
     store.release_lease(&alice, "two").unwrap();
-    assert_eq!(
-        store.try_lease(&alice, "two", LONG).unwrap(),
-        held_by("one")
-    );
+    held_by(lease(&mut store, &alice, "two", LONG), "one");
     store.release_lease(&alice, "one").unwrap();
     let now = Duration::ZERO;
-    assert_eq!(
-        store.try_lease(&alice, "two", now).unwrap(),
-        Lease::Acquired
-    );
+    assert_eq!(lease(&mut store, &alice, "two", now), Lease::Acquired);
     // A lease that has expired no longer excludes anyone.
-    assert_eq!(
-        store.try_lease(&alice, "three", now).unwrap(),
-        Lease::Acquired
-    );
+    assert_eq!(lease(&mut store, &alice, "three", now), Lease::Acquired);
     // Renewing makes an expiring lease live again.
     store.renew_leases("three", LONG).unwrap();
+    held_by(lease(&mut store, &alice, "four", LONG), "three");
+    held_by(lease(&mut store, &bob, "four", LONG), "two");
+    // A live lease of a dead owner is taken over at once; only the dead one's.
+    let three_is_dead = |owner: &str| owner == "three";
     assert_eq!(
-        store.try_lease(&alice, "four", LONG).unwrap(),
-        held_by("three")
+        store
+            .try_lease(&alice, "four", LONG, &three_is_dead)
+            .unwrap(),
+        Lease::TakenOver("three".into())
     );
-    assert_eq!(store.try_lease(&bob, "four", LONG).unwrap(), held_by("two"));
+    held_by(
+        store
+            .try_lease(&alice, "five", LONG, &three_is_dead)
+            .unwrap(),
+        "four",
+    );
+    held_by(
+        store.try_lease(&bob, "five", LONG, &three_is_dead).unwrap(),
+        "two",
+    );
 }
 
 pub(crate) fn records_results_keeping_the_last_success(database: &Database) {

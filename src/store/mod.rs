@@ -82,8 +82,13 @@ pub struct WriteCounts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lease {
     Acquired,
-    /// Another process holds it; the string names the holder.
-    HeldBy(String),
+    /// Acquired from this owner, whose lease had not expired but whose process is gone.
+    TakenOver(String),
+    /// Another process holds it, until `until` (unix ms, by the store's clock).
+    HeldBy {
+        owner: String,
+        until: i64,
+    },
 }
 
 /// Why a store could not do its work, naming the database (any password masked). What went
@@ -230,12 +235,14 @@ pub trait Store: Send {
     /// Records the end of a player's import: a success time, or the error.
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError>;
 
-    /// Takes the player's lease for `ttl` unless a live lease of another owner exists.
+    /// Takes the player's lease for `ttl` unless another owner holds one that has not expired
+    /// and is not `dead` (see [`crate::lease::is_dead`]).
     fn try_lease(
         &mut self,
         player: &Player,
         owner: &str,
         ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError>;
 
     /// Extends every lease `owner` holds by `ttl` from now.

@@ -55,6 +55,181 @@ impl ToSql for Cell<'_> {
     }
 }
 
+/// The mark of a chess-import database in its header (`PRAGMA application_id`), "ChIm": what tells
+/// it from another application's database.
+const APPLICATION_ID: i32 = i32::from_be_bytes(*b"ChIm");
+
+/// The tables of chess-import's first schema, by which a database made before it had a mark is
+/// still recognised.
+const FIRST_TABLES: [&str; 3] = ["games", "import_state", "player_games"];
+
+/// What a database file holds, as far as this program is concerned.
+#[derive(Debug, PartialEq, Eq)]
+enum Contents {
+    /// No file, an empty one, or a database without tables: a new database.
+    Empty,
+    Ours,
+    /// Another application's database, with these tables (maybe none, when only its mark says so).
+    Foreign(Vec<String>),
+}
+
+/// Classifies the database `conn` is open on.
+fn classify(conn: &Connection) -> rusqlite::Result<Contents> {
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'
+             ORDER BY name",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let unmarked_but_ours = version > 0
+        && FIRST_TABLES
+            .iter()
+            .all(|t| tables.iter().any(|name| name == t));
+    Ok(match id {
+        APPLICATION_ID => Contents::Ours,
+        0 if tables.is_empty() => Contents::Empty,
+        0 if unmarked_but_ours => Contents::Ours,
+        _ => Contents::Foreign(tables),
+    })
+}
+
+/// What the file at `path` holds, read without changing anything: not its bytes, its journal
+/// mode, or the files beside it (`immutable=1` makes SQLite read the main file alone, with no
+/// locks and no `-wal` or `-shm`). A file that is not an SQLite database is an error.
+fn inspect(path: &Path) -> Result<Contents, Cause> {
+    use std::io::Read;
+
+    // A missing file is a new database; for one that cannot be read, SQLite's own open says
+    // best what is wrong.
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(Contents::Empty);
+    };
+    let mut magic = Vec::with_capacity(16);
+    file.by_ref()
+        .take(16)
+        .read_to_end(&mut magic)
+        .map_err(|os| Cause::Found(format!("cannot read it: {os}")))?;
+    if magic.is_empty() {
+        return Ok(Contents::Empty);
+    }
+    if magic != b"SQLite format 3\0" {
+        return Err(Cause::Found(
+            "it is not an SQLite database; choose another --db".into(),
+        ));
+    }
+    // With a write-ahead log beside it, the main file alone may lack the latest tables (those of
+    // a database just made, say): read it with its log, which adds no file that matters.
+    let conn = if wal_of(path).exists() {
+        Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?
+    } else {
+        open_immutable(path)?
+    };
+    Ok(classify(&conn)?)
+}
+
+/// The write-ahead log SQLite keeps beside the database at `path` while it is in use.
+fn wal_of(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Reads the database at `path` as a file nobody writes: no locks, no `-wal`, no `-shm`.
+fn open_immutable(path: &Path) -> Result<Connection, Cause> {
+    let absolute = std::fs::canonicalize(path)
+        .map_err(|os| Cause::Found(format!("cannot resolve its path: {os}")))?;
+    let mut uri = String::from("file:");
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    Ok(Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?)
+}
+
+/// Why another application's database is left alone: a few of its tables, so that its owner
+/// recognises it.
+fn foreign(tables: &[String]) -> Cause {
+    const SHOWN: usize = 3;
+    let holds = match tables.len() {
+        0 => "it belongs to another application (its header says so)".to_string(),
+        n => {
+            let mut names = tables[..n.min(SHOWN)].join(", ");
+            if n > SHOWN {
+                names.push_str(&format!(" and {} more", n - SHOWN));
+            }
+            let s = if n == 1 { "" } else { "s" };
+            format!("it holds another application's table{s} ({names})")
+        }
+    };
+    Cause::Found(format!(
+        "not a chess-import database: {holds}; it was left as it is, choose another --db"
+    ))
+}
+
+/// Refuses a `--db` that SQLite would not keep on disk, or would read as a URI: the empty name (a
+/// temporary database, deleted on closing), `:memory:`, and `file:` URIs (this build of SQLite
+/// reads any name starting with `file:` as one, whatever the open flags). A path is what the
+/// rest of this program checks, locks and compares (`export --out`), so only paths are taken;
+/// a file whose name starts with `file:` is still reachable as `./file:...`.
+pub fn check_target(target: &str) -> Result<(), String> {
+    const NOTHING_SAVED: &str = "nothing would be saved: give the path of a database file";
+    if target.is_empty() {
+        return Err(format!(
+            "an empty database name is a temporary database; {NOTHING_SAVED}"
+        ));
+    }
+    if target == ":memory:" {
+        return Err(format!(
+            ":memory: is an in-memory database; {NOTHING_SAVED}"
+        ));
+    }
+    if let Some(uri) = target.strip_prefix("file:") {
+        let (name, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let in_memory =
+            name.starts_with(":memory:") || query.split('&').any(|pair| pair == "mode=memory");
+        if in_memory {
+            return Err(format!(
+                "{target} is an in-memory database; {NOTHING_SAVED}"
+            ));
+        }
+        return Err(format!(
+            "{target} is an SQLite URI, which --db does not take: give a file path (./{target} \
+             for a file of that name)"
+        ));
+    }
+    Ok(())
+}
+
+/// The directory the database at `path` is in, which must exist.
+fn directory(path: &Path) -> Result<&Path, Cause> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Cause::Found(format!(
+            "directory {} does not exist",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
@@ -72,15 +247,40 @@ impl SqliteStore {
         })
     }
 
-    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
-            return Err(Cause::Found(format!(
-                "directory {} does not exist",
-                dir.display()
-            )));
+    /// Like [`SqliteStore::open`], except that a database that does not exist yet is only made
+    /// by the first batch to store (see `Deferred`); only that the file could be made is
+    /// checked now.
+    pub fn open_on_first_write(
+        path: &Path,
+        busy_timeout: Duration,
+    ) -> Result<Box<dyn Store>, StoreError> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Ok(Box::new(Self::open(path, busy_timeout)?));
         }
+        let could_make = directory(path).and_then(|dir| {
+            tempfile::Builder::new()
+                .prefix(".chess-import-")
+                .tempfile_in(dir)
+                .map(drop)
+                .map_err(|os| {
+                    Cause::Found(format!("cannot create files in {}: {os}", dir.display()))
+                })
+        });
+        could_make.map_err(|cause| StoreError::Open {
+            target: path.display().to_string(),
+            cause,
+        })?;
+        Ok(Box::new(Deferred {
+            path: path.to_path_buf(),
+            busy_timeout,
+            store: None,
+            leases: Vec::new(),
+            results: Vec::new(),
+        }))
+    }
+
+    fn open_and_migrate(path: &Path, busy_timeout: Duration) -> Result<Self, Cause> {
+        directory(path)?;
         // SQLite's own message ("unable to open database file") does not say why; the system's
         // answer to opening the file for writing does ("Read-only file system").
         let failed = |error: rusqlite::Error| {
@@ -94,6 +294,11 @@ impl SqliteStore {
                 None => Cause::Sqlite(error),
             }
         };
+        // Before SQLite opens it for writing: that alone may switch its journal mode or add
+        // `-wal` and `-shm` files beside it.
+        if let Contents::Foreign(tables) = inspect(path)? {
+            return Err(foreign(&tables));
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -101,6 +306,15 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(failed)?;
+        // SQLite opens a file it may not write read-only, silently; an import would then fail
+        // at its first write, after fetching.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            let os = std::fs::OpenOptions::new().append(true).open(path).err();
+            return Err(Cause::Found(match os {
+                Some(os) => format!("the file is read-only ({os})"),
+                None => "SQLite opened it read-only".into(),
+            }));
+        }
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
@@ -140,9 +354,18 @@ impl SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The check `open` made before could only read the main file; a database whose tables
+        // are all still in its write-ahead log is only seen whole here.
+        if let Contents::Foreign(tables) = classify(&tx)? {
+            return Err(foreign(&tables));
+        }
         let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(Cause::newer_schema(version));
+        }
+        let id: i32 = tx.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+        if id != APPLICATION_ID {
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         }
         for (index, migration) in SQLITE_MIGRATIONS
             .iter()
@@ -153,6 +376,35 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }
         Ok(tx.commit()?)
+    }
+
+    /// Records the end of a player's import as of `now` (unix ms).
+    fn record_at(
+        &mut self,
+        player: &Player,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let success_at = error.is_none().then_some(now);
+        self.committed(|conn| {
+            conn.execute(
+                "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
+                     last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (platform, username) DO UPDATE SET
+                     last_success_at = coalesce(excluded.last_success_at, last_success_at),
+                     last_attempt_at = excluded.last_attempt_at,
+                     last_error = excluded.last_error",
+                params![
+                    player.platform.as_str(),
+                    player.username(),
+                    success_at,
+                    now,
+                    error
+                ],
+            )
+            .map(drop)
+        })
     }
 
     fn target(&self) -> String {
@@ -315,36 +567,28 @@ impl Store for SqliteStore {
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
-        let now = now_ms();
-        let success_at = error.is_none().then_some(now);
-        self.committed(|conn| {
-            conn.execute(
-                "INSERT INTO import_state (platform, username, last_success_at, last_attempt_at,
-                     last_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (platform, username) DO UPDATE SET
-                     last_success_at = coalesce(excluded.last_success_at, last_success_at),
-                     last_attempt_at = excluded.last_attempt_at,
-                     last_error = excluded.last_error",
-                params![
-                    player.platform.as_str(),
-                    player.username(),
-                    success_at,
-                    now,
-                    error
-                ],
-            )
-            .map(drop)
-        })
+        self.record_at(player, error, now_ms())
     }
 
+    /// A run on this host that found no database holds its leases as a [`PlayerLock`] until
+    /// the database exists: the lock is asked first, and held while the row is written, so that
+    /// such a run, which takes the lock before it looks for the database, sees the row.
     fn try_lease(
         &mut self,
         player: &Player,
         owner: &str,
         ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError> {
-        self.committed(|conn| take_lease(conn, player, owner, ttl))
+        let _lock = match PlayerLock::take(&self.path, player, owner, ttl) {
+            Ok(Ok(lock)) => Some(lock),
+            Ok(Err(held)) => return Ok(held),
+            Err(error) => {
+                tracing::debug!("{player}: no lock file for the lease ({error})");
+                None
+            }
+        };
+        self.committed(|conn| take_lease(conn, player, owner, ttl, dead))
     }
 
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
@@ -365,6 +609,248 @@ impl Store for SqliteStore {
             )
             .map(drop)
         })
+    }
+}
+
+/// An SQLite store whose database did not exist when the run started. It is made by the first
+/// batch to store, so that a run that stores nothing (offline, say, or every player unknown)
+/// leaves no empty database behind; deleting an empty one afterwards could delete it under
+/// another run that has just opened it. Until then, results are kept here, and a lease is a
+/// [`PlayerLock`] that other runs on this host see; both are written into the database once it
+/// exists (the locks are let go only after the rows are in), and a database another run made
+/// meanwhile is opened at once.
+struct Deferred {
+    path: PathBuf,
+    busy_timeout: Duration,
+    store: Option<SqliteStore>,
+    /// Leases taken before the database existed: player, owner, time to live, and the lock that
+    /// holds it meanwhile.
+    leases: Vec<(Player, String, Duration, PlayerLock)>,
+    /// Results recorded before the database existed: player, error and when.
+    results: Vec<(Player, Option<String>, i64)>,
+}
+
+impl Deferred {
+    /// The store, when the database exists: if another run has made it since, it is opened now.
+    fn existing(&mut self) -> Result<Option<&mut SqliteStore>, StoreError> {
+        if self.store.is_none() && std::fs::symlink_metadata(&self.path).is_ok() {
+            self.create()?;
+        }
+        Ok(self.store.as_mut())
+    }
+
+    /// The store, making the database if it does not exist yet, with what was kept for it.
+    fn create(&mut self) -> Result<&mut SqliteStore, StoreError> {
+        let store = match self.store.take() {
+            Some(store) => store,
+            None => {
+                let mut store = SqliteStore::open(&self.path, self.busy_timeout)?;
+                // The rows go in while the locks are still held; only a run on another host,
+                // which cannot see the locks, can hold one of the leases already.
+                for (player, owner, ttl, _lock) in std::mem::take(&mut self.leases) {
+                    let alive = |_: &str| false;
+                    let lease =
+                        store.committed(|conn| take_lease(conn, &player, &owner, ttl, &alive))?;
+                    if let Lease::HeldBy { owner: holder, .. } = lease {
+                        tracing::warn!(
+                            "{player}: {} started importing it at the same time as this run; \
+                             both go on (each game is stored once)",
+                            crate::lease::describe(&holder)
+                        );
+                    }
+                }
+                for (player, error, at) in std::mem::take(&mut self.results) {
+                    store.record_at(&player, error.as_deref(), at)?;
+                }
+                store
+            }
+        };
+        Ok(self.store.insert(store))
+    }
+}
+
+/// A player's lease while its database does not exist: an advisory lock (`flock`) on a file of
+/// its own in a runtime directory, which the system lets go when the process ends however it
+/// ends. The file holds the owner and the lease's end, for the skip message of a run that finds
+/// it locked, and is removed by its holder while still locked; a run that locked a file removed
+/// meanwhile sees it is no longer the one at that path and tries again.
+#[derive(Debug)]
+struct PlayerLock {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl PlayerLock {
+    /// The lock of `player` in the database at `db`, or the lease of whoever holds it.
+    fn take(
+        db: &Path,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+    ) -> io::Result<Result<Self, Lease>> {
+        use std::io::{Read, Write};
+
+        let path = Self::path(db, player)?;
+        loop {
+            let mut file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut text = String::new();
+                    file.read_to_string(&mut text)?;
+                    let (holder, until) = text.split_once('\n').unwrap_or(("", ""));
+                    return Ok(Err(Lease::HeldBy {
+                        owner: Some(holder)
+                            .filter(|h| !h.is_empty())
+                            .unwrap_or("another chess-import on this host")
+                            .to_string(),
+                        until: until.trim().parse().unwrap_or_else(|_| now_ms()),
+                    }));
+                }
+                Err(std::fs::TryLockError::Error(error)) => return Err(error),
+            }
+            let still_there = std::fs::metadata(&path)
+                .is_ok_and(|at_path| same_file(&at_path, &file.metadata().ok()));
+            if still_there {
+                file.set_len(0)?;
+                write!(file, "{owner}\n{}", now_ms() + millis(ttl))?;
+                return Ok(Ok(PlayerLock { path, file }));
+            }
+        }
+    }
+
+    /// `chess-import-leases/` in the user's runtime directory (or the temporary one), a file
+    /// per database and player, named by a hash of both (FNV-1a: the same in every build).
+    fn path(db: &Path, player: &Player) -> io::Result<PathBuf> {
+        let dir = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| dir.is_dir())
+            .unwrap_or_else(std::env::temp_dir)
+            .join("chess-import-leases");
+        std::fs::create_dir_all(&dir)?;
+        let name = db.file_name().unwrap_or_default();
+        let database = std::fs::canonicalize(directory(db).map_err(io::Error::other)?)?.join(name);
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let player = player.to_string();
+        let key = [
+            database.as_os_str().as_encoded_bytes(),
+            b"\0",
+            player.as_bytes(),
+        ];
+        for byte in key.concat() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(dir.join(format!("{hash:016x}.lock")))
+    }
+}
+
+impl Drop for PlayerLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &Option<std::fs::Metadata>) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    b.as_ref()
+        .is_some_and(|b| (a.dev(), a.ino()) == (b.dev(), b.ino()))
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, b: &Option<std::fs::Metadata>) -> bool {
+    b.is_some()
+}
+
+impl Store for Deferred {
+    fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError> {
+        match self.existing()? {
+            Some(store) => store.player_state(player),
+            None => Ok(PlayerState::default()),
+        }
+    }
+
+    fn write_batch(&mut self, batch: &Batch<'_>) -> Result<WriteCounts, StoreError> {
+        self.create()?.write_batch(batch)
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        match &mut self.store {
+            Some(store) => store.commit(),
+            None => Ok(()),
+        }
+    }
+
+    fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.record_result(player, error),
+            None => {
+                let result = (player.clone(), error.map(str::to_string), now_ms());
+                self.results.push(result);
+                Ok(())
+            }
+        }
+    }
+
+    fn try_lease(
+        &mut self,
+        player: &Player,
+        owner: &str,
+        ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
+    ) -> Result<Lease, StoreError> {
+        if let Some((_, by, _, _)) = self.leases.iter().find(|(held, ..)| held == player)
+            && by == owner
+        {
+            return Ok(Lease::Acquired);
+        }
+        // The lock first, then a look for the database: a run that made the database and leased
+        // the player there did so before it let go of its own lock.
+        let lock = match PlayerLock::take(&self.path, player, owner, ttl) {
+            Ok(Ok(lock)) => Some(lock),
+            Ok(Err(held)) => return Ok(held),
+            Err(error) => {
+                tracing::debug!("{player}: no lock file for the lease ({error})");
+                None
+            }
+        };
+        match (self.existing()?, lock) {
+            (Some(store), lock) => {
+                // The store asks the lock again, from a file of its own.
+                drop(lock);
+                store.try_lease(player, owner, ttl, dead)
+            }
+            (None, Some(lock)) => {
+                self.leases
+                    .push((player.clone(), owner.to_string(), ttl, lock));
+                Ok(Lease::Acquired)
+            }
+            (None, None) => Ok(Lease::Acquired),
+        }
+    }
+
+    fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.renew_leases(owner, ttl),
+            None => Ok(()),
+        }
+    }
+
+    fn release_lease(&mut self, player: &Player, owner: &str) -> Result<(), StoreError> {
+        match self.existing()? {
+            Some(store) => store.release_lease(player, owner),
+            None => {
+                self.leases
+                    .retain(|(held, by, ..)| !(held == player && by == owner));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -433,12 +919,14 @@ fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerStat
     })
 }
 
-/// Takes the lease unless a live one of another owner exists, in one immediate transaction.
+/// Takes the lease unless another owner's lease is live (not expired, its owner not `dead`), in
+/// one immediate transaction.
 fn take_lease(
     conn: &mut Connection,
     player: &Player,
     owner: &str,
     ttl: Duration,
+    dead: &dyn Fn(&str) -> bool,
 ) -> rusqlite::Result<Lease> {
     let platform = player.platform.as_str();
     let username = player.username();
@@ -452,11 +940,18 @@ fn take_lease(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
+    let mut lease = Lease::Acquired;
     if let Some((holder, expires_at)) = holder
         && holder != owner
         && expires_at > now
     {
-        return Ok(Lease::HeldBy(holder));
+        if !dead(&holder) {
+            return Ok(Lease::HeldBy {
+                owner: holder,
+                until: expires_at,
+            });
+        }
+        lease = Lease::TakenOver(holder);
     }
     tx.execute(
         "INSERT INTO import_leases (platform, username, owner, expires_at)
@@ -466,7 +961,7 @@ fn take_lease(
         params![platform, username, owner, now + millis(ttl)],
     )?;
     tx.commit()?;
-    Ok(Lease::Acquired)
+    Ok(lease)
 }
 
 /// The advice an operator needs for SQLite's common errors, or nothing.
@@ -513,7 +1008,15 @@ impl SqliteCatalog {
         if !path.is_file() {
             bail!("database {target} is not a file");
         }
-        match open_for_reading(path, busy_timeout) {
+        let opened = match inspect(path) {
+            Ok(Contents::Ours) => open_for_reading(path, busy_timeout),
+            Ok(Contents::Empty) => Err(Cause::Found(
+                "it is empty, not a chess-import database".into(),
+            )),
+            Ok(Contents::Foreign(tables)) => Err(foreign(&tables)),
+            Err(cause) => Err(cause),
+        };
+        match opened {
             Ok(conn) => Ok(SqliteCatalog { conn, target }),
             Err(cause) => Err(StoreError::Open { target, cause }.into()),
         }
@@ -527,13 +1030,31 @@ impl SqliteCatalog {
     }
 }
 
+/// Opens a chess-import database to read, sharing it with any writer. In a directory this
+/// process cannot write, where SQLite cannot make the `-shm` file that sharing needs, it reads the
+/// file as immutable instead, when that is safe: see [`nobody_writes`].
 fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, Cause> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update(None, "query_only", true)?;
+    let shared = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        conn.pragma_update(None, "query_only", true)?;
+        conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))?;
+        Ok(conn)
+    };
+    let conn = match shared() {
+        Ok(conn) => conn,
+        Err(error)
+            if error.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen)
+                && nobody_writes(path) =>
+        {
+            tracing::debug!("{}: read as immutable ({error})", path.display());
+            open_immutable(path)?
+        }
+        Err(error) => return Err(error.into()),
+    };
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     match version {
         SCHEMA_VERSION => Ok(conn),
@@ -543,6 +1064,38 @@ fn open_for_reading(path: &Path, busy_timeout: Duration) -> Result<Connection, C
             "it has schema version {older}; run an import on it to upgrade it"
         ))),
     }
+}
+
+/// Whether no process can be writing the database at `path` now or while it is read, so that
+/// reading it as immutable (without locks) cannot see a half-written page: it has no write-ahead
+/// log (a writer keeps one while it is open, and its content would be missed), and its
+/// filesystem is mounted read-only or its directory has no write permission for anyone, so that
+/// no writer can start. A directory only this user may not write is not enough: its owner may
+/// be importing.
+fn nobody_writes(path: &Path) -> bool {
+    if wal_of(path).exists() {
+        return false;
+    }
+    let read_only_mount = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .is_err_and(|error| error.kind() == io::ErrorKind::ReadOnlyFilesystem);
+    read_only_mount || unwritable_directory(path)
+}
+
+#[cfg(unix)]
+fn unwritable_directory(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::metadata(dir).is_ok_and(|meta| meta.permissions().mode() & 0o222 == 0)
+}
+
+#[cfg(not(unix))]
+fn unwritable_directory(_: &Path) -> bool {
+    false
 }
 
 const PLAYERS: &str = concat!(players_query!(), " ORDER BY k.platform, k.username");
@@ -672,7 +1225,130 @@ mod tests {
         .unwrap();
         let error = with_causes(&SqliteStore::open(&path, BUSY).err().unwrap());
         assert!(error.contains("notes.txt"), "{error}");
-        assert!(error.contains("not a database"), "{error}");
+        assert!(error.contains("not an SQLite database"), "{error}");
+    }
+
+    #[test]
+    fn refuses_targets_where_nothing_would_be_saved() {
+        for target in [
+            "",
+            ":memory:",
+            "file::memory:",
+            "file:x?cache=shared&mode=memory",
+        ] {
+            let why = check_target(target).unwrap_err();
+            assert!(why.contains("nothing would be saved"), "{target:?}: {why}");
+        }
+        let why = check_target("file:games.sqlite").unwrap_err();
+        assert!(why.contains("./file:games.sqlite"), "{why}");
+        for target in [
+            "games.sqlite",
+            "./file:games.sqlite",
+            "FILE:x",
+            "postgres://db/games",
+        ] {
+            assert_eq!(check_target(target), Ok(()), "{target:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_database_is_made_by_the_first_batch_with_what_came_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let bob: Player = "lichess:bob".parse().unwrap();
+        let mut store = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let alive = |_: &str| false;
+        assert_eq!(
+            store.try_lease(&bob, "me", BUSY, &alive).unwrap(),
+            Lease::Acquired
+        );
+        assert_eq!(store.player_state(&bob).unwrap(), PlayerState::default());
+        store.record_result(&bob, Some("user not found")).unwrap();
+        store.release_lease(&bob, "me").unwrap();
+        store.try_lease(&alice, "me", BUSY, &alive).unwrap();
+        store.commit().unwrap();
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "no file yet"
+        );
+
+        let games = [GameRecord::new(
+            Platform::Lichess,
+            "aaaaaaaa",
+            "1. e4 *".to_string(),
+        )];
+        let batch = Batch {
+            player: &alice,
+            games: &games,
+            cursor: None,
+            month: None,
+            ongoing: &[],
+            resolved: &[],
+        };
+        assert_eq!(store.write_batch(&batch).unwrap().new, 1);
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let leases: Vec<(String, String)> = conn
+            .prepare("SELECT username, owner FROM import_leases")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(leases, [("alice".to_string(), "me".to_string())]);
+        let error: Option<String> = conn
+            .query_row(
+                "SELECT last_error FROM import_state WHERE username = 'bob'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(error.as_deref(), Some("user not found"));
+    }
+
+    #[test]
+    fn a_database_another_run_made_meanwhile_is_used_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let alive = |_: &str| false;
+        let mut late = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let mut other = SqliteStore::open(&path, BUSY).unwrap();
+        other.try_lease(&alice, "other", BUSY, &alive).unwrap();
+        match late.try_lease(&alice, "late", BUSY, &alive).unwrap() {
+            Lease::HeldBy { owner, .. } => assert_eq!(owner, "other"),
+            lease => panic!("{lease:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lease_before_the_database_exists_excludes_other_runs_until_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let alice: Player = "lichess:alice".parse().unwrap();
+        let alive = |_: &str| false;
+        let mut first = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let mut second = SqliteStore::open_on_first_write(&path, BUSY).unwrap();
+        let lease =
+            |store: &mut Box<dyn Store>, owner| store.try_lease(&alice, owner, BUSY, &alive);
+        assert_eq!(lease(&mut first, "first").unwrap(), Lease::Acquired);
+        assert_eq!(lease(&mut first, "first").unwrap(), Lease::Acquired);
+        match lease(&mut second, "second").unwrap() {
+            Lease::HeldBy { owner, until } => {
+                assert_eq!(owner, "first");
+                assert!(until > now_ms());
+            }
+            other => panic!("{other:?}"),
+        }
+        let lock = PlayerLock::path(&path, &alice).unwrap();
+        assert!(lock.exists());
+        first.release_lease(&alice, "first").unwrap();
+        assert!(!lock.exists(), "the lock file goes with the lease");
+        assert_eq!(lease(&mut second, "second").unwrap(), Lease::Acquired);
+        drop(second);
+        assert!(!lock.exists());
+        assert!(!path.exists(), "no database was made");
     }
 
     #[test]
@@ -680,6 +1356,34 @@ mod tests {
         let error = SqliteStore::open(Path::new("/nonexistent-dir/games.sqlite"), BUSY).err();
         let error = with_causes(&error.unwrap());
         assert!(error.contains("/nonexistent-dir"), "{error}");
+    }
+
+    #[test]
+    fn marks_its_databases_and_recognises_those_made_before_the_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let application_id = |path: &Path| -> i32 {
+            Connection::open(path)
+                .unwrap()
+                .query_row("PRAGMA application_id", [], |row| row.get(0))
+                .unwrap()
+        };
+        drop(SqliteStore::open(&path, BUSY).unwrap());
+        assert_eq!(application_id(&path), APPLICATION_ID);
+        assert_eq!(inspect(&path).unwrap(), Contents::Ours);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "application_id", 0)
+            .unwrap();
+        assert_eq!(inspect(&path).unwrap(), Contents::Ours);
+        drop(SqliteStore::open(&path, BUSY).unwrap());
+        assert_eq!(application_id(&path), APPLICATION_ID);
+        // The same tables without a schema version are someone else's.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA application_id = 0; PRAGMA user_version = 0;")
+            .unwrap();
+        assert!(matches!(inspect(&path).unwrap(), Contents::Foreign(_)));
     }
 
     #[test]

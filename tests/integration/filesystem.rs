@@ -1,5 +1,5 @@
 //! A disk that fills up and a database on a read-only filesystem: a clear error naming the path,
-//! no partial rows, a non-zero exit. Both need a small filesystem of their own, a tmpfs mounted
+//! no partial rows, a non-zero exit; and `status` and `export` still read the database there. Both need a small filesystem of their own, a tmpfs mounted
 //! for the test, so they need root: in CI (`CI` set) they fail without it, elsewhere they say on
 //! stderr that they were skipped.
 
@@ -9,7 +9,7 @@ use std::process::Command;
 use chess_import_fake::FakeServer;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::support::cli::{Import, games_in};
+use crate::support::cli::{Import, binary, games_in};
 use crate::support::{announce_skip, in_ci};
 
 const T0: i64 = 1_700_000_000_000;
@@ -96,20 +96,28 @@ fn a_full_disk_fails_the_player_with_the_path_and_keeps_what_was_committed() {
     assert_eq!(summary["new_games"], games_in(&db).len());
 }
 
-#[test]
-fn a_read_only_database_is_a_usage_error_naming_the_path() {
-    let Some(mount) = Mount::tmpfs(
-        "a_read_only_database_is_a_usage_error_naming_the_path",
-        "4m",
-    ) else {
-        return;
-    };
+/// Alice's five games imported into a database on a tmpfs that is then made read-only; `None`
+/// (announced) where `test` cannot mount one.
+fn alice_on_a_read_only_filesystem(test: &str) -> Option<(Mount, FakeServer, Import)> {
+    let mount = Mount::tmpfs(test, "4m")?;
     let fake = FakeServer::start();
     fake.add_lichess_games("alice", 5, T0, MINUTE);
     let db = mount.path().join("games.sqlite");
     let import = Import::new(&fake).players(["lichess:alice"]).db(&db);
-    assert_eq!(import.run().code, 0);
+    let run = import.run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
     mount.remount_read_only();
+    Some((mount, fake, import))
+}
+
+#[test]
+fn a_read_only_database_is_a_usage_error_naming_the_path() {
+    let Some((_mount, fake, import)) =
+        alice_on_a_read_only_filesystem("a_read_only_database_is_a_usage_error_naming_the_path")
+    else {
+        return;
+    };
+    let db = import.db_path().to_path_buf();
     fake.add_lichess_games("alice", 5, T0 + 100 * MINUTE, MINUTE);
     let run = import.run();
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -134,4 +142,33 @@ fn a_read_only_database_is_a_usage_error_naming_the_path() {
         .query_row("SELECT count(*) FROM games", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 5);
+}
+
+#[test]
+fn status_and_export_read_a_database_in_a_read_only_directory() {
+    let Some((_mount, _fake, import)) = alice_on_a_read_only_filesystem(
+        "status_and_export_read_a_database_in_a_read_only_directory",
+    ) else {
+        return;
+    };
+    let db = import.db_path();
+    let read = |args: &[&str]| {
+        let output = binary()
+            .args(args)
+            .arg("--db")
+            .arg(db)
+            .output()
+            .expect("run chess-import");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let status = read(&["status"]);
+    assert!(status.contains("lichess:alice"), "{status}");
+    assert_eq!(read(&["export"]).matches("[Event ").count(), 5);
+    let out = tempfile::tempdir().unwrap();
+    let pgn = out.path().join("alice.pgn");
+    read(&["export", "--out", pgn.to_str().unwrap()]);
+    let exported = std::fs::read_to_string(&pgn).unwrap();
+    assert_eq!(exported.matches("[Event ").count(), 5);
 }

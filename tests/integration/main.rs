@@ -26,6 +26,8 @@ mod hostile;
 mod filesystem;
 // The core import: both platforms, dedup, incremental and narrowed runs, bad usage.
 mod import;
+// The user's files: export --out, refused --db values, foreign and read-only databases.
+mod local_state;
 // kill -9, Ctrl-C, overlapping runs and a locked database: nothing lost, nothing twice.
 mod interruptions;
 // What `import` prints in the plain, none and quiet modes.

@@ -182,7 +182,15 @@ const TAKE_LEASE: &str = concat!(
      RETURNING owner"
 );
 
-const LEASE_HOLDER: &str = "SELECT owner FROM import_leases WHERE platform = $1 AND username = $2";
+const LEASE_HOLDER: &str =
+    "SELECT owner, expires_at FROM import_leases WHERE platform = $1 AND username = $2";
+
+/// Takes the lease of a holder found dead, on the row `TAKE_LEASE` left locked.
+const TAKE_OVER_LEASE: &str = concat!(
+    "UPDATE import_leases SET owner = $3, expires_at = ",
+    transaction_ms!(),
+    " + $4 WHERE platform = $1 AND username = $2 AND owner = $5"
+);
 
 const RENEW_LEASES: &str = concat!(
     "UPDATE import_leases SET expires_at = ",
@@ -333,6 +341,7 @@ impl Store for PostgresStore {
         player: &Player,
         owner: &str,
         ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
     ) -> Result<Lease, StoreError> {
         let platform = player.platform.as_str();
         let username = player.username();
@@ -352,7 +361,20 @@ impl Store for PostgresStore {
                     .ok_or_else(|| {
                         Cause::Found(format!("the lease of {target} vanished while locked"))
                     })?;
-                Lease::HeldBy(holder.try_get(0)?)
+                let (holder, until): (String, i64) = (holder.try_get(0)?, holder.try_get(1)?);
+                if dead(&holder) {
+                    tx.execute(
+                        TAKE_OVER_LEASE,
+                        &[&platform, &username, &owner, &ttl, &holder],
+                    )
+                    .await?;
+                    Lease::TakenOver(holder)
+                } else {
+                    Lease::HeldBy {
+                        owner: holder,
+                        until,
+                    }
+                }
             };
             tx.commit().await?;
             Ok(lease)
