@@ -24,6 +24,7 @@ pub mod player;
 pub mod providers;
 pub mod report;
 pub mod resume;
+pub mod runtime_dir;
 pub mod store;
 pub mod view;
 

@@ -11,11 +11,12 @@ use anyhow::{Context, bail};
 use tokio_util::sync::CancellationToken;
 
 use super::{EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
-use crate::host_lane::{self, HostLane};
+use crate::host_lane::HostLane;
 use crate::http::{self, ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use crate::import::ImportOptions;
 use crate::player::{self, Player};
 use crate::providers::{self, Limits, Source, Sources};
+use crate::runtime_dir;
 use crate::view::Display;
 
 /// How many games one batch of a player holds at most.
@@ -131,7 +132,7 @@ impl ProviderArgs {
             Some(limit) => Limits::default().at_most(limit),
             None => Limits::default(),
         };
-        let lock_dir = self.lock_dir.clone().unwrap_or_else(host_lane::default_dir);
+        let lock_dir = self.lock_dir.clone().unwrap_or_else(runtime_dir::default);
         let source = |url: reqwest::Url, name, token, lane, rule| Source {
             client: client.clone(),
             base_url: url.as_str().trim_end_matches('/').to_string(),

@@ -19,6 +19,7 @@ use super::{
 use crate::game::GameRecord;
 use crate::player::Player;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
+use crate::runtime_dir;
 
 /// `INSERT INTO games (...) VALUES (?1, ...)`, a parameter per column of [`GAME_COLUMNS`] in
 /// table order, bound by [`cells`]. A game stored before is left as it is.
@@ -724,15 +725,11 @@ impl PlayerLock {
         }
     }
 
-    /// `chess-import-leases/` in the user's runtime directory (or the temporary one), a file
-    /// per database and player, named by a hash of both (FNV-1a: the same in every build).
+    /// `leases/` in the user's runtime directory (see [`runtime_dir`]), a file per database and
+    /// player, named by a hash of both (FNV-1a: the same in every build).
     fn path(db: &Path, player: &Player) -> io::Result<PathBuf> {
-        let dir = std::env::var_os("XDG_RUNTIME_DIR")
-            .map(PathBuf::from)
-            .filter(|dir| dir.is_dir())
-            .unwrap_or_else(std::env::temp_dir)
-            .join("chess-import-leases");
-        std::fs::create_dir_all(&dir)?;
+        let dir = runtime_dir::default().join("leases");
+        runtime_dir::create_private(&dir)?;
         let name = db.file_name().unwrap_or_default();
         let database = std::fs::canonicalize(directory(db).map_err(io::Error::other)?)?.join(name);
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
