@@ -45,6 +45,7 @@ mod contract;
 pub mod postgres;
 mod schema;
 pub mod sqlite;
+mod upgrade;
 
 /// The schema version this build writes; stores refuse a newer one.
 pub const SCHEMA_VERSION: i64 = schema::VERSION;

@@ -12,6 +12,7 @@ use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
 use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
+use super::upgrade;
 use super::{
     Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
     SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, millis, now_ms,
@@ -374,7 +375,15 @@ impl SqliteStore {
             .skip(usize::try_from(version).unwrap_or(0))
         {
             tx.execute_batch(migration)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            let version = index as i64 + 1;
+            if version == upgrade::BACKFILLED_BY {
+                let games = upgrade::sqlite(&tx)?;
+                tracing::info!(
+                    "{}: upgraded {games} games to schema {version}",
+                    self.path.display()
+                );
+            }
+            tx.pragma_update(None, "user_version", version)?;
         }
         Ok(tx.commit()?)
     }

@@ -4,6 +4,8 @@
 // Running the binary, reading what it stored, and a PostgreSQL database per test.
 mod support;
 
+// Schema version 2's columns from the providers, and the players' view.
+mod analysis;
 // The live bars on a pseudo-terminal: drawn while working, result lines left behind.
 mod bars;
 // Bombs, trickles and hangs: bounded memory and bounded waits.
@@ -38,3 +40,5 @@ mod postgres_store;
 mod queue;
 // `status` and `export` on a real import, in SQLite and PostgreSQL.
 mod status_export;
+// A version-1 database of the last release upgraded in place, or left as it was.
+mod upgrade;

@@ -20,6 +20,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row};
 
 use super::schema::POSTGRES_MIGRATIONS;
+use super::upgrade;
 use super::{Cause, SCHEMA_VERSION, StoreError};
 
 /// The server's clock as unix ms at the start of the transaction: every row a transaction writes
@@ -327,6 +328,10 @@ async fn migrate(client: &mut Client) -> Result<(), Cause> {
         .skip(usize::try_from(version).unwrap_or(0))
     {
         tx.batch_execute(migration).await?;
+        if applied == upgrade::BACKFILLED_BY {
+            let games = upgrade::postgres(&tx).await?;
+            tracing::info!("upgraded {games} games to schema {applied}");
+        }
         tx.execute(
             &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
             &[&applied],
