@@ -215,7 +215,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__export)
-            opts="-p -o -q -v -h -V --db --player --since --until --out --progress --quiet --verbose --help --version"
+            opts="-p -o -q -v -h -V --db --player --since --until --out --format --with-pgn --view --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,6 +247,14 @@ _chess__import() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "pgn ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --view)
+                    COMPREPLY=($(compgen -W "games players" -- "${cur}"))
                     return 0
                     ;;
                 --progress)

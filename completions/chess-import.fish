@@ -109,10 +109,16 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s p -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s o -l out -d 'Write to this file instead of stdout' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l format -d 'pgn: the games\' PGNs; ndjson: one JSON object per row with every column; csv: RFC 4180 with a header row, every column but the PGN' -r -f -a "pgn\t'The games\' PGNs, one after another'
+ndjson\t'One JSON object per line, with every column'
+csv\t'Comma-separated values with a header row'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l view -d 'games: one row per game; players: one row per imported player and game, from that player\'s side (player_games_view); ndjson or csv only' -r -f -a "games\t''
+players\t''"
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
 none\t'Nothing but log messages and the summary'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l with-pgn -d 'With --format csv: the PGN column too'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -l quiet -d 'Only print errors and the final summary'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod commands;
 pub mod errors;
+pub mod formats;
 pub mod game;
 pub mod host_lane;
 pub mod http;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::formats::Format;
 use crate::player::Player;
 
 mod options;
@@ -241,6 +242,27 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// pgn: the games' PGNs; ndjson: one JSON object per row with every column; csv: RFC 4180
+    /// with a header row, every column but the PGN.
+    #[arg(long, value_enum, default_value_t = Format::Pgn)]
+    pub format: Format,
+
+    /// With --format csv: the PGN column too.
+    #[arg(long)]
+    pub with_pgn: bool,
+
+    /// games: one row per game; players: one row per imported player and game, from that
+    /// player's side (player_games_view); ndjson or csv only.
+    #[arg(long, value_enum, default_value_t = ExportView::Games)]
+    pub view: ExportView,
+}
+
+/// What `export --view` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportView {
+    Games,
+    Players,
 }
 
 #[derive(Debug, Args)]

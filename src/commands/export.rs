@@ -1,4 +1,5 @@
-//! `chess-import export`: the stored games as one PGN file, oldest first, streamed row by row.
+//! `chess-import export`: the stored games as one PGN file, or as NDJSON or CSV rows (of the
+//! games, or of the players' view of them), oldest first, streamed row by row.
 //!
 //! `--out` never costs the user a file: it may not name the database (or its `-wal`, `-shm` or
 //! journal) by any path or link, and the games go to a temporary file beside the target that
@@ -13,10 +14,26 @@ use anyhow::{Context, bail};
 use indicatif::HumanCount;
 
 use super::common::{Exit, READ_BUSY_TIMEOUT};
-use crate::cli::{self, ExportArgs};
-use crate::store::{self, Catalog, GameFilter, ReadError};
+use crate::cli::{self, ExportArgs, ExportView};
+use crate::formats::{Csv, Format, Ndjson, RowWriter};
+use crate::store::{self, Catalog, GameFilter, ReadError, View};
 
 pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
+    let view = match args.view {
+        ExportView::Games => View::Games,
+        ExportView::Players => View::Players,
+    };
+    if view == View::Players && args.format == Format::Pgn {
+        bail!("--view players has no PGN to write: give --format ndjson or --format csv");
+    }
+    if args.with_pgn && args.format != Format::Csv {
+        bail!("--with-pgn is for --format csv (pgn and ndjson always carry the PGN)");
+    }
+    let write = Export {
+        format: args.format,
+        view,
+        with_pgn: args.with_pgn,
+    };
     let mut catalog = store::open_catalog(&args.db.target, READ_BUSY_TIMEOUT)?;
     let (since, until) = cli::day_window(args.since, args.until)?;
     let filter = GameFilter {
@@ -26,7 +43,7 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
     };
     let Some(out) = &args.out else {
         let stdout = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-        let count = match write_pgn(catalog.as_mut(), &filter, stdout) {
+        let count = match write.to(catalog.as_mut(), &filter, stdout) {
             Ok(count) => count,
             // The reader went away (`export | head`): it has all it wanted.
             Err(ReadError::Write(error)) if error.kind() == ErrorKind::BrokenPipe => {
@@ -38,7 +55,7 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
             Err(error) => return Err(error.into()),
         };
         if !quiet {
-            eprintln!("exported {} games", HumanCount(count));
+            eprintln!("exported {} {}", HumanCount(count), write.what());
         }
         return Ok(Exit::Success);
     };
@@ -46,13 +63,15 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
     if !store::is_postgres_url(&args.db.target) {
         refuse_the_database(out, &target, Path::new(&args.db.target))?;
     }
-    let count = write_file(catalog.as_mut(), &filter, &target).map_err(|error| match error {
-        Failed::Read(error) => anyhow::Error::from(error),
-        Failed::Write(error) => anyhow::Error::from(error)
-            .context(format!("cannot write the games to {}", out.display())),
-    })?;
+    let count =
+        write_file(&write, catalog.as_mut(), &filter, &target).map_err(|error| match error {
+            Failed::Read(error) => anyhow::Error::from(error),
+            Failed::Write(error) => anyhow::Error::from(error)
+                .context(format!("cannot write the games to {}", out.display())),
+        })?;
     if !quiet {
-        eprintln!("exported {} games to {}", HumanCount(count), out.display());
+        let what = write.what();
+        eprintln!("exported {} {what} to {}", HumanCount(count), out.display());
     }
     Ok(Exit::Success)
 }
@@ -144,6 +163,7 @@ enum Failed {
 /// and on disk. A new file gets the usual permissions (0666 less the umask) rather than the
 /// temporary file's private ones; a replaced file keeps its own.
 fn write_file(
+    write: &Export,
     catalog: &mut dyn Catalog,
     filter: &GameFilter,
     target: &Path,
@@ -165,13 +185,62 @@ fn write_file(
         fs::set_permissions(temp.path(), old.permissions()).map_err(Failed::Write)?;
     }
     let out = BufWriter::with_capacity(1 << 16, temp.as_file());
-    let count = write_pgn(catalog, filter, out).map_err(|error| match error {
-        ReadError::Write(error) => Failed::Write(error),
-        error => Failed::Read(error),
-    })?;
+    let count = write
+        .to(catalog, filter, out)
+        .map_err(|error| match error {
+            ReadError::Write(error) => Failed::Write(error),
+            error => Failed::Read(error),
+        })?;
     temp.as_file().sync_all().map_err(Failed::Write)?;
     temp.persist(target)
         .map_err(|error| Failed::Write(error.error))?;
+    Ok(count)
+}
+
+/// What an export writes, and how.
+struct Export {
+    format: Format,
+    view: View,
+    with_pgn: bool,
+}
+
+impl Export {
+    /// Writes every row `filter` selects to `out`; returns how many.
+    fn to(
+        &self,
+        catalog: &mut dyn Catalog,
+        filter: &GameFilter,
+        out: impl Write,
+    ) -> Result<u64, ReadError> {
+        let columns = self.view.columns();
+        match self.format {
+            Format::Pgn => write_pgn(catalog, filter, out),
+            Format::Ndjson => write_rows(catalog, filter, self.view, Ndjson::new(out, &columns)),
+            Format::Csv => {
+                let keep = |name: &str| self.with_pgn || name != "pgn";
+                let writer = Csv::new(out, &columns, keep)?;
+                write_rows(catalog, filter, self.view, writer)
+            }
+        }
+    }
+
+    /// What the rows are, as the closing line counts them.
+    fn what(&self) -> &'static str {
+        match self.view {
+            View::Games => "games",
+            View::Players => "player rows",
+        }
+    }
+}
+
+fn write_rows(
+    catalog: &mut dyn Catalog,
+    filter: &GameFilter,
+    view: View,
+    mut writer: impl RowWriter,
+) -> Result<u64, ReadError> {
+    let count = catalog.for_each_row(filter, view, &mut |row| writer.row(row))?;
+    writer.finish()?;
     Ok(count)
 }
 
@@ -232,6 +301,18 @@ mod tests {
                     played_at: None,
                     pgn,
                 })?;
+            }
+            Ok(self.0.len() as u64)
+        }
+
+        fn for_each_row(
+            &mut self,
+            _filter: &GameFilter,
+            _view: View,
+            each: &mut dyn FnMut(&[store::Value<'_>]) -> io::Result<()>,
+        ) -> Result<u64, ReadError> {
+            for pgn in &self.0 {
+                each(&[store::Value::Text(pgn)])?;
             }
             Ok(self.0.len() as u64)
         }

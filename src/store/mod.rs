@@ -321,6 +321,34 @@ pub struct StoredGame<'a> {
     pub pgn: &'a str,
 }
 
+/// What an export reads: the games, one row each, or the players' view of them
+/// (`player_games_view`), one row per imported player and game.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Games,
+    Players,
+}
+
+impl View {
+    /// The columns of a row, in order.
+    pub fn columns(self) -> Vec<&'static str> {
+        schema::view_columns(self)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+/// One value of an exported row, borrowed from the row being read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+}
+
 /// Why reading games stopped: the database, or whoever was handed the games.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -352,6 +380,15 @@ pub trait Catalog {
         &mut self,
         filter: &GameFilter,
         each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
+    ) -> Result<u64, ReadError>;
+
+    /// Hands each row of `view` that `filter` selects to `each`, as [`Catalog::for_each_game`]
+    /// does games: oldest first, one row at a time. The values follow [`View::columns`].
+    fn for_each_row(
+        &mut self,
+        filter: &GameFilter,
+        view: View,
+        each: &mut dyn FnMut(&[Value<'_>]) -> io::Result<()>,
     ) -> Result<u64, ReadError>;
 
     /// The job queue, for stores that have one (PostgreSQL, where workers share it); `None`

@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 
 use tokio_postgres::types::Type;
 
+use super::View;
 use crate::game::GameRecord;
 
 /// What a column holds, and so its type in each database.
@@ -276,6 +277,38 @@ fn games_migration(columns: &[Column], dialect: Dialect, version: i64) -> String
          CREATE INDEX games_played_at ON games (played_at);\n",
         definitions.join(",\n")
     )
+}
+
+/// The columns of [`PLAYER_GAMES_VIEW`], in its order: what `export --view players` writes.
+pub(crate) const PLAYER_VIEW_COLUMNS: &[(&str, Kind)] = &[
+    ("platform", Kind::Text),
+    ("username", Kind::Text),
+    ("game_id", Kind::Text),
+    ("played_at", Kind::BigInt),
+    ("ended_at", Kind::BigInt),
+    ("color", Kind::Text),
+    ("result", Kind::Text),
+    ("rating", Kind::Integer),
+    ("rating_diff", Kind::Integer),
+    ("opponent", Kind::Text),
+    ("opponent_rating", Kind::Integer),
+    ("accuracy", Kind::Real),
+    ("opponent_accuracy", Kind::Real),
+    ("speed", Kind::Text),
+    ("time_control", Kind::Text),
+    ("variant", Kind::Text),
+    ("rated", Kind::Boolean),
+    ("eco", Kind::Text),
+    ("opening", Kind::Text),
+    ("url", Kind::Text),
+];
+
+/// The columns an export of `view` reads, with what each holds.
+pub(crate) fn view_columns(view: View) -> Vec<(&'static str, Kind)> {
+    match view {
+        View::Games => GAME_COLUMNS.iter().map(|c| (c.name, c.kind)).collect(),
+        View::Players => PLAYER_VIEW_COLUMNS.to_vec(),
+    }
 }
 
 /// A player's-eye view of the games, one row per imported player and game: the second
@@ -552,6 +585,23 @@ CREATE INDEX games_played_at ON games (played_at);
             )
             .unwrap();
         assert_eq!(last, "extra");
+    }
+
+    #[test]
+    fn the_players_view_has_the_columns_its_export_reads() {
+        let conn = Connection::open_in_memory().unwrap();
+        for migration in SQLITE_MIGRATIONS.iter() {
+            conn.execute_batch(migration).unwrap();
+        }
+        let mut statement = conn
+            .prepare("SELECT name FROM pragma_table_info('player_games_view')")
+            .unwrap();
+        let names: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(names, View::Players.columns());
     }
 
     #[test]

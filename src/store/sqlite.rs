@@ -8,14 +8,14 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use anyhow::bail;
-use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior, params};
 
-use super::schema::{self, Cell, Fill, GAME_COLUMNS, SQLITE_MIGRATIONS};
+use super::schema::{self, Cell, Fill, GAME_COLUMNS, Kind, SQLITE_MIGRATIONS};
 use super::upgrade;
 use super::{
-    Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
-    SCHEMA_VERSION, Store, StoreError, StoredGame, WriteCounts, count, millis, now_ms,
+    self as store, Batch, Catalog, Cause, GameFilter, Lease, PlayerState, PlayerSummary, ReadError,
+    SCHEMA_VERSION, Store, StoreError, StoredGame, View, WriteCounts, count, millis, now_ms,
 };
 use crate::game::GameRecord;
 use crate::player::Player;
@@ -1106,6 +1106,33 @@ fn unwritable_directory(_: &Path) -> bool {
 
 const PLAYERS: &str = concat!(players_query!(), " ORDER BY k.platform, k.username");
 
+impl SqliteCatalog {
+    /// Runs an export query and hands its rows to `each`, one at a time; a database error ends
+    /// the read, a write error too but is told apart.
+    fn stream(
+        &mut self,
+        sql: &str,
+        values: Vec<Value>,
+        each: &mut dyn FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<io::Result<()>>,
+    ) -> Result<u64, ReadError> {
+        let mut statement = self.conn.prepare(sql).map_err(|e| self.error(e))?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(values))
+            .map_err(|e| self.error(e))?;
+        let mut count = 0;
+        loop {
+            let row = match rows.next() {
+                Ok(Some(row)) => row,
+                Ok(None) => break,
+                Err(error) => return Err(self.error(error)),
+            };
+            each(row).map_err(|e| self.error(e))??;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
 impl Catalog for SqliteCatalog {
     fn target(&self) -> &str {
         &self.target
@@ -1136,47 +1163,51 @@ impl Catalog for SqliteCatalog {
         each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
     ) -> Result<u64, ReadError> {
         let (sql, values) = export_query(filter);
-        let mut statement = self.conn.prepare(&sql).map_err(|e| self.error(e))?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(values))
-            .map_err(|e| self.error(e))?;
-        let mut count = 0;
-        loop {
-            let row = match rows.next() {
-                Ok(Some(row)) => row,
-                Ok(None) => break,
-                Err(error) => return Err(self.error(error)),
-            };
+        self.stream(&sql, values, &mut |row| {
             // Borrowed straight from SQLite's row buffer: no copy of the PGN is made.
-            let game = (|| {
-                Ok::<_, rusqlite::Error>(StoredGame {
-                    platform: row.get_ref(0)?.as_str()?,
-                    game_id: row.get_ref(1)?.as_str()?,
-                    played_at: row.get(2)?,
-                    pgn: row.get_ref(3)?.as_str()?,
-                })
-            })();
-            let game = game.map_err(|e| self.error(e))?;
-            each(game)?;
-            count += 1;
-        }
-        Ok(count)
+            let game = StoredGame {
+                platform: row.get_ref(0)?.as_str()?,
+                game_id: row.get_ref(1)?.as_str()?,
+                played_at: row.get(2)?,
+                pgn: row.get_ref(3)?.as_str()?,
+            };
+            Ok(each(game))
+        })
+    }
+
+    fn for_each_row(
+        &mut self,
+        filter: &GameFilter,
+        view: View,
+        each: &mut dyn FnMut(&[store::Value<'_>]) -> io::Result<()>,
+    ) -> Result<u64, ReadError> {
+        let kinds: Vec<Kind> = schema::view_columns(view)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect();
+        let (sql, values) = rows_query(filter, view);
+        self.stream(&sql, values, &mut |row| {
+            let cells = kinds
+                .iter()
+                .enumerate()
+                .map(|(index, &kind)| row.get_ref(index).and_then(|value| exported(value, kind)))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(each(&cells))
+        })
     }
 }
 
 /// The export's SQL and its parameters. The rows come in the order of the `played_at` index,
 /// so SQLite only ever sorts games that started in the same millisecond.
 fn export_query(filter: &GameFilter) -> (String, Vec<Value>) {
-    let mut sql = String::from("SELECT platform, game_id, played_at, pgn FROM games g WHERE 1");
+    games_query(filter, "platform, game_id, played_at, pgn")
+}
+
+/// The games' export with the columns `select` names.
+fn games_query(filter: &GameFilter, select: &str) -> (String, Vec<Value>) {
+    let mut sql = format!("SELECT {select} FROM games g WHERE 1");
     let mut values = Vec::new();
-    if let Some(since) = filter.since {
-        values.push(Value::Integer(since));
-        sql.push_str(&format!(" AND g.played_at >= ?{}", values.len()));
-    }
-    if let Some(until) = filter.until {
-        values.push(Value::Integer(until));
-        sql.push_str(&format!(" AND g.played_at < ?{}", values.len()));
-    }
+    push_window(filter, "g", &mut sql, &mut values);
     if !filter.players.is_empty() {
         let mut any = Vec::new();
         for player in &filter.players {
@@ -1197,6 +1228,55 @@ fn export_query(filter: &GameFilter) -> (String, Vec<Value>) {
     }
     sql.push_str(" ORDER BY g.played_at, g.game_id, g.platform");
     (sql, values)
+}
+
+/// The export of `view`'s rows, every column, in the games' order.
+fn rows_query(filter: &GameFilter, view: View) -> (String, Vec<Value>) {
+    let select = names_of(view);
+    if view == View::Games {
+        return games_query(filter, &select);
+    }
+    let mut sql = format!("SELECT {select} FROM player_games_view v WHERE 1");
+    let mut values = Vec::new();
+    push_window(filter, "v", &mut sql, &mut values);
+    if !filter.players.is_empty() {
+        let mut any = Vec::new();
+        for player in &filter.players {
+            values.push(Value::Text(player.platform.as_str().to_string()));
+            values.push(Value::Text(player.username().to_string()));
+            let n = values.len();
+            any.push(format!("(v.platform = ?{} AND v.username = ?{n})", n - 1));
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    sql.push_str(" ORDER BY v.played_at, v.game_id, v.username");
+    (sql, values)
+}
+
+/// Adds the filter's days to a query of `table` (an alias) with numbered parameters.
+fn push_window(filter: &GameFilter, table: &str, sql: &mut String, values: &mut Vec<Value>) {
+    for (bound, op) in [(filter.since, ">="), (filter.until, "<")] {
+        if let Some(bound) = bound {
+            values.push(Value::Integer(bound));
+            sql.push_str(&format!(" AND {table}.played_at {op} ?{}", values.len()));
+        }
+    }
+}
+
+/// `view`'s columns as a select list.
+fn names_of(view: View) -> String {
+    view.columns().join(", ")
+}
+
+/// A column's value as an export hands it on: SQLite keeps booleans as integers.
+fn exported(value: ValueRef<'_>, kind: Kind) -> rusqlite::Result<store::Value<'_>> {
+    Ok(match value {
+        ValueRef::Null => store::Value::Null,
+        ValueRef::Integer(n) if kind == Kind::Boolean => store::Value::Bool(n != 0),
+        ValueRef::Integer(n) => store::Value::Int(n),
+        ValueRef::Real(x) => store::Value::Real(x),
+        ValueRef::Text(_) | ValueRef::Blob(_) => store::Value::Text(value.as_str()?),
+    })
 }
 
 #[cfg(test)]

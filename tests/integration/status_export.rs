@@ -311,11 +311,119 @@ fn reading_commands_never_create_a_database() {
     }
 }
 
+/// `export --format ndjson` and `--format csv`, of the games and of the players' view: one row
+/// per stored game (per player and game), every column, read back by serde and by a CSV parser.
+fn export_writes_ndjson_and_csv_rows_of_games_and_of_players(backend: Backend) {
+    let (_fake, outcome) = imported(&backend);
+    let games = chess_import::store::View::Games.columns();
+    let ndjson = chess_import(&["export", "--format", "ndjson"], &outcome.db);
+    assert_eq!(ndjson.code, 0, "{}", ndjson.stderr);
+    assert_eq!(ndjson.stderr, "exported 12 games\n");
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> = ndjson
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        let mut expected = games.clone();
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "every column");
+        assert!(
+            row["pgn"]
+                .as_str()
+                .is_some_and(|pgn| pgn.contains("[Event "))
+        );
+        assert!(row["rated"].is_boolean() && row["played_at"].is_i64());
+    }
+    let pgn_sites: Vec<Option<String>> =
+        read_pgn(chess_import(&["export"], &outcome.db).stdout.as_bytes())
+            .into_iter()
+            .map(|(site, _)| site)
+            .collect();
+    let json_urls: Vec<Option<String>> = rows
+        .iter()
+        .map(|row| row["url"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        json_urls, pgn_sites,
+        "the same games in the same order as the PGN export"
+    );
+
+    let csv = chess_import(&["export", "--format", "csv"], &outcome.db);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let without_pgn: Vec<&str> = games.iter().copied().filter(|c| *c != "pgn").collect();
+    assert_eq!(header, without_pgn);
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("RFC 4180 rows");
+    assert_eq!(records.len(), 12);
+    let with_pgn = chess_import(&["export", "--format", "csv", "--with-pgn"], &outcome.db);
+    let mut reader = csv::Reader::from_reader(with_pgn.stdout.as_bytes());
+    let pgn_at = games
+        .iter()
+        .position(|c| *c == "pgn")
+        .expect("a pgn column");
+    let records: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .expect("RFC 4180 rows");
+    assert!(
+        records.iter().all(|r| r[pgn_at].contains("[Event ")),
+        "multi-line PGNs quoted"
+    );
+
+    let players = chess_import(
+        &[
+            "export",
+            "--view",
+            "players",
+            "--format",
+            "csv",
+            "--player",
+            "chesscom:bob",
+        ],
+        &outcome.db,
+    );
+    assert_eq!(players.code, 0, "{}", players.stderr);
+    assert_eq!(players.stderr, "exported 7 player rows\n");
+    let mut reader = csv::Reader::from_reader(players.stdout.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(header, chess_import::store::View::Players.columns());
+    for record in reader.records() {
+        let record = record.expect("a row");
+        assert_eq!(&record[1], "bob");
+        assert!(["white", "black"].contains(&&record[5]), "{record:?}");
+    }
+    let refused = chess_import(&["export", "--view", "players"], &outcome.db);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("--view players has no PGN"),
+        "{}",
+        refused.stderr
+    );
+}
+
 on_both_stores!(
     status_shows_one_row_per_imported_player,
     export_writes_every_game_oldest_first_as_readable_pgn,
     export_filters_by_player_and_day_and_writes_to_a_file,
     export_into_a_closed_pipe_exits_quietly,
+    export_writes_ndjson_and_csv_rows_of_games_and_of_players,
 );
 
 /// Games `import` would not write, to check the order at its edges: two without a start time

@@ -1,6 +1,7 @@
 //! The reading side of a PostgreSQL database, for `status` and `export`.
 
 use std::io;
+use std::sync::LazyLock;
 
 use anyhow::Context;
 use tokio::runtime::Runtime;
@@ -9,8 +10,10 @@ use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use super::Connection;
 use crate::player::Player;
+use crate::store::schema::{self, Kind};
 use crate::store::{
-    Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, count,
+    Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, Value,
+    View, count,
 };
 
 /// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
@@ -23,16 +26,18 @@ const POSTGRES_PLAYERS: &str = concat!(
     r#" ORDER BY k.platform COLLATE "C", k.username COLLATE "C""#
 );
 
-/// One pass of the PostgreSQL export. Parameters: since, until (unix ms, or NULL), and the
-/// chosen players' platforms and usernames as two arrays (empty: every game). An `EXISTS`
-/// rather than a join, so that a game between two chosen players is written once.
-macro_rules! postgres_export {
-    ($which:literal, $order:literal) => {
-        concat!(
-            "SELECT platform, game_id, played_at, pgn FROM games g
-             WHERE ",
-            $which,
-            "
+/// The PostgreSQL export of the games' columns `select`, in SQLite's order and in two passes:
+/// SQLite sorts games without a start time first, where PostgreSQL would put them last, and a
+/// single `NULLS FIRST` query could not follow the `played_at` index. The second pass follows it,
+/// so the server only sorts games that started in the same millisecond. Ids compare bytewise, as
+/// in SQLite. Parameters: since, until (unix ms, or NULL), and the chosen players' platforms and
+/// usernames as two arrays (empty: every game). An `EXISTS` rather than a join, so that a game
+/// between two chosen players is written once.
+fn games_export(select: &str) -> [String; 2] {
+    let pass = |which: &str, order: &str| {
+        format!(
+            "SELECT {select} FROM games g
+             WHERE {which}
                AND ($1::bigint IS NULL OR g.played_at >= $1)
                AND ($2::bigint IS NULL OR g.played_at < $2)
                AND (cardinality($3::text[]) = 0 OR EXISTS (
@@ -40,26 +45,58 @@ macro_rules! postgres_export {
                    JOIN player_games pg
                      ON pg.platform = chosen.platform AND pg.username = chosen.username
                    WHERE pg.platform = g.platform AND pg.game_id = g.game_id))
-             ORDER BY ",
-            $order
+             ORDER BY {order}"
         )
     };
+    [
+        pass(
+            "g.played_at IS NULL",
+            r#"g.game_id COLLATE "C", g.platform COLLATE "C""#,
+        ),
+        pass(
+            "g.played_at IS NOT NULL",
+            r#"g.played_at, g.game_id COLLATE "C", g.platform COLLATE "C""#,
+        ),
+    ]
 }
 
-/// SQLite's export order in two passes: SQLite sorts games without a start time first, where
-/// PostgreSQL would put them last, and a single `NULLS FIRST` query could not follow the
-/// `played_at` index. The second pass follows it, so the server only sorts games that started
-/// in the same millisecond. Ids compare bytewise, as in SQLite.
-const POSTGRES_EXPORT: [&str; 2] = [
-    postgres_export!(
-        "g.played_at IS NULL",
-        r#"g.game_id COLLATE "C", g.platform COLLATE "C""#
-    ),
-    postgres_export!(
-        "g.played_at IS NOT NULL",
-        r#"g.played_at, g.game_id COLLATE "C", g.platform COLLATE "C""#
-    ),
-];
+/// The PGN export's passes.
+static POSTGRES_EXPORT: LazyLock<[String; 2]> =
+    LazyLock::new(|| games_export("platform, game_id, played_at, pgn"));
+
+/// The export of `view`'s rows, every column, with the games' parameters and order.
+fn rows_query(view: View) -> Vec<String> {
+    let select = view.columns().join(", ");
+    match view {
+        View::Games => games_export(&select).into(),
+        View::Players => vec![format!(
+            r#"SELECT {select} FROM player_games_view v
+               WHERE ($1::bigint IS NULL OR v.played_at >= $1)
+                 AND ($2::bigint IS NULL OR v.played_at < $2)
+                 AND (cardinality($3::text[]) = 0 OR (v.platform, v.username) IN (
+                     SELECT * FROM unnest($3::text[], $4::text[])))
+               ORDER BY v.played_at NULLS FIRST, v.game_id COLLATE "C", v.username COLLATE "C""#
+        )],
+    }
+}
+
+/// The `index`th column of `row`, which holds a `kind`.
+fn value(
+    row: &tokio_postgres::Row,
+    index: usize,
+    kind: Kind,
+) -> Result<Value<'_>, tokio_postgres::Error> {
+    let value = match kind {
+        Kind::Text => row.try_get::<_, Option<&str>>(index)?.map(Value::Text),
+        Kind::Integer => row
+            .try_get::<_, Option<i32>>(index)?
+            .map(|n| Value::Int(n.into())),
+        Kind::BigInt => row.try_get::<_, Option<i64>>(index)?.map(Value::Int),
+        Kind::Boolean => row.try_get::<_, Option<bool>>(index)?.map(Value::Bool),
+        Kind::Real => row.try_get::<_, Option<f64>>(index)?.map(Value::Real),
+    };
+    Ok(value.unwrap_or(Value::Null))
+}
 
 const QUEUE_COUNTS: &str = "
 SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running'),
@@ -90,7 +127,56 @@ pub struct PostgresCatalog {
     runtime: Runtime,
 }
 
+/// What an export does with one row: a database error ends the read, a write error too but is
+/// told apart.
+type EachRow<'e> =
+    dyn FnMut(&tokio_postgres::Row) -> Result<io::Result<()>, tokio_postgres::Error> + 'e;
+
 impl PostgresCatalog {
+    /// Runs each of `passes` (export queries taking the filter's four parameters) in turn and
+    /// hands their rows to `each`. Every pass reads one snapshot, as SQLite's single statement
+    /// does: a game an import commits meanwhile is left out of all. Not run again on a lost
+    /// connection: the rows handed out so far would be handed out twice.
+    fn stream<S: AsRef<str>>(
+        &mut self,
+        passes: &[S],
+        filter: &GameFilter,
+        each: &mut EachRow<'_>,
+    ) -> Result<u64, ReadError> {
+        let platforms: Vec<&str> = filter.players.iter().map(|p| p.platform.as_str()).collect();
+        let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&filter.since, &filter.until, &platforms, &usernames];
+        let read = self.runtime.block_on(self.connection.once(async |client| {
+            let tx = snapshot(client).await?;
+            let mut count = 0;
+            for sql in passes {
+                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
+                // chunk written out before the next is asked for.
+                let portal = tx.bind(sql.as_ref(), &params).await?;
+                loop {
+                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
+                    for row in &rows {
+                        if let Err(error) = each(row)? {
+                            return Ok(Err(error));
+                        }
+                        count += 1;
+                    }
+                    // A short chunk is the portal's last.
+                    if rows.len() < EXPORT_CHUNK as usize {
+                        break;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(Ok(count))
+        }));
+        match read {
+            Ok(written) => Ok(written?),
+            Err(cause) => Err(self.query_error(cause)),
+        }
+    }
+
     /// Connects to `url`; the errors are the store's (one line, password masked).
     pub fn connect(url: &str) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -170,48 +256,33 @@ impl Catalog for PostgresCatalog {
         filter: &GameFilter,
         each: &mut dyn FnMut(StoredGame<'_>) -> io::Result<()>,
     ) -> Result<u64, ReadError> {
-        let platforms: Vec<&str> = filter.players.iter().map(|p| p.platform.as_str()).collect();
-        let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
-        let params: [&(dyn ToSql + Sync); 4] =
-            [&filter.since, &filter.until, &platforms, &usernames];
-        // Both passes read one snapshot, as SQLite's single statement does: a game an import
-        // commits meanwhile is left out of both. Not run again on a lost connection: the games
-        // handed out so far would be handed out twice.
-        let read = self.runtime.block_on(self.connection.once(async |client| {
-            let tx = snapshot(client).await?;
-            let mut count = 0;
-            for sql in POSTGRES_EXPORT {
-                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
-                // chunk written out before the next is asked for.
-                let portal = tx.bind(sql, &params).await?;
-                loop {
-                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
-                    for row in &rows {
-                        // Borrowed from the row: no copy of the PGN is made.
-                        let game = StoredGame {
-                            platform: row.try_get(0)?,
-                            game_id: row.try_get(1)?,
-                            played_at: row.try_get(2)?,
-                            pgn: row.try_get(3)?,
-                        };
-                        if let Err(error) = each(game) {
-                            return Ok(Err(error));
-                        }
-                        count += 1;
-                    }
-                    // A short chunk is the portal's last.
-                    if rows.len() < EXPORT_CHUNK as usize {
-                        break;
-                    }
-                }
-            }
-            tx.commit().await?;
-            Ok(Ok(count))
-        }));
-        match read {
-            Ok(written) => Ok(written?),
-            Err(cause) => Err(self.query_error(cause)),
-        }
+        self.stream(&*POSTGRES_EXPORT, filter, &mut |row| {
+            // Borrowed from the row: no copy of the PGN is made.
+            let game = StoredGame {
+                platform: row.try_get(0)?,
+                game_id: row.try_get(1)?,
+                played_at: row.try_get(2)?,
+                pgn: row.try_get(3)?,
+            };
+            Ok(each(game))
+        })
+    }
+
+    fn for_each_row(
+        &mut self,
+        filter: &GameFilter,
+        view: View,
+        each: &mut dyn FnMut(&[Value<'_>]) -> io::Result<()>,
+    ) -> Result<u64, ReadError> {
+        let columns = schema::view_columns(view);
+        self.stream(&rows_query(view), filter, &mut |row| {
+            let cells = columns
+                .iter()
+                .enumerate()
+                .map(|(index, &(_, kind))| value(row, index, kind))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(each(&cells))
+        })
     }
 
     fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {
