@@ -26,9 +26,14 @@ mod import;
 mod interruptions;
 // What `import` prints in the plain, none and quiet modes.
 mod output;
+// Connecting to PostgreSQL as psql would: TLS, the libpq environment, masked passwords.
+mod postgres_connect;
 // The PostgreSQL store against a real server.
 mod postgres_store;
 // Many workers sharing one PostgreSQL job queue.
 mod queue;
 // `status` and `export` on a real import, in SQLite and PostgreSQL.
 mod status_export;
+
+// The PostgreSQL tests again, each database reached through PgBouncer in transaction mode.
+mod pooled;

@@ -470,12 +470,19 @@ pub(super) fn message(error: &tokio_postgres::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The advice an operator needs for the server's common answers, or nothing.
+const CREATE_IT_FIRST: &str = " (create it first, e.g. with createdb)";
+const CHECK_PASSWORD: &str =
+    " (check the password: in the connection string, PGPASSWORD or the password file)";
+
+/// The advice an operator needs for the server's (or a pooler's) common answers, or nothing.
 pub(super) fn advice(error: &tokio_postgres::Error) -> &'static str {
+    let said = error.as_db_error().map(|db| db.message());
     match error.code() {
-        Some(&SqlState::INVALID_PASSWORD) => {
-            " (check the password: in the connection string, PGPASSWORD or the password file)"
+        // PgBouncer's words for a wrong password, which it checks itself.
+        Some(&SqlState::PROTOCOL_VIOLATION) if said == Some("SASL authentication failed") => {
+            CHECK_PASSWORD
         }
+        Some(&SqlState::INVALID_PASSWORD) => CHECK_PASSWORD,
         // PostgreSQL 14 and later say "no encryption", older ones "SSL off".
         Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
             if error.as_db_error().is_some_and(|db| {
@@ -488,7 +495,15 @@ pub(super) fn advice(error: &tokio_postgres::Error) -> &'static str {
         Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION) => {
             " (check the user name, and that the server's pg_hba.conf lets it in)"
         }
-        Some(&SqlState::INVALID_CATALOG_NAME) => " (create it first, e.g. with createdb)",
+        Some(&SqlState::INVALID_CATALOG_NAME) => CREATE_IT_FIRST,
+        // PgBouncer passes the server's words on, with a code of its own.
+        Some(&SqlState::PROTOCOL_VIOLATION)
+            if said.is_some_and(|said| {
+                said.starts_with("database \"") && said.ends_with("\" does not exist")
+            }) =>
+        {
+            CREATE_IT_FIRST
+        }
         Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
             " (the user needs CREATE on the schema to set up the tables, and to read and write \
              them afterwards; or connect as the database's owner)"
