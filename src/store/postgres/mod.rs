@@ -401,22 +401,28 @@ async fn migrate(client: &mut Client) -> Result<(), Cause> {
 /// (an encoded socket path, or a default).
 fn endpoint(config: &Config) -> String {
     let ports = config.get_ports();
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(index, host)| {
-            let port = ports
-                .get(index)
-                .or_else(|| ports.first())
-                .copied()
-                .unwrap_or(5432);
-            match host {
-                Host::Tcp(name) => format!("{name}:{port}"),
-                Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
-            }
-        })
-        .collect();
+    let port = |index: usize| {
+        ports
+            .get(index)
+            .or_else(|| ports.first())
+            .copied()
+            .unwrap_or(5432)
+    };
+    let hosts: Vec<String> = if config.get_hosts().is_empty() {
+        // Only `hostaddr`: the addresses are where it connects.
+        let addresses = config.get_hostaddrs().iter().enumerate();
+        addresses
+            .map(|(index, address)| format!("{address}:{}", port(index)))
+            .collect()
+    } else {
+        let hosts = config.get_hosts().iter().enumerate();
+        hosts
+            .map(|(index, host)| match host {
+                Host::Tcp(name) => format!("{name}:{}", port(index)),
+                Host::Unix(dir) => format!("{}/.s.PGSQL.{}", dir.display(), port(index)),
+            })
+            .collect()
+    };
     hosts.join(", ")
 }
 

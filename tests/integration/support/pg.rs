@@ -181,22 +181,25 @@ pub fn password(url: &str) -> String {
     String::from_utf8_lossy(config.get_password().expect("a password in the URL")).into_owned()
 }
 
-/// `url` written with `?host=/socket/dir` instead of a percent-encoded host, if it names a
-/// unix socket.
-pub fn with_host_param(url: &str) -> Option<String> {
+/// `url` written with its host as a `host` parameter (`?host=/socket/dir`, or a host name)
+/// instead of in the authority.
+pub fn with_host_param(url: &str) -> String {
     let config: Config = url.parse().expect("a valid PostgreSQL URL");
-    let [Host::Unix(dir)] = config.get_hosts() else {
-        return None;
+    let host = match config.get_hosts() {
+        [Host::Unix(dir)] => dir.to_str().expect("a UTF-8 socket directory").to_string(),
+        [Host::Tcp(name)] => name.clone(),
+        hosts => panic!("not one host: {hosts:?}"),
     };
-    let password = String::from_utf8(config.get_password()?.to_vec()).ok()?;
-    Some(format!(
+    let password = String::from_utf8(config.get_password().expect("a password").to_vec())
+        .expect("a UTF-8 password");
+    format!(
         "postgresql://{}:{}@/{}?host={}&port={}",
-        encode(config.get_user()?, false),
+        encode(config.get_user().expect("a user"), false),
         encode(&password, false),
-        config.get_dbname()?,
-        encode(dir.to_str()?, true),
+        config.get_dbname().expect("a database"),
+        encode(&host, true),
         config.get_ports().first().copied().unwrap_or(5432),
-    ))
+    )
 }
 
 /// Percent-encodes everything but unreserved characters (and `/` in a path).
