@@ -77,14 +77,43 @@ fn require_verify_ca_and_verify_full_connect_over_tls_and_import() {
         "sslmode=require".to_string(),
         format!("sslmode=verify-ca&sslrootcert={}", tls.ca),
         format!("sslmode=verify-full&sslrootcert={}", tls.ca),
-        // libpq's default, prefer, takes TLS when the server offers it.
+        // libpq's default, prefer, takes TLS when the server offers it; allow once the server
+        // has refused plain text.
         String::new(),
+        "sslmode=allow".to_string(),
     ] {
         let target = with_params(&tls.url, &params);
         let run = import(&fake, &target);
         assert_eq!(run.code, 0, "{params}: {}", run.stderr);
         assert_eq!(games_in(Path::new(&tls.direct)).len(), 3, "{params}");
     }
+}
+
+#[test]
+fn sslrootcert_system_trusts_the_platforms_roots() {
+    let Some(tls) = tls() else { return };
+    let fake = fake();
+    let target = with_params(&tls.url, "sslrootcert=system");
+    // The platform's roots, as OpenSSL finds them: here the test CA alone.
+    let trusting = |ca: &str| {
+        let mut command = Import::new(&fake)
+            .players(["lichess:alice"])
+            .db_target(&target)
+            .command();
+        command.env("SSL_CERT_FILE", ca).env_remove("SSL_CERT_DIR");
+        command.output().unwrap()
+    };
+    let output = trusting(&tls.ca);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = trusting(&tls.other_ca);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("(unknown issuer)"), "{stderr}");
 }
 
 #[test]

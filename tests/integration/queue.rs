@@ -320,10 +320,6 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
         &format!("ALTER DATABASE {database} ALLOW_CONNECTIONS false"),
     );
     pg::execute(&server, &format!("DROP DATABASE {database} WITH (FORCE)"));
-    if pg::pooled() {
-        // The pooler's clients outlive the server's connections: end them as well.
-        pg::drop_connections(&db, &name);
-    }
     let output = running.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
