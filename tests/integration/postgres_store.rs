@@ -432,7 +432,7 @@ fn reconnects_after_the_server_drops_the_connection() {
             ..games_batch(&alice, &[])
         })
         .unwrap();
-    assert_eq!(pg::drop_connections(&f.url, "chess-import"), 1);
+    assert_eq!(pg::drop_connections(&f.url, &["chess-import"]), 1);
     std::thread::sleep(Duration::from_millis(200));
     // The loss may surface on the first call; the second must be served by a new connection.
     let state = f

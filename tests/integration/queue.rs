@@ -272,7 +272,7 @@ fn a_worker_whose_connections_the_server_drops_mid_run_reconnects_and_stores_eve
     let stored = || stored_games(&db);
     wait_for("the worker to commit games", || stored() > 0);
     // Every connection of the worker: its store's and its queue's.
-    let killed = pg::drop_connections(&db, &name);
+    let killed = pg::drop_connections(&db, &[&name]);
     let before = stored();
     let output = running.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -367,9 +367,7 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
         linked("alice") > 0 && linked("bob") > 0
     });
     // The worker's store and queue, and the import's store.
-    let connected = pg::clients(&db, &worker_name) + pg::clients(&db, &import_name);
-    pg::drop_connections(&db, &worker_name);
-    pg::drop_connections(&db, &import_name);
+    let dropped = pg::drop_connections(&db, &[&worker_name, &import_name]);
     assert!(
         linked("alice") < alice.len() && linked("bob") < bob.len(),
         "a run finished before its connections were dropped"
@@ -381,7 +379,7 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
         assert!(stderr.contains("connection lost"), "{what}: {stderr}");
         assert_eq!(summary(&output)["players"][0]["status"], "ok", "{what}");
     }
-    assert_eq!(connected, 3);
+    assert_eq!(dropped, 3);
     assert_eq!(
         games_in(Path::new(&db)),
         game_keys(&[alice, bob].concat(), &[])

@@ -240,11 +240,17 @@ pub fn clients(url: &str, application_name: &str) -> i64 {
     i64::try_from(count).expect("a count")
 }
 
-/// Drops every connection of the program named `application_name` to the database at `url`, as
-/// an administrator's `pg_terminate_backend` does; for a `pooled::` test, as a pooler restart
-/// does: PgBouncer's `KILL` of every client of the database (the test's helpers' included), then
-/// `RESUME`. How many of the program's connections there were.
-pub fn drop_connections(url: &str, application_name: &str) -> i64 {
+/// Drops every connection of the programs named `application_names` to the database at `url`,
+/// as an administrator's `pg_terminate_backend` does; for a `pooled::` test, as a pooler restart
+/// does: one PgBouncer `KILL` of every client of the database (the test's helpers' included),
+/// then `RESUME` (one: PgBouncer 1.18 stumbles on a second `KILL` of a database while its
+/// clients come back). How many of the programs' connections there were.
+pub fn drop_connections(url: &str, application_names: &[&str]) -> i64 {
+    let names = application_names
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if !pooled() {
         return query_i64(
             url,
@@ -252,12 +258,15 @@ pub fn drop_connections(url: &str, application_name: &str) -> i64 {
                 "WITH program AS MATERIALIZED (
                      SELECT pid FROM pg_stat_activity
                      WHERE datname = current_database() AND pid <> pg_backend_pid()
-                       AND application_name = '{application_name}')
+                       AND application_name IN ({names}))
                  SELECT count(*) FROM program WHERE pg_terminate_backend(pid, 5000)"
             ),
         );
     }
-    let dropped = clients(url, application_name);
+    let dropped = application_names
+        .iter()
+        .map(|name| clients(url, name))
+        .sum();
     let database = database_name(url);
     admin_console(url, &format!("KILL {database}"));
     admin_console(url, &format!("RESUME {database}"));
