@@ -130,8 +130,8 @@ pub enum Cause {
         os: io::Error,
     },
     Postgres(tokio_postgres::Error),
-    /// The PostgreSQL URL does not parse.
-    Url(tokio_postgres::Error),
+    /// The PostgreSQL connection string, or what the environment adds to it, cannot be used.
+    Settings(postgres::Invalid),
     /// No connection could be made to the server looked for at `endpoint`.
     Connect {
         endpoint: String,
@@ -163,7 +163,7 @@ impl Cause {
             Cause::Connect { error, .. } => postgres::connect_advice(error),
             Cause::NoAnswer { .. } => " (is the host reachable and the port right?)",
             Cause::SqliteOpen { .. }
-            | Cause::Url(_)
+            | Cause::Settings(_)
             | Cause::Reconnect { .. }
             | Cause::Found(_) => "",
         }
@@ -184,7 +184,7 @@ impl std::fmt::Display for Cause {
             Cause::Sqlite(error) => write!(f, "{error}"),
             Cause::SqliteOpen { error, os } => write!(f, "{error}: {os}"),
             Cause::Postgres(error) => f.write_str(&postgres::message(error)),
-            Cause::Url(error) => write!(f, "invalid URL: {}", postgres::message(error)),
+            Cause::Settings(invalid) => f.write_str(&crate::errors::with_causes(invalid)),
             Cause::Connect { endpoint, error } => {
                 f.write_str(&postgres::connect_message(error, endpoint))
             }
@@ -417,9 +417,10 @@ pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Whether `--db` names a PostgreSQL server rather than an SQLite file.
+/// Whether `--db` names a PostgreSQL server rather than an SQLite file: a `postgres://` or
+/// `postgresql://` URL, whatever the scheme's case, or a libpq `key=value` string.
 pub fn is_postgres_url(target: &str) -> bool {
-    target.starts_with("postgres://") || target.starts_with("postgresql://")
+    postgres::is_conninfo(target)
 }
 
 /// A duration as the milliseconds added to a bigint clock; absurd ones are capped at a century so

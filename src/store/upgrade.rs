@@ -9,7 +9,7 @@
 //! a database of any size is upgraded in bounded memory and an interrupted upgrade leaves
 //! version 1 as it was.
 
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::game::GameRecord;
 use crate::pgn;
@@ -173,7 +173,10 @@ pub(crate) async fn postgres(
     let (mut after_platform, mut after_id) = (String::new(), String::new());
     let mut games = 0;
     loop {
-        let rows = tx.query(&read, &[&after_platform, &after_id]).await?;
+        // Typed and unnamed: no statement outlives its use, as a transaction pooler needs.
+        let key: [(&(dyn ToSql + Sync), Type); 2] =
+            [(&after_platform, Type::TEXT), (&after_id, Type::TEXT)];
+        let rows = tx.query_typed(&read, &key).await?;
         let Some(last) = rows.last() else {
             return Ok(games);
         };
@@ -188,20 +191,20 @@ pub(crate) async fn postgres(
                 pgn: row.try_get(4)?,
             }));
         }
-        let params: [&(dyn ToSql + Sync); 11] = [
-            &page.final_fen,
-            &page.ended_at,
-            &page.opening,
-            &page.source,
-            &page.white_rating_diff,
-            &page.black_rating_diff,
-            &page.white_title,
-            &page.black_title,
-            &page.event_url,
-            &page.platform,
-            &page.game_id,
+        let params: [(&(dyn ToSql + Sync), Type); 11] = [
+            (&page.final_fen, Type::TEXT_ARRAY),
+            (&page.ended_at, Type::INT8_ARRAY),
+            (&page.opening, Type::TEXT_ARRAY),
+            (&page.source, Type::TEXT_ARRAY),
+            (&page.white_rating_diff, Type::INT4_ARRAY),
+            (&page.black_rating_diff, Type::INT4_ARRAY),
+            (&page.white_title, Type::TEXT_ARRAY),
+            (&page.black_title, Type::TEXT_ARRAY),
+            (&page.event_url, Type::TEXT_ARRAY),
+            (&page.platform, Type::TEXT_ARRAY),
+            (&page.game_id, Type::TEXT_ARRAY),
         ];
-        tx.execute(&write, &params).await?;
+        tx.execute_typed(&write, &params).await?;
         games += rows.len() as u64;
     }
 }

@@ -34,6 +34,8 @@ mod local_state;
 mod interruptions;
 // What `import` prints in the plain, none and quiet modes.
 mod output;
+// Connecting to PostgreSQL as psql would: TLS, the libpq environment, masked passwords.
+mod postgres_connect;
 // The PostgreSQL store against a real server.
 mod postgres_store;
 // Many workers sharing one PostgreSQL job queue.
@@ -42,3 +44,6 @@ mod queue;
 mod status_export;
 // A version-1 database of the last release upgraded in place, or left as it was.
 mod upgrade;
+
+// The PostgreSQL tests again, each database reached through PgBouncer in transaction mode.
+mod pooled;

@@ -152,7 +152,9 @@ impl PostgresCatalog {
             let mut count = 0;
             for sql in passes {
                 // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
-                // chunk written out before the next is asked for.
+                // chunk written out before the next is asked for. It and its statement, prepared
+                // by name, are closed at the end of the pass, inside the transaction, as a
+                // transaction pooler needs.
                 let portal = tx.bind(sql.as_ref(), &params).await?;
                 loop {
                     let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
@@ -183,7 +185,7 @@ impl PostgresCatalog {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let connection = runtime.block_on(Connection::open(url, runtime.handle().clone(), ""))?;
+        let connection = runtime.block_on(Connection::open(url, runtime.handle().clone()))?;
         Ok(PostgresCatalog {
             connection,
             runtime,
@@ -234,7 +236,7 @@ impl Catalog for PostgresCatalog {
 
     fn players(&mut self) -> Result<Vec<PlayerSummary>, ReadError> {
         self.read(async |tx| {
-            let rows = tx.query(POSTGRES_PLAYERS, &[]).await?;
+            let rows = tx.query_typed(POSTGRES_PLAYERS, &[]).await?;
             rows.iter()
                 .map(|row| {
                     Ok(PlayerSummary {
@@ -287,7 +289,7 @@ impl Catalog for PostgresCatalog {
 
     fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {
         self.read(async |tx| {
-            let counts = tx.query_one(QUEUE_COUNTS, &[]).await?;
+            let counts = tx.query_typed_one(QUEUE_COUNTS, &[]).await?;
             let column = |index| counts.try_get(index).map(count);
             let mut queue = QueueSummary {
                 queued: column(0)?,
@@ -296,7 +298,7 @@ impl Catalog for PostgresCatalog {
                 failed: column(3)?,
                 ..QueueSummary::default()
             };
-            for row in tx.query(QUEUE_JOBS, &[]).await? {
+            for row in tx.query_typed(QUEUE_JOBS, &[]).await? {
                 let job = Job {
                     platform: row.try_get(0)?,
                     username: row.try_get(1)?,

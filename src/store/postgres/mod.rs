@@ -1,7 +1,14 @@
 //! PostgreSQL, for importers on several hosts sharing one server: the store (the SQLite store's
 //! logical schema and contract), its reading side, and the job queue that workers share; and what
-//! the three have in common, here: connecting, the migration runner, the error texts and the SQL
-//! helpers.
+//! the three have in common, here: connecting (as libpq would: [`settings`], [`tls`]), the
+//! migration runner, the error texts and the SQL helpers.
+//!
+//! Every connection works the same directly and through a transaction pooler (PgBouncer with
+//! `pool_mode = transaction`), where consecutive transactions of one client may run on different
+//! server connections: no statement is prepared by name outside the transaction that runs it
+//! (statements are sent unnamed, with their parameters' types), and nothing is kept in the
+//! session between transactions (the store's staging table lives for one transaction, the
+//! migrations' advisory lock too).
 //!
 //! Every timestamp written (`imported_at`, `fetched_at`, `last_*_at`, leases, the queue's times)
 //! is the server's clock: importers on hosts whose clocks disagree still agree on when a lease
@@ -14,10 +21,11 @@
 use std::time::Duration;
 
 use tokio::runtime::Handle;
-use tokio_postgres::config::Host;
+use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Config, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::schema::POSTGRES_MIGRATIONS;
 use super::upgrade;
@@ -42,11 +50,22 @@ macro_rules! statement_ms {
 }
 
 mod catalog;
+mod conninfo;
 pub mod queue;
+mod settings;
 mod store;
+mod tls;
 
 pub use catalog::PostgresCatalog;
+pub use conninfo::{Malformed, is_conninfo, mask_password};
+pub use settings::{Invalid, SslMode};
 pub use store::PostgresStore;
+
+use settings::Settings;
+
+/// A statement's parameters, each with its type: statements are sent unnamed, parsed with these
+/// types, which a transaction pooler needs (see the module's documentation).
+pub(crate) type Params<'a> = [(&'a (dyn ToSql + Sync), Type)];
 
 /// The version table. Named after the program, not `schema_migrations`, so that it cannot be
 /// mistaken for another tool's table in a shared database.
@@ -55,9 +74,6 @@ const VERSION_TABLE: &str = "chess_import_migrations";
 /// Serialises migrations of one database between processes (advisory locks are per database).
 /// The bytes spell "chessimp".
 const MIGRATION_LOCK: i64 = 0x6368_6573_7369_6d70;
-
-/// How long a connection attempt may take, unless the URL sets `connect_timeout`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long to wait before each new attempt to connect after a connection was lost: a server
 /// restarting or failing over is back within seconds. Six attempts in all, the first at once,
@@ -86,17 +102,15 @@ pub(crate) enum Rerun {
     WhenLost,
 }
 
-/// One connection to one database, replaced when the server drops it: the store, the catalog
-/// and the job queue each hold one. Not a pool: each of them issues one request at a time, and
-/// a single connection keeps per-connection state (the store's staging table) simple.
+/// One connection to one database, replaced when the server (or a pooler) drops it: the store,
+/// the catalog and the job queue each hold one. Not a pool: each of them issues one request at
+/// a time.
 pub(crate) struct Connection {
-    config: Config,
-    /// The URL as given, password masked: how errors name the database.
+    link: Link,
+    /// The connection string as given, password masked: how errors name the database.
     target: String,
     /// Where the connection's I/O task runs.
     runtime: Handle,
-    /// Run on every new connection: per-connection state, such as the store's staging table.
-    setup: &'static str,
     client: Client,
     /// The client's connection was seen lost, possibly before the client noticed: it is
     /// replaced before its next use.
@@ -104,38 +118,30 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
-    /// Connects to the database at `url` (`postgres://` or `postgresql://`, TCP or unix socket)
-    /// and migrates it; one attempt, since a server that cannot be reached at the start is a
-    /// configuration to fix. The connection's I/O runs as a task on `runtime`; `setup` runs on
-    /// every new connection.
-    pub(crate) async fn open(
-        url: &str,
-        runtime: Handle,
-        setup: &'static str,
-    ) -> Result<Self, StoreError> {
-        let target = mask_password(url);
+    /// Connects to the database `target` names (a `postgres://` or `postgresql://` URL, or a
+    /// `key=value` string, completed from the environment as libpq completes it) and migrates
+    /// it; one attempt, since a server that cannot be reached at the start is a configuration to
+    /// fix. The connection's I/O runs as a task on `runtime`.
+    pub(crate) async fn open(target: &str, runtime: Handle) -> Result<Self, StoreError> {
+        let masked = mask_password(target);
         let connected = async {
-            let config = parse_config(
-                url,
-                std::env::var("PGPASSWORD").ok(),
-                std::env::var("PGUSER")
-                    .or_else(|_| std::env::var("USER"))
-                    .ok(),
-            )?;
-            let mut client = open_connection(&config, &runtime, setup).await?;
+            let link = Link::new(target)?;
+            let mut client = link.open(&runtime).await?;
             migrate(&mut client).await?;
-            Ok((config, client))
+            Ok((link, client))
         };
         match connected.await {
-            Ok((config, client)) => Ok(Connection {
-                config,
-                target,
+            Ok((link, client)) => Ok(Connection {
+                link,
+                target: masked,
                 runtime,
-                setup,
                 client,
                 lost: false,
             }),
-            Err(cause) => Err(StoreError::Open { target, cause }),
+            Err(cause) => Err(StoreError::Open {
+                target: masked,
+                cause,
+            }),
         }
     }
 
@@ -180,12 +186,12 @@ impl Connection {
     pub(crate) async fn query(
         &mut self,
         sql: &str,
-        params: &[&(dyn ToSql + Sync)],
+        params: &Params<'_>,
         rerun: Rerun,
     ) -> Result<Vec<Row>, Cause> {
         let mut runs = 1;
         loop {
-            let result = self.client().await?.query(sql, params).await;
+            let result = self.client().await?.query_typed(sql, params).await;
             let result = result.map_err(Cause::from);
             self.note(&result);
             match result {
@@ -228,7 +234,7 @@ impl Connection {
         let mut tries = 0;
         loop {
             tries += 1;
-            let cause = match open_connection(&self.config, &self.runtime, self.setup).await {
+            let cause = match self.link.open(&self.runtime).await {
                 Ok(client) => {
                     self.client = client;
                     self.lost = false;
@@ -263,48 +269,103 @@ fn is_lost(error: &tokio_postgres::Error) -> bool {
             .is_some_and(|code| ended.contains(code) || code.code().starts_with("08"))
 }
 
-/// Connects (one attempt, within the connect timeout), starts the connection's I/O task on
-/// `runtime` and runs `setup` (per-connection state, such as the store's staging table).
-async fn open_connection(config: &Config, runtime: &Handle, setup: &str) -> Result<Client, Cause> {
-    let limit = config
-        .get_connect_timeout()
-        .copied()
-        .unwrap_or(CONNECT_TIMEOUT);
-    let (client, connection) = tokio::time::timeout(limit, config.connect(NoTls))
-        .await
-        .map_err(|_| Cause::NoAnswer {
-            endpoint: endpoint(config),
-            limit,
-        })?
-        .map_err(|error| Cause::Connect {
-            endpoint: endpoint(config),
-            error,
-        })?;
-    runtime.spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!("PostgreSQL connection ended: {error}");
-        }
-    });
-    if !setup.is_empty() {
-        client.batch_execute(setup).await?;
+/// How to reach the server: the settings, and the TLS connector their `sslmode` and
+/// `sslrootcert` ask for.
+struct Link {
+    settings: Settings,
+    tls: MakeRustlsConnect,
+}
+
+impl Link {
+    fn new(target: &str) -> Result<Self, Cause> {
+        let settings = Settings::from_environment(target).map_err(Cause::Settings)?;
+        let tls = tls::connector(&settings.verify).map_err(Cause::Settings)?;
+        Ok(Link { settings, tls })
     }
-    Ok(client)
+
+    /// Connects (one attempt, within the connect timeout, two for `sslmode=allow`) and starts
+    /// the connection's I/O task on `runtime`.
+    async fn open(&self, runtime: &Handle) -> Result<Client, Cause> {
+        let config = &self.settings.config;
+        let limit = config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(settings::CONNECT_TIMEOUT);
+        // libpq ignores sslmode on unix sockets, where PostgreSQL has no TLS.
+        let unix = config
+            .get_hosts()
+            .iter()
+            .all(|host| matches!(host, Host::Unix(_)))
+            && config.get_hostaddrs().is_empty();
+        let wire = match self.settings.ssl_mode {
+            _ if unix => WireSslMode::Disable,
+            SslMode::Disable | SslMode::Allow => WireSslMode::Disable,
+            SslMode::Prefer => WireSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => WireSslMode::Require,
+        };
+        let attempts = async {
+            match self.connect(wire, runtime).await {
+                // `allow`: TLS once the server has refused plain text.
+                Err(error)
+                    if self.settings.ssl_mode == SslMode::Allow
+                        && !unix
+                        && error.as_db_error().is_some() =>
+                {
+                    self.connect(WireSslMode::Require, runtime).await
+                }
+                result => result,
+            }
+        };
+        let client = tokio::time::timeout(limit, attempts)
+            .await
+            .map_err(|_| Cause::NoAnswer {
+                endpoint: endpoint(config),
+                limit,
+            })?
+            .map_err(|error| Cause::Connect {
+                endpoint: endpoint(config),
+                error,
+            })?;
+        Ok(client)
+    }
+
+    async fn connect(
+        &self,
+        mode: WireSslMode,
+        runtime: &Handle,
+    ) -> Result<Client, tokio_postgres::Error> {
+        let mut config = self.settings.config.clone();
+        config.ssl_mode(mode);
+        let (client, connection) = config.connect(self.tls.clone()).await?;
+        runtime.spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!("PostgreSQL connection ended: {error}");
+            }
+        });
+        Ok(client)
+    }
 }
 
 /// Applies missing migrations in one transaction under an advisory lock, so that two processes
 /// starting at once on a fresh database apply them once, the second waiting for the first.
 async fn migrate(client: &mut Client) -> Result<(), Cause> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    tx.execute_typed(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[(&MIGRATION_LOCK, Type::INT8)],
+    )
+    .await?;
     // Checked before creating, so that a user without CREATE rights can use an up-to-date
     // database.
     let exists: bool = tx
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&VERSION_TABLE])
+        .query_typed_one(
+            "SELECT to_regclass($1) IS NOT NULL",
+            &[(&VERSION_TABLE, Type::TEXT)],
+        )
         .await?
         .try_get(0)?;
     let version: i64 = if exists {
-        tx.query_one(
+        tx.query_typed_one(
             &format!("SELECT coalesce(max(version), 0)::bigint FROM {VERSION_TABLE}"),
             &[],
         )
@@ -332,147 +393,50 @@ async fn migrate(client: &mut Client) -> Result<(), Cause> {
             let games = upgrade::postgres(&tx).await?;
             tracing::info!("upgraded {games} games to schema {applied}");
         }
-        tx.execute(
+        tx.execute_typed(
             &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
-            &[&applied],
+            &[(&applied, Type::INT8)],
         )
         .await?;
     }
     Ok(tx.commit().await?)
 }
 
-/// The connection settings of `url`, completed as libpq would: the password from `PGPASSWORD`
-/// and the user from `PGUSER`/`USER` when the URL has none (both passed in, for testing).
-fn parse_config(
-    url: &str,
-    env_password: Option<String>,
-    env_user: Option<String>,
-) -> Result<Config, Cause> {
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(Cause::Found(
-            "not a postgres:// or postgresql:// URL".into(),
-        ));
-    }
-    // Refused before parsing, which rejects verify-ca/verify-full with a vaguer message. The
-    // modes left, disable and prefer, both connect in plain text: without a TLS implementation,
-    // prefer does not try TLS.
-    if let Some(mode) = query_param(url, "sslmode")
-        && matches!(mode, "require" | "verify-ca" | "verify-full")
-    {
-        return Err(Cause::Found(format!(
-            "sslmode={mode} needs TLS, which this build of chess-import does not support \
-             (use sslmode=disable or prefer, a unix socket, or an SSH tunnel)"
-        )));
-    }
-    let mut config: Config = url.parse().map_err(Cause::Url)?;
-    if config.get_password().is_none()
-        && let Some(password) = env_password
-    {
-        config.password(password);
-    }
-    if config.get_user().is_none() {
-        let user = env_user.filter(|user| !user.is_empty()).ok_or_else(|| {
-            Cause::Found("no user name: put it in the URL (postgresql://USER@HOST/DATABASE)".into())
-        })?;
-        config.user(user);
-    }
-    if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
-        // libpq's default on Debian.
-        config.host_path("/var/run/postgresql");
-    }
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    if config.get_application_name().is_none() {
-        config.application_name("chess-import");
-    }
-    Ok(config)
-}
-
-/// The first value of query parameter `name` in `url`, undecoded.
-fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    let (_, query) = url.split_once('?')?;
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
-/// `url` with its password, if any, replaced by `***`, both the `user:password@` form and a
-/// `password=` parameter, for naming the database in messages and logs. A malformed URL (an
-/// unescaped `@`, `?` or `/` in the password) has too much masked rather than too little.
-pub fn mask_password(url: &str) -> String {
-    let mut masked = mask_password_params(url);
-    let Some(scheme_end) = masked.find("://").map(|index| index + 3) else {
-        return masked;
-    };
-    let rest = &masked[scheme_end..];
-    // The query starts at the first `?` after the last `/`, if what follows is `key=value` pairs;
-    // an `@` in it (`application_name=me@host`) does not end the credentials.
-    let query_start = rest
-        .rfind('/')
-        .and_then(|slash| rest[slash..].find('?').map(|index| slash + index))
-        .filter(|&start| {
-            rest[start + 1..]
-                .split('&')
-                .all(|pair| pair.split_once('=').is_some_and(|(key, _)| !key.is_empty()))
-        });
-    let before_query = &rest[..query_start.unwrap_or(rest.len())];
-    let Some(at) = before_query.rfind('@').or_else(|| rest.rfind('@')) else {
-        return masked;
-    };
-    if let Some(colon) = rest[..at].find(':') {
-        masked.replace_range(scheme_end + colon + 1..scheme_end + at, "***");
-    }
-    masked
-}
-
-/// Masks the value of every `password=` parameter, wherever the query seems to start.
-fn mask_password_params(url: &str) -> String {
-    const KEY: &str = "password=";
-    let mut masked = String::with_capacity(url.len());
-    let mut rest = url;
-    while let Some(found) = rest.to_ascii_lowercase().find(KEY) {
-        let is_param = found > 0 && matches!(rest.as_bytes()[found - 1], b'?' | b'&');
-        let value_start = found + KEY.len();
-        masked.push_str(&rest[..value_start]);
-        rest = &rest[value_start..];
-        if is_param {
-            masked.push_str("***");
-            rest = &rest[rest.find('&').unwrap_or(rest.len())..];
-        }
-    }
-    masked.push_str(rest);
-    masked
-}
-
 /// Where the server was looked for, for connection errors: the URL may not say it plainly
 /// (an encoded socket path, or a default).
 fn endpoint(config: &Config) -> String {
     let ports = config.get_ports();
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(index, host)| {
-            let port = ports
-                .get(index)
-                .or_else(|| ports.first())
-                .copied()
-                .unwrap_or(5432);
-            match host {
-                Host::Tcp(name) => format!("{name}:{port}"),
-                Host::Unix(dir) => format!("{}/.s.PGSQL.{port}", dir.display()),
-            }
-        })
-        .collect();
+    let port = |index: usize| {
+        ports
+            .get(index)
+            .or_else(|| ports.first())
+            .copied()
+            .unwrap_or(5432)
+    };
+    let hosts: Vec<String> = if config.get_hosts().is_empty() {
+        // Only `hostaddr`: the addresses are where it connects.
+        let addresses = config.get_hostaddrs().iter().enumerate();
+        addresses
+            .map(|(index, address)| format!("{address}:{}", port(index)))
+            .collect()
+    } else {
+        let hosts = config.get_hosts().iter().enumerate();
+        hosts
+            .map(|(index, host)| match host {
+                Host::Tcp(name) => format!("{name}:{}", port(index)),
+                Host::Unix(dir) => format!("{}/.s.PGSQL.{}", dir.display(), port(index)),
+            })
+            .collect()
+    };
     hosts.join(", ")
 }
 
 /// A failed connection: the server's own answer (wrong password, no such database...), or why
 /// it could not be reached, naming where it was looked for.
 pub(super) fn connect_message(error: &tokio_postgres::Error, endpoint: &str) -> String {
+    if let Some(failure) = tls::failure(error) {
+        return format!("cannot connect to {endpoint}: {failure}");
+    }
     match (error.as_db_error(), io_error(error)) {
         (Some(_), _) => message(error),
         (None, Some(io)) => format!("cannot connect to {endpoint}: {io}"),
@@ -481,8 +445,16 @@ pub(super) fn connect_message(error: &tokio_postgres::Error, endpoint: &str) -> 
 }
 
 pub(super) fn connect_advice(error: &tokio_postgres::Error) -> &'static str {
+    if tls::failure(error).is_some() {
+        return " (check sslrootcert, and that the host name is one the certificate names)";
+    }
     if error.as_db_error().is_some() {
         return advice(error);
+    }
+    // tokio-postgres's words for a server that answered no to TLS.
+    if message(error).contains("server does not support TLS") {
+        return " (the server does not offer TLS: use sslmode=prefer or disable, or turn ssl on \
+                 in its postgresql.conf)";
     }
     match io_error(error).map(std::io::Error::kind) {
         Some(std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound) => {
@@ -509,14 +481,40 @@ pub(super) fn message(error: &tokio_postgres::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The advice an operator needs for the server's common answers, or nothing.
+const CREATE_IT_FIRST: &str = " (create it first, e.g. with createdb)";
+const CHECK_PASSWORD: &str =
+    " (check the password: in the connection string, PGPASSWORD or the password file)";
+
+/// The advice an operator needs for the server's (or a pooler's) common answers, or nothing.
 pub(super) fn advice(error: &tokio_postgres::Error) -> &'static str {
+    let said = error.as_db_error().map(|db| db.message());
     match error.code() {
-        Some(&SqlState::INVALID_PASSWORD) => " (check the password in the URL or PGPASSWORD)",
+        // PgBouncer's words for a wrong password, which it checks itself.
+        Some(&SqlState::PROTOCOL_VIOLATION) if said == Some("SASL authentication failed") => {
+            CHECK_PASSWORD
+        }
+        Some(&SqlState::INVALID_PASSWORD) => CHECK_PASSWORD,
+        // PostgreSQL 14 and later say "no encryption", older ones "SSL off".
+        Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
+            if error.as_db_error().is_some_and(|db| {
+                db.message().ends_with("no encryption") || db.message().ends_with("SSL off")
+            }) =>
+        {
+            " (the server accepts only TLS connections from here: use sslmode=require, \
+             verify-ca or verify-full)"
+        }
         Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION) => {
             " (check the user name, and that the server's pg_hba.conf lets it in)"
         }
-        Some(&SqlState::INVALID_CATALOG_NAME) => " (create it first, e.g. with createdb)",
+        Some(&SqlState::INVALID_CATALOG_NAME) => CREATE_IT_FIRST,
+        // PgBouncer passes the server's words on, with a code of its own.
+        Some(&SqlState::PROTOCOL_VIOLATION)
+            if said.is_some_and(|said| {
+                said.starts_with("database \"") && said.ends_with("\" does not exist")
+            }) =>
+        {
+            CREATE_IT_FIRST
+        }
         Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
             " (the user needs CREATE on the schema to set up the tables, and to read and write \
              them afterwards; or connect as the database's owner)"
@@ -590,11 +588,11 @@ pub(crate) mod testing {
     pub(crate) fn query<T>(url: &str, sql: &str, each: impl Fn(&Row) -> T) -> Vec<T> {
         let runtime = runtime();
         runtime.block_on(async {
-            let mut connection = super::Connection::open(url, runtime.handle().clone(), "")
+            let mut connection = super::Connection::open(url, runtime.handle().clone())
                 .await
                 .unwrap();
             let rows = connection
-                .once(async |client| Ok(client.query(sql, &[]).await?))
+                .once(async |client| Ok(client.query_typed(sql, &[]).await?))
                 .await
                 .unwrap();
             rows.iter().map(each).collect()
@@ -606,107 +604,5 @@ pub(crate) mod testing {
             .enable_all()
             .build()
             .unwrap()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_the_password_of_a_url() {
-        let cases = [
-            (
-                "postgres://alice:s3cret@db.example:5432/games",
-                "postgres://alice:***@db.example:5432/games",
-            ),
-            (
-                "postgresql://alice:s3cret@%2Ftmp%2Fpg/games?sslmode=disable",
-                "postgresql://alice:***@%2Ftmp%2Fpg/games?sslmode=disable",
-            ),
-            (
-                "postgresql://alice@localhost/games",
-                "postgresql://alice@localhost/games",
-            ),
-            (
-                "postgresql:///games?host=/tmp",
-                "postgresql:///games?host=/tmp",
-            ),
-            (
-                "postgresql://alice@/games?host=/tmp&password=s3cret&x=1",
-                "postgresql://alice@/games?host=/tmp&password=***&x=1",
-            ),
-            // Malformed passwords are masked whole, not cut at the character that breaks them.
-            (
-                "postgres://alice:p@ss?w/rd@localhost/games",
-                "postgres://alice:***@localhost/games",
-            ),
-            (
-                "postgres://alice:pw@localhost/games?application_name=a@b",
-                "postgres://alice:***@localhost/games?application_name=a@b",
-            ),
-            (
-                "postgres://alice:p@ss@localhost/games?host=/tmp&application_name=a@b",
-                "postgres://alice:***@b",
-            ),
-            ("postgres://alice:pa?s@s@host", "postgres://alice:***@host"),
-            (
-                "postgres://alice:pa?ss@host/db?PASSWORD=x&sslmode=disable",
-                "postgres://alice:***@host/db?PASSWORD=***&sslmode=disable",
-            ),
-            (
-                "postgres://alice:@localhost/games",
-                "postgres://alice:***@localhost/games",
-            ),
-        ];
-        for (url, expected) in cases {
-            assert_eq!(mask_password(url), expected, "{url}");
-        }
-    }
-
-    #[test]
-    fn completes_the_url_like_libpq() {
-        let config = parse_config(
-            "postgresql://alice@%2Ftmp%2Fpg%20dir/games",
-            Some("from-env".into()),
-            Some("bob".into()),
-        )
-        .unwrap();
-        assert_eq!(config.get_user(), Some("alice"));
-        assert_eq!(config.get_password(), Some(&b"from-env"[..]));
-        assert_eq!(config.get_dbname(), Some("games"));
-        assert_eq!(endpoint(&config), "/tmp/pg dir/.s.PGSQL.5432");
-        assert_eq!(config.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
-
-        let config = parse_config(
-            "postgres://alice:in-url@/games?host=/run/pg&port=5433&connect_timeout=2",
-            Some("from-env".into()),
-            None,
-        )
-        .unwrap();
-        assert_eq!(config.get_password(), Some(&b"in-url"[..]));
-        assert_eq!(endpoint(&config), "/run/pg/.s.PGSQL.5433");
-        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(2)));
-
-        let config = parse_config("postgres:///games", None, Some("bob".into())).unwrap();
-        assert_eq!(config.get_user(), Some("bob"));
-        assert_eq!(endpoint(&config), "/var/run/postgresql/.s.PGSQL.5432");
-    }
-
-    #[test]
-    fn refuses_tls_and_other_schemes_clearly() {
-        for mode in ["require", "verify-full"] {
-            let url = format!("postgres://alice@db.example/games?sslmode={mode}");
-            let error = parse_config(&url, None, None).unwrap_err().to_string();
-            assert!(error.contains("does not support"), "{error}");
-        }
-        for mode in ["disable", "prefer"] {
-            let url = format!("postgres://alice@db.example/games?sslmode={mode}");
-            assert!(parse_config(&url, None, None).is_ok(), "{mode}");
-        }
-        let error = parse_config("mysql://alice@db/games", None, None).unwrap_err();
-        assert!(error.to_string().contains("postgres://"), "{error}");
-        let error = parse_config("postgres://db.example/games", None, None).unwrap_err();
-        assert!(error.to_string().contains("no user name"), "{error}");
     }
 }

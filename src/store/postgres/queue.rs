@@ -14,10 +14,10 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_util::sync::CancellationToken;
 
-use super::{Connection, Rerun};
+use super::{Connection, Params, Rerun};
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
@@ -100,6 +100,25 @@ const PENDING: &str = concat!(
     " + $1::bigint)"
 );
 
+/// The parameters of [`FINISH`].
+fn finish_params<'p>(
+    platform: &'p (dyn ToSql + Sync),
+    username: &'p (dyn ToSql + Sync),
+    worker: &'p (dyn ToSql + Sync),
+    status: &'p (dyn ToSql + Sync),
+    new_games: &'p Option<i64>,
+    error: &'p Option<String>,
+) -> [(&'p (dyn ToSql + Sync), Type); 6] {
+    [
+        (platform, Type::TEXT),
+        (username, Type::TEXT),
+        (worker, Type::TEXT),
+        (status, Type::TEXT),
+        (new_games, Type::INT8),
+        (error, Type::TEXT),
+    ]
+}
+
 /// How many requests to the queue in a row may fail before the worker stops. Each failure has
 /// already spent about three seconds trying to connect again, so, with the polls between them,
 /// the server has been gone for ten seconds or more: it is not coming back soon. A worker that
@@ -119,13 +138,19 @@ pub struct Enqueued {
 /// Adds `players` to the queue at `url`, in order; a player already queued or running is left
 /// alone.
 pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreError> {
-    let mut connection = Connection::open(url, Handle::current(), "").await?;
+    let mut connection = Connection::open(url, Handle::current()).await?;
     let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
     let usernames: Vec<&str> = players.iter().map(Player::username).collect();
     // Once: after a lost connection the players may be queued, and a second run would count
     // them as unchanged.
     let queued = connection
-        .once(async |client| Ok(client.execute(ENQUEUE, &[&platforms, &usernames]).await?))
+        .once(async |client| {
+            let params: [(&(dyn ToSql + Sync), Type); 2] = [
+                (&platforms, Type::TEXT_ARRAY),
+                (&usernames, Type::TEXT_ARRAY),
+            ];
+            Ok(client.execute_typed(ENQUEUE, &params).await?)
+        })
         .await
         .map_err(|cause| StoreError::Query {
             target: connection.target().to_string(),
@@ -188,7 +213,7 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub async fn open(url: &str, options: WorkerOptions) -> Result<Self, StoreError> {
-        let connection = Connection::open(url, Handle::current(), "").await?;
+        let connection = Connection::open(url, Handle::current()).await?;
         let target = connection.target().to_string();
         let connection = Arc::new(tokio::sync::Mutex::new(connection));
         let heartbeat = tokio::spawn(renew_leases(
@@ -220,7 +245,15 @@ impl JobQueue {
         // a second job running for this worker, renewed by its heartbeat and never finished.
         // The job whose claim is lost that way is claimed again once its lease expires.
         let rows = connection
-            .query(CLAIM, &[worker, &platforms, &lease], Rerun::Never)
+            .query(
+                CLAIM,
+                &[
+                    (worker, Type::TEXT),
+                    (&platforms, Type::TEXT_ARRAY),
+                    (&lease, Type::INT8),
+                ],
+                Rerun::Never,
+            )
             .await?;
         let Some(row) = rows.first() else {
             return Ok(None);
@@ -239,14 +272,8 @@ impl JobQueue {
                     "{}: {platform}:{username}: invalid job: {error}",
                     self.target
                 );
-                let finish: [&(dyn ToSql + Sync); 6] = [
-                    &platform,
-                    &username,
-                    worker,
-                    &"failed",
-                    &None::<i64>,
-                    &message,
-                ];
+                let finish =
+                    finish_params(&platform, &username, worker, &"failed", &None, &message);
                 connection.query(FINISH, &finish, Rerun::WhenLost).await?;
                 Ok(None)
             }
@@ -271,17 +298,22 @@ impl JobQueue {
         } else {
             "failed"
         };
-        let finish: [&(dyn ToSql + Sync); 6] = [
+        let finish = finish_params(
             &platform,
             &username,
             worker,
             &status,
             &new_games,
             &report.error,
+        );
+        let requeue: [(&(dyn ToSql + Sync), Type); 5] = [
+            (&platform, Type::TEXT),
+            (&username, Type::TEXT),
+            (worker, Type::TEXT),
+            (&delay, Type::INT8),
+            (&report.error, Type::TEXT),
         ];
-        let requeue: [&(dyn ToSql + Sync); 5] =
-            [&platform, &username, worker, &delay, &report.error];
-        let (sql, params): (&str, &[&(dyn ToSql + Sync)]) = match (report.status, report.retry_in) {
+        let (sql, params): (&str, &Params<'_>) = match (report.status, report.retry_in) {
             (PlayerStatus::Failed, Some(_))
             | (PlayerStatus::Skipped | PlayerStatus::Interrupted, _) => (REQUEUE, &requeue),
             (PlayerStatus::Ok | PlayerStatus::Failed, _) => (FINISH, &finish),
@@ -325,7 +357,9 @@ impl JobQueue {
     async fn drained(&self) -> Result<bool, Cause> {
         let poll = millis(self.options.poll);
         let mut connection = self.connection.lock().await;
-        let rows = connection.query(PENDING, &[&poll], Rerun::WhenLost).await?;
+        let rows = connection
+            .query(PENDING, &[(&poll, Type::INT8)], Rerun::WhenLost)
+            .await?;
         let pending: i64 = match rows.first() {
             Some(row) => row.try_get(0)?,
             None => 0,
@@ -413,7 +447,11 @@ async fn renew_leases(
         ticks.tick().await;
         let mut connection = connection.lock().await;
         let renewed = connection
-            .query(RENEW, &[&worker, &ms], Rerun::WhenLost)
+            .query(
+                RENEW,
+                &[(&worker, Type::TEXT), (&ms, Type::INT8)],
+                Rerun::WhenLost,
+            )
             .await;
         if let Err(cause) = renewed {
             tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());

@@ -1,12 +1,13 @@
 //! The PostgreSQL store: the SQLite store's logical schema and contract.
 //!
 //! One connection, not a pool: the store is driven by one writer thread that issues one request
-//! at a time, so a pool's concurrency would buy nothing, while the per-connection state (the
-//! temporary staging table) is simplest to keep on a single connection. A connection the server
-//! dropped is replaced, and the call that found it lost runs again on the new one.
+//! at a time, so a pool's concurrency would buy nothing. A connection the server dropped is
+//! replaced, and the call that found it lost runs again on the new one.
 //!
-//! A batch is one transaction: its games are `COPY`ed (binary) into the staging table, then
-//! merged into `games` with `INSERT ... ON CONFLICT DO NOTHING`, with the player's cursor.
+//! A batch is one transaction: its games are `COPY`ed (binary) into a staging table that the
+//! transaction creates and drops, then merged into `games` with `INSERT ... ON CONFLICT DO
+//! NOTHING`, with the player's cursor. Nothing outlives the transaction, so that the next one may
+//! run on another server connection, as it does behind a transaction pooler.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -15,9 +16,9 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::runtime::{Handle, RuntimeFlavor};
-use tokio_postgres::Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, IsolationLevel};
 
 use super::Connection;
 use crate::game::GameRecord;
@@ -31,7 +32,7 @@ use crate::store::{
 /// The staging table a batch is `COPY`ed into before it is merged into `games`, and the SQL
 /// around it, built from [`GAME_COLUMNS`].
 struct Staging {
-    /// Creates the table: once per connection, emptied by every commit or rollback.
+    /// Creates the table, for one transaction.
     create: String,
     copy: String,
     /// The column types of `copy`, in order.
@@ -68,8 +69,8 @@ static STAGING: LazyLock<Staging> = LazyLock::new(|| {
         .collect();
     Staging {
         create: format!(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS chess_import_staging (\n    \
-             ord          bigint  NOT NULL{definitions}\n) ON COMMIT DELETE ROWS"
+            "CREATE TEMPORARY TABLE chess_import_staging (\n    \
+             ord          bigint  NOT NULL{definitions}\n) ON COMMIT DROP"
         ),
         copy: format!(
             "COPY pg_temp.chess_import_staging (ord, {}) FROM STDIN (FORMAT binary)",
@@ -212,10 +213,7 @@ impl PostgresStore {
     /// store's methods block the calling thread, which is meant to be outside the runtime (the
     /// writer thread). `connect` itself may also be called from async code on that runtime.
     pub fn connect(url: &str, runtime: Handle) -> Result<Self, StoreError> {
-        let connection = block_on(
-            &runtime,
-            Connection::open(url, runtime.clone(), &STAGING.create),
-        )?;
+        let connection = block_on(&runtime, Connection::open(url, runtime.clone()))?;
         Ok(PostgresStore {
             runtime,
             connection,
@@ -244,11 +242,20 @@ impl Store for PostgresStore {
         let username = player.username();
         let chesscom = player.platform == Platform::Chesscom;
         self.run(async |client| {
-            let row = client
-                .query_opt(
+            let player: [(&(dyn ToSql + Sync), Type); 2] =
+                [(&platform, Type::TEXT), (&username, Type::TEXT)];
+            // One snapshot, so that the cursor and the games agree however other importers write.
+            let tx = client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .start()
+                .await?;
+            let row = tx
+                .query_typed_opt(
                     "SELECT last_created_at, last_month FROM import_state
                      WHERE platform = $1 AND username = $2",
-                    &[&platform, &username],
+                    &player,
                 )
                 .await?;
             let mut state = PlayerState::default();
@@ -256,20 +263,20 @@ impl Store for PostgresStore {
                 state.resume.last_created_at = row.try_get(0)?;
                 state.resume.last_month = row.try_get(1)?;
             }
-            let stored_games: i64 = client
-                .query_one(
+            let stored_games: i64 = tx
+                .query_typed_one(
                     "SELECT count(*) FROM player_games WHERE platform = $1 AND username = $2",
-                    &[&platform, &username],
+                    &player,
                 )
                 .await
                 .and_then(|row| row.try_get(0))?;
             state.stored_games = count(stored_games);
             // Bytewise order, as SQLite sorts.
-            let rows = client
-                .query(
+            let rows = tx
+                .query_typed(
                     r#"SELECT game_id FROM ongoing_games WHERE platform = $1 AND username = $2
                        ORDER BY game_id COLLATE "C""#,
-                    &[&platform, &username],
+                    &player,
                 )
                 .await?;
             state.resume.ongoing = rows
@@ -278,13 +285,17 @@ impl Store for PostgresStore {
                 .collect::<Result<_, _>>()?;
             // The games of the cursor's own millisecond, which a Lichess resume asks for again.
             if let Some(created_at) = state.resume.last_created_at {
-                let rows = client
-                    .query(
+                let rows = tx
+                    .query_typed(
                         r#"SELECT g.game_id FROM player_games p
                            JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
                            WHERE p.platform = $1 AND p.username = $2 AND g.played_at = $3
                            ORDER BY g.game_id COLLATE "C""#,
-                        &[&platform, &username, &created_at],
+                        &[
+                            (&platform, Type::TEXT),
+                            (&username, Type::TEXT),
+                            (&created_at, Type::INT8),
+                        ],
                     )
                     .await?;
                 state.resume.boundary = rows
@@ -293,11 +304,11 @@ impl Store for PostgresStore {
                     .collect::<Result<_, _>>()?;
             }
             if chesscom {
-                let rows = client
-                    .query(
+                let rows = tx
+                    .query_typed(
                         "SELECT month, etag, last_modified FROM chesscom_months
                          WHERE username = $1",
-                        &[&username],
+                        &[(&username, Type::TEXT)],
                     )
                     .await?;
                 for row in rows {
@@ -310,6 +321,7 @@ impl Store for PostgresStore {
                     state.resume.months.insert(month, validator);
                 }
             }
+            tx.commit().await?;
             Ok(state)
         })
     }
@@ -330,7 +342,14 @@ impl Store for PostgresStore {
         let error = error.map(text);
         self.run(async |client| {
             client
-                .execute(RECORD_RESULT, &[&platform, &username, &error])
+                .execute_typed(
+                    RECORD_RESULT,
+                    &[
+                        (&platform, Type::TEXT),
+                        (&username, Type::TEXT),
+                        (&error, Type::TEXT),
+                    ],
+                )
                 .await?;
             Ok(())
         })
@@ -350,13 +369,24 @@ impl Store for PostgresStore {
         self.run(async |client| {
             let tx = client.transaction().await?;
             let taken = tx
-                .query_opt(TAKE_LEASE, &[&platform, &username, &owner, &ttl])
+                .query_typed_opt(
+                    TAKE_LEASE,
+                    &[
+                        (&platform, Type::TEXT),
+                        (&username, Type::TEXT),
+                        (&owner, Type::TEXT),
+                        (&ttl, Type::INT8),
+                    ],
+                )
                 .await?;
             let lease = if taken.is_some() {
                 Lease::Acquired
             } else {
                 let holder = tx
-                    .query_opt(LEASE_HOLDER, &[&platform, &username])
+                    .query_typed_opt(
+                        LEASE_HOLDER,
+                        &[(&platform, Type::TEXT), (&username, Type::TEXT)],
+                    )
                     .await?
                     .ok_or_else(|| {
                         Cause::Found(format!("the lease of {target} vanished while locked"))
@@ -384,7 +414,9 @@ impl Store for PostgresStore {
     fn renew_leases(&mut self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
         let ttl = millis(ttl);
         self.run(async |client| {
-            client.execute(RENEW_LEASES, &[&owner, &ttl]).await?;
+            client
+                .execute_typed(RENEW_LEASES, &[(&owner, Type::TEXT), (&ttl, Type::INT8)])
+                .await?;
             Ok(())
         })
     }
@@ -394,7 +426,14 @@ impl Store for PostgresStore {
         let username = player.username();
         self.run(async |client| {
             client
-                .execute(RELEASE_LEASE, &[&platform, &username, &owner])
+                .execute_typed(
+                    RELEASE_LEASE,
+                    &[
+                        (&platform, Type::TEXT),
+                        (&username, Type::TEXT),
+                        (&owner, Type::TEXT),
+                    ],
+                )
                 .await?;
             Ok(())
         })
@@ -407,9 +446,14 @@ impl Store for PostgresStore {
 async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCounts, Cause> {
     let platform = batch.player.platform.as_str();
     let username = batch.player.username();
+    let player: [(&(dyn ToSql + Sync), Type); 2] =
+        [(&platform, Type::TEXT), (&username, Type::TEXT)];
     let tx = client.transaction().await?;
     let mut counts = WriteCounts::default();
     if !batch.games.is_empty() {
+        tx.batch_execute(&STAGING.create).await?;
+        // COPY has no unnamed form in tokio-postgres: its statement is prepared by name, and
+        // closed when the writer is dropped, at the end of this block, inside the transaction.
         let sink = tx.copy_in(&STAGING.copy).await?;
         let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &STAGING.types));
         let mut row = Vec::with_capacity(STAGING.types.len());
@@ -420,46 +464,67 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
             writer.as_mut().write_raw(&row).await?;
         }
         writer.as_mut().finish().await?;
-        counts.new = tx.execute(&STAGING.merge, &[&platform]).await?;
+        counts.new = tx
+            .execute_typed(&STAGING.merge, &[(&platform, Type::TEXT)])
+            .await?;
         counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new);
-        tx.execute(LINK_GAMES, &[&platform, &username]).await?;
+        tx.execute_typed(LINK_GAMES, &player).await?;
     }
     match &batch.cursor {
         Some(Cursor::CreatedAt(created_at)) => {
-            tx.execute(ADVANCE_CREATED_AT, &[&platform, &username, created_at])
-                .await?;
+            tx.execute_typed(
+                ADVANCE_CREATED_AT,
+                &with_player(&player, created_at, Type::INT8),
+            )
+            .await?;
         }
         Some(Cursor::Month(month)) => {
-            tx.execute(ADVANCE_MONTH, &[&platform, &username, &text(month)])
+            let month = text(month);
+            tx.execute_typed(ADVANCE_MONTH, &with_player(&player, &month, Type::TEXT))
                 .await?;
         }
         None => {}
     }
     if !batch.ongoing.is_empty() {
         let ongoing: Vec<Cow<'_, str>> = batch.ongoing.iter().map(|id| text(id)).collect();
-        tx.execute(REMEMBER_ONGOING, &[&platform, &username, &ongoing])
-            .await?;
+        tx.execute_typed(
+            REMEMBER_ONGOING,
+            &with_player(&player, &ongoing, Type::TEXT_ARRAY),
+        )
+        .await?;
     }
     if !batch.resolved.is_empty() {
         let resolved: Vec<Cow<'_, str>> = batch.resolved.iter().map(|id| text(id)).collect();
-        tx.execute(FORGET_RESOLVED, &[&platform, &username, &resolved])
-            .await?;
+        tx.execute_typed(
+            FORGET_RESOLVED,
+            &with_player(&player, &resolved, Type::TEXT_ARRAY),
+        )
+        .await?;
     }
     if let Some(month) = &batch.month {
         let last_modified = month.last_modified.as_deref().map(text);
-        tx.execute(
+        tx.execute_typed(
             SAVE_MONTH,
             &[
-                &username,
-                &text(&month.month),
-                &text(&month.etag),
-                &last_modified,
+                (&username, Type::TEXT),
+                (&text(&month.month), Type::TEXT),
+                (&text(&month.etag), Type::TEXT),
+                (&last_modified, Type::TEXT),
             ],
         )
         .await?;
     }
     tx.commit().await?;
     Ok(counts)
+}
+
+/// The player's two parameters, then a third.
+fn with_player<'p>(
+    player: &[(&'p (dyn ToSql + Sync), Type); 2],
+    value: &'p (dyn ToSql + Sync),
+    ty: Type,
+) -> [(&'p (dyn ToSql + Sync), Type); 3] {
+    [player[0].clone(), player[1].clone(), (value, ty)]
 }
 
 /// PostgreSQL's text cannot hold NUL, which SQLite stores: rather than fail a whole batch over one

@@ -13,7 +13,7 @@ use chess_import_fake::FakeServer;
 
 /// What the binary reads from the environment. A developer's shell may set any of them, and a
 /// test must see only the options it passes.
-pub const ENV_SETTINGS: [&str; 8] = [
+pub const ENV_SETTINGS: [&str; 23] = [
     "CHESS_IMPORT_DB",
     "CHESS_IMPORT_USER_AGENT",
     "CHESSCOM_URL",
@@ -22,6 +22,22 @@ pub const ENV_SETTINGS: [&str; 8] = [
     "MAX_CONCURRENT_IMPORTS",
     "NO_COLOR",
     "RUST_LOG",
+    // libpq's, which fill in what a PostgreSQL connection string leaves out.
+    "PGAPPNAME",
+    "PGCHANNELBINDING",
+    "PGCONNECT_TIMEOUT",
+    "PGDATABASE",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGOPTIONS",
+    "PGPASSFILE",
+    "PGPASSWORD",
+    "PGPORT",
+    "PGSSLMODE",
+    "PGSSLNEGOTIATION",
+    "PGSSLROOTCERT",
+    "PGTARGETSESSIONATTRS",
+    "PGUSER",
 ];
 
 /// The binary, with none of [`ENV_SETTINGS`] in its environment.
@@ -265,8 +281,7 @@ macro_rules! on_both_stores {
 pub(crate) use on_both_stores;
 
 fn is_postgres(db: &Path) -> bool {
-    let target = db.to_string_lossy();
-    target.starts_with("postgres://") || target.starts_with("postgresql://")
+    chess_import::store::is_postgres_url(&db.to_string_lossy())
 }
 
 /// Rows of `sql` as strings, from either store.
