@@ -43,7 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         'chess-import;import' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only games started on or before this day (YYYY-MM-DD, UTC)')
@@ -105,7 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;status' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout instead of the table')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
@@ -119,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;export' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Only games of these players (repeat for more), as PLATFORM:USERNAME')
             [CompletionResult]::new('--player', '--player', [CompletionResultType]::ParameterName, 'Only games of these players (repeat for more), as PLATFORM:USERNAME')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
@@ -143,7 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         'chess-import;enqueue' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue, as a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"queued":N,"unchanged":N}')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
@@ -157,7 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;worker' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue, as a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs (10ms-1h)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')

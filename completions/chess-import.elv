@@ -39,7 +39,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;import'= {
             cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
             cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
-            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --db 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)'
             cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)'
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
             cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
@@ -99,7 +99,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --version 'Print version'
         }
         &'chess-import;status'= {
-            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --db 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)'
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
             cand --json 'Print one JSON object on stdout instead of the table'
             cand -q 'Only print errors and the final summary'
@@ -112,7 +112,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --version 'Print version'
         }
         &'chess-import;export'= {
-            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --db 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)'
             cand -p 'Only games of these players (repeat for more), as PLATFORM:USERNAME'
             cand --player 'Only games of these players (repeat for more), as PLATFORM:USERNAME'
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
@@ -135,7 +135,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;enqueue'= {
             cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
             cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
-            cand --db 'The PostgreSQL database holding the queue, as a postgres:// URL'
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
             cand --json 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
             cand -q 'Only print errors and the final summary'
@@ -148,7 +148,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --version 'Print version'
         }
         &'chess-import;worker'= {
-            cand --db 'The PostgreSQL database holding the queue, as a postgres:// URL'
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
             cand --poll-interval 'How often an idle worker looks for new jobs (10ms-1h)'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'

@@ -41,7 +41,7 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "worker" -
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
-complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l db -d 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
@@ -94,7 +94,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s q -l
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand check" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l db -d 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
@@ -104,7 +104,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s q -
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand status" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l db -d 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s p -l player -d 'Only games of these players (repeat for more), as PLATFORM:USERNAME' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
@@ -124,7 +124,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'The PostgreSQL database holding the queue, as a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
@@ -134,7 +134,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s q 
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue, as a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs (10ms-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r

@@ -287,7 +287,8 @@ pub struct PlayerArgs {
 /// The database `import` writes to and `status` and `export` read.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// The database: an SQLite file path, or a postgres:// URL.
+    /// The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq
+    /// key=value string (host=... dbname=...).
     #[arg(
         long = "db",
         value_name = "TARGET",
@@ -303,7 +304,8 @@ pub struct DbArgs {
 /// queue has no SQLite form.
 #[derive(Debug, Args)]
 pub struct QueueDbArgs {
-    /// The PostgreSQL database holding the queue, as a postgres:// URL.
+    /// The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value
+    /// string.
     #[arg(
         long = "db",
         value_name = "URL",
