@@ -185,7 +185,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__enqueue)
-            opts="-f -q -v -h -V --file --db --json --progress --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +200,18 @@ _chess__import() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --requested-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --not-before)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -125,6 +125,9 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l priority -d 'Higher runs first (-1000000 to 1000000)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l requested-by -d 'Who asks (e.g. an application\'s user id): within a priority, workers serve requesters in turn' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l not-before -d 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'

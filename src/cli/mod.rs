@@ -121,6 +121,41 @@ pub struct EnqueueArgs {
     /// Print one JSON object on stdout: {"queued":N,"unchanged":N}.
     #[arg(long)]
     pub json: bool,
+
+    /// Higher runs first (-1000000 to 1000000).
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1_000_000..=1_000_000))]
+    pub priority: i32,
+
+    /// Who asks (e.g. an application's user id): within a priority, workers serve requesters
+    /// in turn.
+    #[arg(long, value_name = "ID", value_parser = parse_requester)]
+    pub requested_by: Option<String>,
+
+    /// Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now
+    /// (+30m, up to a year).
+    #[arg(long, value_name = "WHEN", value_parser = parse_not_before)]
+    pub not_before: Option<i64>,
+}
+
+/// A requester id: printable text, at most 200 characters.
+fn parse_requester(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
+        return Err("must be 1 to 200 printable characters".into());
+    }
+    Ok(value.to_string())
+}
+
+/// `+30m` from now, or an RFC 3339 instant, as unix ms.
+fn parse_not_before(value: &str) -> Result<i64, String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    if let Some(relative) = value.strip_prefix('+') {
+        let wait = duration_in(Duration::ZERO, 365 * DAY)(relative)?;
+        return Ok(now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)));
+    }
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|when| when.timestamp_millis())
+        .map_err(|_| "must be an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION (+30m)".into())
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,12 @@ pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
         bail!("the import queue lives in PostgreSQL: give --db postgres://...");
     }
     let players = args.players.collect()?;
-    let enqueued = queue::enqueue(&args.db.target, &players).await?;
+    let job = queue::JobSpec {
+        priority: args.priority,
+        requested_by: args.requested_by,
+        not_before: args.not_before,
+    };
+    let enqueued = queue::enqueue(&args.db.target, &players, &job).await?;
     if args.json {
         let json = serde_json::to_string(&enqueued).context("cannot write the JSON summary")?;
         write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;

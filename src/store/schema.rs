@@ -247,7 +247,12 @@ fn migrations(dialect: Dialect) -> Vec<String> {
                     Dialect::Sqlite => SQLITE_TABLES,
                     Dialect::Postgres => POSTGRES_TABLES,
                 }),
-                2 => sql.push_str(PLAYER_GAMES_VIEW),
+                2 => {
+                    sql.push_str(PLAYER_GAMES_VIEW);
+                    if dialect == Dialect::Postgres {
+                        sql.push_str(POSTGRES_QUEUE_V2);
+                    }
+                }
                 _ => {}
             }
             sql
@@ -344,6 +349,17 @@ FROM (
     FROM player_games AS p
     JOIN games AS g ON g.platform = p.platform AND g.game_id = p.game_id
 ) AS sides;
+";
+
+/// The queue's second version: priorities, requesters (served in turn within a priority), and
+/// defaults that let an application enqueue with a plain `INSERT` of the columns it knows.
+const POSTGRES_QUEUE_V2: &str = "ALTER TABLE import_jobs
+    ADD COLUMN priority integer NOT NULL DEFAULT 0,
+    ADD COLUMN requested_by text,
+    ALTER COLUMN status SET DEFAULT 'queued',
+    ALTER COLUMN enqueued_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
+    ALTER COLUMN available_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint;
+CREATE INDEX import_jobs_requester ON import_jobs (requested_by, started_at);
 ";
 
 /// The SQLite tables beside `games`, as the first migration creates them.

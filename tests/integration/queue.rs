@@ -439,3 +439,122 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
     assert_eq!(links_in(Path::new(&db)).len(), 4000);
     assert_eq!(jobs_with_status(&db, "done"), 1);
 }
+
+/// `enqueue` with options, as `--json`.
+fn enqueue_with(db: &str, players: &[&str], options: &[&str]) -> Value {
+    let output = crate::support::cli::binary()
+        .args(["enqueue", "--json", "--db", db])
+        .args(options)
+        .args(players)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run chess-import enqueue");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    summary(&output)
+}
+
+/// The players of the done jobs, in the order workers started them.
+fn started_order(db: &str) -> Vec<String> {
+    value_in(
+        Path::new(db),
+        "SELECT string_agg(username, ',' ORDER BY started_at, seq) FROM import_jobs
+         WHERE status = 'done'",
+    )
+    .unwrap_or_default()
+    .split(',')
+    .map(str::to_string)
+    .collect()
+}
+
+fn a_fake_with(players: &[&str]) -> FakeServer {
+    let fake = FakeServer::start();
+    for name in players {
+        fake.add_lichess_games(name, 2, T0, SECOND);
+    }
+    fake
+}
+
+#[test]
+fn higher_priorities_run_first_and_requesters_are_served_in_turn() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann", "ben", "cid", "dot", "eve", "fay", "gus"]);
+    enqueue_with(
+        &db,
+        &["lichess:ann", "lichess:ben", "lichess:cid"],
+        &["--requested-by", "a"],
+    );
+    enqueue_with(&db, &["lichess:dot"], &["--requested-by", "b"]);
+    enqueue_with(&db, &["lichess:eve"], &["--priority", "5"]);
+    enqueue_with(&db, &["lichess:fay"], &["--priority", "-1"]);
+    // Raised: gus was queued last at 0, and is now the most urgent.
+    enqueue_with(&db, &["lichess:gus"], &[]);
+    let raised = enqueue_with(&db, &["lichess:gus"], &["--priority", "9"]);
+    assert_eq!(raised["queued"], 1, "{raised}");
+    let same = enqueue_with(&db, &["lichess:gus"], &["--priority", "9"]);
+    assert_eq!(same["unchanged"], 1, "{same}");
+    let output = worker(&fake, &db).args(["--jobs", "1"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    // 9, 5, then at 0: a's first, b (never served), jobs with no requester, a's others; -1 last.
+    assert_eq!(
+        started_order(&db),
+        ["gus", "eve", "ann", "dot", "ben", "cid", "fay"]
+    );
+}
+
+#[test]
+fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann", "ben"]);
+    enqueue_with(&db, &["lichess:ann"], &["--not-before", "+1h"]);
+    enqueue_with(&db, &["lichess:ben"], &[]);
+    let output = worker(&fake, &db).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    assert_eq!(started_order(&db), ["ben"]);
+    let waiting = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || ((available_at - (extract(epoch FROM now()) * 1000)::bigint) \
+         / 60000) FROM import_jobs WHERE username = 'ann'",
+    );
+    assert_eq!(waiting.as_deref(), Some("queued 59"));
+    // An earlier time raises it: due now, it is taken.
+    enqueue_with(
+        &db,
+        &["lichess:ann"],
+        &["--not-before", "2020-01-01T00:00:00Z"],
+    );
+    let output = worker(&fake, &db).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    assert_eq!(started_order(&db), ["ben", "ann"]);
+}
+
+#[test]
+fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
+    let Some(db) = database() else { return };
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("-- enqueue from an application\n")
+        .expect("the README's SQL");
+    let sql = &readme[start..];
+    let sql = &sql[..sql.find("```").expect("the end of the block")];
+    // The tables come with the first connection of chess-import: a worker's, with nothing to do.
+    let fake = a_fake_with(&["zed"]);
+    let idle = worker(&fake, &db).output().unwrap();
+    assert_eq!(idle.status.code(), Some(0), "{}", summary(&idle));
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &db, "-c", sql])
+        .output()
+        .expect("run psql");
+    assert!(psql.status.success(), "{psql:?}");
+    let output = worker(&fake, &db).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    assert_eq!(started_order(&db), ["zed"]);
+    assert_eq!(
+        value_in(
+            Path::new(&db),
+            "SELECT priority || ' ' || requested_by FROM import_jobs"
+        )
+        .as_deref(),
+        Some("5 app-user-42")
+    );
+    assert_eq!(stored_games(&db), 2);
+}

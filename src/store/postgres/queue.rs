@@ -24,38 +24,57 @@ use crate::report::{PlayerReport, PlayerStatus};
 use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
-/// queued again goes to the back.
+/// queued again after it ended goes to the back. A player still queued stays one job, raised
+/// to the higher priority and the earlier time of the two; one running is left alone.
 const ENQUEUE: &str = concat!(
-    "INSERT INTO import_jobs (platform, username, status, enqueued_at, available_at)
+    "INSERT INTO import_jobs
+         (platform, username, status, enqueued_at, available_at, priority, requested_by)
      SELECT platform, username, 'queued', ",
     statement_ms!(),
-    ", ",
+    ", greatest(",
     statement_ms!(),
-    "
+    ", coalesce($3::bigint, 0)), $4::integer, $5::text
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS new (platform, username, position)
      ORDER BY position
      ON CONFLICT (platform, username) DO UPDATE SET
-         seq = excluded.seq, status = 'queued', worker = NULL, attempts = 0,
-         enqueued_at = excluded.enqueued_at, available_at = excluded.available_at,
+         seq = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.seq ELSE excluded.seq END,
+         status = 'queued', worker = NULL, attempts = 0,
+         enqueued_at = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.enqueued_at
+                       ELSE excluded.enqueued_at END,
+         available_at = CASE WHEN import_jobs.status = 'queued'
+                        THEN least(import_jobs.available_at, excluded.available_at)
+                        ELSE excluded.available_at END,
+         priority = CASE WHEN import_jobs.status = 'queued'
+                    THEN greatest(import_jobs.priority, excluded.priority)
+                    ELSE excluded.priority END,
+         requested_by = coalesce(excluded.requested_by, import_jobs.requested_by),
          started_at = NULL, lease_expires_at = NULL, finished_at = NULL, new_games = NULL,
          last_error = NULL
-     WHERE import_jobs.status IN ('done', 'failed')"
+     WHERE import_jobs.status IN ('queued', 'done', 'failed')
+       AND (import_jobs.status <> 'queued' OR excluded.priority > import_jobs.priority
+            OR excluded.available_at < import_jobs.available_at)"
 );
 
-/// Takes the oldest job that is queued and available, or running with a lease expired for a
-/// third of a lease (`$3`, this worker's): the dead worker's lease on the player, which its
-/// writer thread renews on a timer of its own and behind the batches it writes, has then
-/// expired too, and the job is not taken only to find the player still held.
+/// Takes the next job: the highest priority first, within it the requester served least
+/// recently (so that one requester's 500 players never starve another's one; jobs without a
+/// requester count as one requester), then the oldest. A job is ready when it is queued and
+/// available, or running with a lease expired for a third of a lease (`$3`, this worker's): the
+/// dead worker's lease on the player, which its writer thread renews on a timer of its own and
+/// behind the batches it writes, has then expired too, and the job is not taken only to find
+/// the player still held.
 const CLAIM: &str = concat!(
     "WITH next AS (
-         SELECT platform, username FROM import_jobs
+         SELECT platform, username FROM import_jobs AS job
          WHERE platform = ANY($2::text[])
            AND ((status = 'queued' AND available_at <= ",
     statement_ms!(),
     ") OR (status = 'running' AND lease_expires_at < ",
     statement_ms!(),
     " - $3::bigint / 3))
-         ORDER BY seq
+         ORDER BY priority DESC,
+             (SELECT max(served.started_at) FROM import_jobs AS served
+              WHERE served.requested_by = job.requested_by) NULLS FIRST,
+             seq
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
      UPDATE import_jobs AS job SET status = 'running', worker = $1, attempts = job.attempts + 1,
@@ -129,15 +148,16 @@ pub const MAX_FAILURES: u32 = 3;
 /// What `enqueue` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Enqueued {
-    /// Players added, or queued again after they were done or failed.
+    /// Players added, queued again after they were done or failed, or raised to a higher
+    /// priority or an earlier time.
     pub queued: u64,
-    /// Players already queued or running, left as they were.
+    /// Players already queued (as high and as soon) or running, left as they were.
     pub unchanged: u64,
 }
 
 /// Adds `players` to the queue at `url`, in order; a player already queued or running is left
 /// alone.
-pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreError> {
+pub async fn enqueue(url: &str, players: &[Player], job: &JobSpec) -> Result<Enqueued, StoreError> {
     let mut connection = Connection::open(url, Handle::current()).await?;
     let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
     let usernames: Vec<&str> = players.iter().map(Player::username).collect();
@@ -145,9 +165,12 @@ pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreErr
     // them as unchanged.
     let queued = connection
         .once(async |client| {
-            let params: [(&(dyn ToSql + Sync), Type); 2] = [
+            let params: [(&(dyn ToSql + Sync), Type); 5] = [
                 (&platforms, Type::TEXT_ARRAY),
                 (&usernames, Type::TEXT_ARRAY),
+                (&job.not_before, Type::INT8),
+                (&job.priority, Type::INT4),
+                (&job.requested_by, Type::TEXT),
             ];
             Ok(client.execute_typed(ENQUEUE, &params).await?)
         })
@@ -160,6 +183,17 @@ pub async fn enqueue(url: &str, players: &[Player]) -> Result<Enqueued, StoreErr
         queued,
         unchanged: (players.len() as u64).saturating_sub(queued),
     })
+}
+
+/// What an enqueued job asks for, besides its player.
+#[derive(Clone, Debug, Default)]
+pub struct JobSpec {
+    /// Higher runs first.
+    pub priority: i32,
+    /// Who asked (an application's user id): within a priority, requesters are served in turn.
+    pub requested_by: Option<String>,
+    /// Not claimed before this instant (unix ms).
+    pub not_before: Option<i64>,
 }
 
 /// How a worker takes its players from the queue.
