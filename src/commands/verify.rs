@@ -660,11 +660,17 @@ fn table(report: &VerifyReport) -> String {
     } else {
         let failed = report.players.iter().filter(|a| a.error.is_some()).count();
         let mut parts = Vec::new();
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         if gaps > 0 {
-            parts.push(format!("{gaps} gaps"));
+            parts.push(plural(gaps, "gap", "gaps"));
         }
         if failed > 0 {
-            parts.push(format!("{failed} players not verified"));
+            parts.push(plural(
+                failed,
+                "player not verified",
+                "players not verified",
+            ));
         }
         parts.join(", ")
     };

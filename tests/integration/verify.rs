@@ -264,7 +264,14 @@ fn the_table_names_the_player_the_month_and_the_ids() {
     delete_games(db, "chesscom", &[&months[0][2]]);
     let mut table = binary();
     table
-        .args(["verify", "--progress", "none", "chesscom:bob"])
+        .args([
+            "verify",
+            "--progress",
+            "none",
+            "chesscom:bob",
+            "lichess:alice",
+        ])
+        .args(["--lichess-url", &fake.lichess_url()])
         .args(["--chesscom-url", &fake.chesscom_url()])
         .arg("--db")
         .arg(db);
@@ -277,5 +284,5 @@ fn the_table_names_the_player_the_month_and_the_ids() {
         stdout.contains(&format!("missing {}", months[0][2])),
         "{stdout}"
     );
-    assert!(stdout.ends_with("1 gaps\n"), "{stdout}");
+    assert!(stdout.ends_with("\n1 gap\n"), "{stdout}");
 }
