@@ -107,7 +107,7 @@ pub struct VerifyArgs {
     #[arg(value_name = "PLAYER", value_parser = parse_player)]
     pub players: Vec<Player>,
 
-    /// The database to compare, and for a repair to write to.
+    // The database to compare, and for a repair to write to.
     #[command(flatten)]
     pub store: StoreArgs,
 
@@ -121,8 +121,8 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub repair: bool,
 
-    /// How many players are verified (and repaired) at once, --json for the report, and how a
-    /// repair talks to the providers.
+    // How many players are verified (and repaired) at once, --json for the report, and how a
+    // repair talks to the providers.
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use chess_import_fake::{Endpoint, FakeServer, Provider};
+use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, Provider};
 use serde_json::Value;
 
 use crate::support::cli::{Backend, Import, binary, games_in, on_both_stores, value_in};
@@ -88,13 +88,23 @@ fn cursors(db: &Path) -> (Option<String>, Option<String>) {
     )
 }
 
-/// bob has three months of three games on Chess.com, alice ten games on Lichess; both
-/// imported into a fresh store.
+/// 2023-11-01T01:00Z, in unix seconds: the end of a daily game that started in October.
+const DAILY_END: i64 = 1_698_800_400;
+
+/// bob has three months of three games on Chess.com, plus a bughouse game (no PGN, never
+/// stored) and a daily game that started in October and is archived in November (the last of
+/// `months[1]`); alice ten games on Lichess. Both imported into a fresh store.
 fn imported(fake: &FakeServer, backend: &Backend) -> (Import, Vec<Vec<String>>, Vec<String>) {
-    let months: Vec<Vec<String>> = [(2023, 10), (2023, 11), (2023, 12)]
+    let mut months: Vec<Vec<String>> = [(2023, 10), (2023, 11), (2023, 12)]
         .into_iter()
         .map(|(year, month)| fake.add_chesscom_games("bob", year, month, 3))
         .collect();
+    fake.add_chesscom_bughouse_game("bob", 2023, 11);
+    let daily = ChesscomGameSpec {
+        plies: Some(40),
+        ..ChesscomGameSpec::new("bob", "carol", DAILY_END).daily(3)
+    };
+    months[1].push(fake.add_chesscom_game(daily));
     let lichess = fake.add_lichess_games("alice", 10, LICHESS_START, HOUR_MS);
     let import = backend
         .import(fake)
@@ -126,20 +136,24 @@ fn a_complete_store_verifies_and_deleted_rows_are_named_then_repaired(backend: B
     let (code, report) = run(&fake, "verify", db, &["--deep"]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["ok"], true);
-    assert_eq!(player(&report, "chesscom:bob")["provider"], 9);
+    assert_eq!(
+        player(&report, "chesscom:bob")["provider"],
+        10,
+        "bughouse is not counted"
+    );
     assert_eq!(player(&report, "lichess:alice")["provider"], 10);
 
     let before = cursors(db);
     assert!(before.0.is_some() && before.1.is_some(), "{before:?}");
-    delete_games(db, "chesscom", &[&months[1][0], &months[1][2]]);
+    delete_games(db, "chesscom", &[&months[1][0], &months[1][3]]);
     delete_games(db, "lichess", &[&lichess[4]]);
     let (code, report) = run(&fake, "verify", db, &["--deep"]);
     assert_eq!(code, 1, "{report}");
     let bob = player(&report, "chesscom:bob");
     assert_eq!(bob["gaps"].as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(bob["gaps"][0]["month"], "2023/11");
-    assert_eq!(bob["gaps"][0]["stored"], 1);
-    assert_eq!(bob["gaps"][0]["provider"], 3);
+    assert_eq!(bob["gaps"][0]["stored"], 2);
+    assert_eq!(bob["gaps"][0]["provider"], 4);
     let mut missing: Vec<&str> = bob["gaps"][0]["missing"]
         .as_array()
         .into_iter()
@@ -147,7 +161,7 @@ fn a_complete_store_verifies_and_deleted_rows_are_named_then_repaired(backend: B
         .filter_map(Value::as_str)
         .collect();
     missing.sort();
-    let mut deleted = vec![months[1][0].as_str(), months[1][2].as_str()];
+    let mut deleted = vec![months[1][0].as_str(), months[1][3].as_str()];
     deleted.sort();
     assert_eq!(missing, deleted);
     let alice = player(&report, "lichess:alice");
@@ -158,7 +172,7 @@ fn a_complete_store_verifies_and_deleted_rows_are_named_then_repaired(backend: B
     assert_eq!(code, 0, "{report}");
     assert_eq!(player(&report, "chesscom:bob")["stored_by_repair"], 2);
     assert_eq!(player(&report, "lichess:alice")["stored_by_repair"], 1);
-    assert_eq!(games_in(db).len(), 19);
+    assert_eq!(games_in(db).len(), 20);
     assert_eq!(cursors(db), before, "a repair moves no cursor");
     let (code, report) = run(&fake, "verify", db, &["--deep"]);
     assert_eq!(code, 0, "{report}");
