@@ -219,6 +219,20 @@ fn lichess_counts_find_a_shortfall_beyond_the_tolerance() {
     let (code, report) = run(&fake, "verify", db, &[]);
     assert_eq!(code, 0, "the ongoing game is not missing: {report}");
     assert_eq!(player(&report, "lichess:alice")["method"], "counts");
+    fake.clear_requests();
+    let (code, report) = run(&fake, "verify", db, &["--deep"]);
+    assert_eq!(code, 0, "nor is it with --deep: {report}");
+    assert_eq!(player(&report, "lichess:alice")["provider"], 10);
+    let exports: Vec<String> = fake
+        .requests_for(Provider::Lichess)
+        .into_iter()
+        .filter(|r| r.endpoint == Endpoint::LichessExport)
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(exports.len(), 1, "one stream: {exports:?}");
+    for flag in ["moves=false", "tags=false", "pgnInJson=false"] {
+        assert!(exports[0].contains(flag), "{flag} in {}", exports[0]);
+    }
     delete_games(db, "lichess", &[&lichess[1], &lichess[2]]);
     let (code, _) = run(&fake, "verify", db, &[]);
     assert_eq!(code, 0, "two games are within the counters' tolerance");
@@ -299,4 +313,20 @@ fn the_table_names_the_player_the_month_and_the_ids() {
         "{stdout}"
     );
     assert!(stdout.ends_with("\n1 gap\n"), "{stdout}");
+}
+
+#[test]
+fn a_player_the_provider_does_not_know_is_not_verified_and_bad_usage_is_exit_2() {
+    let fake = FakeServer::start();
+    let (import, _, _) = imported(&fake, &Backend::Sqlite);
+    let db = import.db_path();
+    let (code, report) = run(&fake, "verify", db, &["chesscom:bob", "lichess:ghost"]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(player(&report, "chesscom:bob")["error"], Value::Null);
+    assert_eq!(player(&report, "lichess:ghost")["error"], "user not found");
+    let output = command(&fake, "verify", db)
+        .arg("chess:bob")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
 }
