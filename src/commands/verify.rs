@@ -17,7 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use anyhow::Context;
-use futures_util::StreamExt;
 use indicatif::HumanCount;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +33,7 @@ use crate::providers::{
 };
 use crate::report::printable;
 use crate::resume::{Cursor, MonthValidator};
-use crate::store::{self, Catalog, GameFilter};
+use crate::store::{self, Catalog, GameFilter, PlayerSummary};
 use crate::view::{Align, Screen, Table};
 
 /// How many missing ids a row of the table names; `--json` names them all.
@@ -132,28 +131,39 @@ enum AuditError {
 }
 
 /// Runs the audit (and the repair) on `runtime`; the database is read between, outside it,
-/// since a PostgreSQL catalog runs a runtime of its own.
+/// since a PostgreSQL catalog runs a runtime of its own. Players go `--jobs` at a time, so that
+/// only their stored ids are in memory at once, however many players there are.
 pub fn exec(
     args: VerifyArgs,
     screen: Screen,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Exit> {
-    let stored = read_stored(&args, None)?;
+    let mut catalog = store::open_catalog(&args.store.db.target, READ_BUSY_TIMEOUT)?;
+    let players = players(catalog.as_mut(), &args.players)?;
     let cancel = CancellationToken::new();
-    let (mut audits, signalled) = runtime.block_on(async {
+    let (sources, signalled) = runtime.block_on(async {
         let sources = args.run.providers.sources(&args.run.etiquette, &cancel)?;
-        let signalled = watch_signals(cancel.clone(), screen.clone());
-        let jobs = usize::from(args.run.jobs);
-        let audits = audit_all(&sources, &stored, args.deep, jobs, &screen).await;
-        anyhow::Ok((audits, signalled))
+        anyhow::Ok((sources, watch_signals(cancel.clone(), screen.clone())))
     })?;
+    let jobs = usize::from(args.run.jobs).max(1);
+    let mut audits = Vec::with_capacity(players.len());
+    for chunk in players.chunks(jobs) {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let stored = chunk
+            .iter()
+            .map(|(player, games)| stored(catalog.as_mut(), player, *games, args.deep))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        audits.extend(runtime.block_on(audit_all(&sources, &stored, args.deep, &screen)));
+    }
     let gaps = audits.iter().any(|audit| !audit.gaps.is_empty());
     let repaired = args.repair && gaps && signalled.exit().is_none();
     if repaired {
         runtime.block_on(repair(&args, &mut audits, &screen, &cancel))?;
-        let players: Vec<Player> = stored.into_iter().map(|s| s.player).collect();
-        let after = read_stored(&args, Some(&players))?;
-        recheck(&mut audits, &after, args.deep);
+        // A fresh read: the repair's writes are in other connections' transactions.
+        let mut catalog = store::open_catalog(&args.store.db.target, READ_BUSY_TIMEOUT)?;
+        recheck(catalog.as_mut(), &mut audits)?;
     }
     let interrupted = signalled.exit().is_some();
     let ok = !interrupted
@@ -180,55 +190,65 @@ pub fn exec(
     })
 }
 
-/// The players to verify and what is stored of them: those named (in `only`, or on the command
-/// line), else every imported player.
-fn read_stored(args: &VerifyArgs, only: Option<&[Player]>) -> anyhow::Result<Vec<StoredPlayer>> {
-    let mut catalog = store::open_catalog(&args.store.db.target, READ_BUSY_TIMEOUT)?;
+/// The players to verify, each with its stored game count: those `named`, else every imported
+/// player.
+fn players(catalog: &mut dyn Catalog, named: &[Player]) -> anyhow::Result<Vec<(Player, u64)>> {
     let imported = catalog.players()?;
-    let count_of = |player: &Player| {
-        imported
-            .iter()
-            .find(|p| {
-                p.platform == player.platform.as_str()
-                    && p.username.eq_ignore_ascii_case(player.username())
+    if !named.is_empty() {
+        let named = crate::player::dedup(named.to_vec());
+        return Ok(named
+            .into_iter()
+            .map(|player| {
+                let games = games_of(&imported, &player);
+                (player, games)
             })
-            .map_or(0, |p| p.games)
-    };
-    let named = only.unwrap_or(&args.players);
-    let players: Vec<Player> = if named.is_empty() {
-        imported
-            .iter()
-            .filter_map(|p| {
-                let player = p
-                    .platform
-                    .parse()
-                    .ok()
-                    .and_then(|platform| Player::new(platform, &p.username).ok());
-                if player.is_none() {
-                    tracing::warn!("skipping {}:{}: not a player name", p.platform, p.username);
-                }
-                player
-            })
-            .collect()
-    } else {
-        crate::player::dedup(named.to_vec())
-    };
-    players
-        .into_iter()
-        .map(|player| {
-            let compared = player.platform == Platform::Chesscom || args.deep;
-            let ids = if compared {
-                stored_ids(catalog.as_mut(), &player)?
-            } else {
-                HashSet::new()
-            };
-            Ok(StoredPlayer {
-                games: count_of(&player),
-                player,
-                ids,
-            })
+            .collect());
+    }
+    Ok(imported
+        .iter()
+        .filter_map(|p| {
+            let player = p
+                .platform
+                .parse()
+                .ok()
+                .and_then(|platform| Player::new(platform, &p.username).ok());
+            if player.is_none() {
+                tracing::warn!("skipping {}:{}: not a player name", p.platform, p.username);
+            }
+            Some((player?, p.games))
         })
-        .collect()
+        .collect())
+}
+
+/// The games stored of `player`, by the catalog's list of imported players.
+fn games_of(imported: &[PlayerSummary], player: &Player) -> u64 {
+    imported
+        .iter()
+        .find(|p| {
+            p.platform == player.platform.as_str()
+                && p.username.eq_ignore_ascii_case(player.username())
+        })
+        .map_or(0, |p| p.games)
+}
+
+/// What is stored of `player`: its ids, read only where they are compared (Chess.com, Lichess
+/// `--deep`).
+fn stored(
+    catalog: &mut dyn Catalog,
+    player: &Player,
+    games: u64,
+    deep: bool,
+) -> anyhow::Result<StoredPlayer> {
+    let compared = player.platform == Platform::Chesscom || deep;
+    Ok(StoredPlayer {
+        player: player.clone(),
+        games,
+        ids: if compared {
+            stored_ids(catalog, player)?
+        } else {
+            HashSet::new()
+        },
+    })
 }
 
 fn stored_ids(catalog: &mut dyn Catalog, player: &Player) -> anyhow::Result<HashSet<String>> {
@@ -244,20 +264,20 @@ fn stored_ids(catalog: &mut dyn Catalog, player: &Player) -> anyhow::Result<Hash
     Ok(ids)
 }
 
-/// Every player's audit, `jobs` at a time, in the order given; a provider's lane keeps each to
+/// The audits of `stored`, all at once, in the order given; a provider's lane keeps them to
 /// what it allows (one Lichess stream).
 async fn audit_all(
     sources: &Sources,
     stored: &[StoredPlayer],
     deep: bool,
-    jobs: usize,
     screen: &Screen,
 ) -> Vec<PlayerAudit> {
-    futures_util::stream::iter(stored)
-        .map(|stored| audit(sources.of(stored.player.platform), stored, deep, screen))
-        .buffered(jobs.max(1))
-        .collect()
-        .await
+    futures_util::future::join_all(
+        stored
+            .iter()
+            .map(|stored| audit(sources.of(stored.player.platform), stored, deep, screen)),
+    )
+    .await
 }
 
 async fn audit(source: &Source, stored: &StoredPlayer, deep: bool, screen: &Screen) -> PlayerAudit {
@@ -490,25 +510,29 @@ async fn repair(
 }
 
 /// Marks each gap closed or not by what the store holds after the repair: its missing ids, or
-/// for a count gap, enough games.
-fn recheck(audits: &mut [PlayerAudit], after: &[StoredPlayer], deep: bool) {
-    for audit in audits {
-        let Some(stored) = after
-            .iter()
-            .find(|s| s.player.platform == audit.platform && s.player.username() == audit.username)
-        else {
+/// for a count gap, enough games. Reads one player's ids at a time.
+fn recheck(catalog: &mut dyn Catalog, audits: &mut [PlayerAudit]) -> anyhow::Result<()> {
+    let imported = catalog.players()?;
+    for audit in audits.iter_mut().filter(|audit| !audit.gaps.is_empty()) {
+        let Ok(player) = Player::new(audit.platform, &audit.username) else {
             continue;
         };
-        audit.stored = stored.games;
+        audit.stored = games_of(&imported, &player);
+        let ids = if audit.method == Method::Counts {
+            HashSet::new()
+        } else {
+            stored_ids(catalog, &player)?
+        };
         for gap in &mut audit.gaps {
-            let closed = if gap.month.is_none() && !deep {
-                stored.games.saturating_add(count_tolerance(gap.provider)) >= gap.provider
+            let closed = if audit.method == Method::Counts {
+                audit.stored.saturating_add(count_tolerance(gap.provider)) >= gap.provider
             } else {
-                gap.missing.iter().all(|id| stored.ids.contains(id))
+                gap.missing.iter().all(|id| ids.contains(id))
             };
             gap.closed = Some(closed);
         }
     }
+    Ok(())
 }
 
 /// A sink that compares each game a provider hands over with the stored ids, keeping only the
