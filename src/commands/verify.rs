@@ -33,7 +33,7 @@ use crate::providers::{
 };
 use crate::report::printable;
 use crate::resume::{Cursor, MonthValidator};
-use crate::store::{self, Catalog, GameFilter, PlayerSummary};
+use crate::store::{self, Catalog, PlayerSummary};
 use crate::view::{Align, Screen, Table};
 
 /// How many missing ids a row of the table names; `--json` names them all.
@@ -252,14 +252,9 @@ fn stored(
 }
 
 fn stored_ids(catalog: &mut dyn Catalog, player: &Player) -> anyhow::Result<HashSet<String>> {
-    let filter = GameFilter {
-        players: vec![player.clone()],
-        ..GameFilter::default()
-    };
     let mut ids = HashSet::new();
-    catalog.for_each_game(&filter, &mut |game| {
-        ids.insert(game.game_id.to_string());
-        Ok(())
+    catalog.for_each_game_id(player, &mut |id| {
+        ids.insert(id.to_string());
     })?;
     Ok(ids)
 }
