@@ -28,7 +28,8 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
     (options.since, options.until) = args.window.millis()?;
     options.max_games = args.max_games;
     let store = open_store(&args.store)?;
-    let (report, signalled) = run_players(players, options, store, &screen, cancel).await;
+    let signalled = watch_signals(cancel.clone(), screen.clone());
+    let report = run_players(players, options, store, &screen, cancel).await;
     print_report(&report, &signalled, args.run.json)
 }
 
@@ -42,26 +43,25 @@ pub(super) fn open_store(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
     })
 }
 
-/// Runs the importer over `players`; the summary lists them in the order they were given, not
-/// the order they finished.
+/// Runs the importer over `players` with the view listening; the caller watches the signals.
+/// The summary lists the players in the order they were given, not the order they finished.
 pub(super) async fn run_players(
     players: Vec<Player>,
     options: ImportOptions,
     store: Box<dyn Store>,
     screen: &Screen,
     cancel: CancellationToken,
-) -> (RunReport, Signalled) {
+) -> RunReport {
     let order: HashMap<(Platform, String), usize> = players
         .iter()
         .enumerate()
         .map(|(index, p)| ((p.platform, p.username().to_string()), index))
         .collect();
-    let (mut report, signalled) =
-        run(PlayerList::new(players), options, store, screen, cancel).await;
+    let mut report = run_viewed(PlayerList::new(players), options, store, screen, cancel).await;
     report
         .players
         .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
-    (report, signalled)
+    report
 }
 
 pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
@@ -78,13 +78,26 @@ pub(super) async fn run(
     cancel: CancellationToken,
 ) -> (RunReport, Signalled) {
     let signalled = watch_signals(cancel.clone(), screen.clone());
+    let report = run_viewed(jobs, options, store, screen, cancel).await;
+    (report, signalled)
+}
+
+/// Runs the importer with the view listening. Signals are the caller's to watch, once per
+/// command: `verify --repair` runs several imports under one watch.
+async fn run_viewed(
+    jobs: impl Jobs,
+    options: ImportOptions,
+    store: Box<dyn Store>,
+    screen: &Screen,
+    cancel: CancellationToken,
+) -> RunReport {
     let (events, receiver) = mpsc::unbounded_channel();
     let view = spawn_view(screen.clone(), receiver, options.jobs);
     let report = import::run(jobs, options, store, events, cancel).await;
     if let Ok(view) = view {
         let _ = tokio::task::spawn_blocking(move || view.join()).await;
     }
-    (report, signalled)
+    report
 }
 
 /// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal

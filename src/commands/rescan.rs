@@ -5,7 +5,7 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::common::Exit;
+use super::common::{Exit, watch_signals};
 use super::import::{open_store, print_report, run_players};
 use crate::cli::{RescanArgs, RunArgs};
 use crate::import::ImportOptions;
@@ -18,7 +18,8 @@ pub async fn exec(args: RescanArgs, screen: Screen) -> anyhow::Result<Exit> {
     let window = args.window.millis()?;
     let options = options(&args.run, window, &screen, &cancel)?;
     let store = open_store(&args.store)?;
-    let (report, signalled) = run_players(players, options, store, &screen, cancel).await;
+    let signalled = watch_signals(cancel.clone(), screen.clone());
+    let report = run_players(players, options, store, &screen, cancel).await;
     print_report(&report, &signalled, args.run.json)
 }
 

@@ -487,7 +487,7 @@ async fn repair(
         }
         let options = super::rescan::options(&args.run, window, screen, cancel)?;
         let store = open_store(&args.store)?;
-        let (report, _) = run_players(players, options, store, screen, cancel.clone()).await;
+        let report = run_players(players, options, store, screen, cancel.clone()).await;
         for done in report.players {
             let Some(audit) = audits
                 .iter_mut()
