@@ -245,6 +245,13 @@ fn lichess_counts_find_a_shortfall_beyond_the_tolerance() {
         (gap["stored"].as_u64(), gap["provider"].as_u64()),
         (Some(7), Some(10))
     );
+    // Only counts are known: the repair rescans the whole history.
+    let (code, report) = run(&fake, "verify", db, &["--repair"]);
+    assert_eq!(code, 0, "{report}");
+    let alice = player(&report, "lichess:alice");
+    assert_eq!(alice["stored_by_repair"], 3, "{report}");
+    assert_eq!(alice["gaps"][0]["closed"], true);
+    assert_eq!(alice["stored"], 10);
 }
 
 #[test]
