@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test the provider APIs with a few players; nothing is stored')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show, per imported player, the games stored and how its last import went')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the stored games, oldest first, as one PGN file')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare what is stored of each imported player with what the provider has; report gaps')
+            [CompletionResult]::new('rescan', 'rescan', [CompletionResultType]::ParameterValue, 'Fetch a window of players'' games again and store what is missing; nothing is deleted')
             [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
@@ -140,6 +142,74 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chess-import;verify' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
+            [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)')
+            [CompletionResult]::new('--lichess-url', '--lichess-url', [CompletionResultType]::ParameterName, 'Base URL of Lichess')
+            [CompletionResult]::new('--chesscom-url', '--chesscom-url', [CompletionResultType]::ParameterName, 'Base URL of the Chess.com Published-Data API')
+            [CompletionResult]::new('--lichess-token', '--lichess-token', [CompletionResultType]::ParameterName, 'Lichess personal API token (no scope needed): a faster export rate')
+            [CompletionResult]::new('--user-agent', '--user-agent', [CompletionResultType]::ParameterName, 'User-Agent of every request. Chess.com asks for contact details in it')
+            [CompletionResult]::new('--lock-dir', '--lock-dir', [CompletionResultType]::ParameterName, 'Where the chess-import processes of this host share the providers'' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]')
+            [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)')
+            [CompletionResult]::new('--retry-backoff', '--retry-backoff', [CompletionResultType]::ParameterName, 'First wait before a retry; it doubles each try (1ms-10m)')
+            [CompletionResult]::new('--rate-limit-wait', '--rate-limit-wait', [CompletionResultType]::ParameterName, 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Longest wait for a connection to a provider (100ms-10m)')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Lichess: compare the game ids themselves, by streaming the player''s games without moves (one export per player), rather than the profile''s approximate counts')
+            [CompletionResult]::new('--repair', '--repair', [CompletionResultType]::ParameterName, 'Rescan exactly the months and windows found short, store what is missing, and verify those again')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout at the end')
+            [CompletionResult]::new('--with-analysis', '--with-analysis', [CompletionResultType]::ParameterName, 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game''s phases, and [%eval] comments in the PGN')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chess-import;rescan' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only games started on or before this day (YYYY-MM-DD, UTC)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
+            [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)')
+            [CompletionResult]::new('--lichess-url', '--lichess-url', [CompletionResultType]::ParameterName, 'Base URL of Lichess')
+            [CompletionResult]::new('--chesscom-url', '--chesscom-url', [CompletionResultType]::ParameterName, 'Base URL of the Chess.com Published-Data API')
+            [CompletionResult]::new('--lichess-token', '--lichess-token', [CompletionResultType]::ParameterName, 'Lichess personal API token (no scope needed): a faster export rate')
+            [CompletionResult]::new('--user-agent', '--user-agent', [CompletionResultType]::ParameterName, 'User-Agent of every request. Chess.com asks for contact details in it')
+            [CompletionResult]::new('--lock-dir', '--lock-dir', [CompletionResultType]::ParameterName, 'Where the chess-import processes of this host share the providers'' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]')
+            [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)')
+            [CompletionResult]::new('--retry-backoff', '--retry-backoff', [CompletionResultType]::ParameterName, 'First wait before a retry; it doubles each try (1ms-10m)')
+            [CompletionResult]::new('--rate-limit-wait', '--rate-limit-wait', [CompletionResultType]::ParameterName, 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)')
+            [CompletionResult]::new('--max-wait', '--max-wait', [CompletionResultType]::ParameterName, 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)')
+            [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Longest wait for a connection to a provider (100ms-10m)')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON summary object on stdout at the end')
+            [CompletionResult]::new('--with-analysis', '--with-analysis', [CompletionResultType]::ParameterName, 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game''s phases, and [%eval] comments in the PGN')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chess-import;enqueue' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
@@ -208,6 +278,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Smoke-test the provider APIs with a few players; nothing is stored')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show, per imported player, the games stored and how its last import went')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the stored games, oldest first, as one PGN file')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare what is stored of each imported player with what the provider has; report gaps')
+            [CompletionResult]::new('rescan', 'rescan', [CompletionResultType]::ParameterValue, 'Fetch a window of players'' games again and store what is missing; nothing is deleted')
             [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
@@ -224,6 +296,12 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;help;export' {
+            break
+        }
+        'chess-import;help;verify' {
+            break
+        }
+        'chess-import;help;rescan' {
             break
         }
         'chess-import;help;enqueue' {

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
             cand status 'Show, per imported player, the games stored and how its last import went'
             cand export 'Write the stored games, oldest first, as one PGN file'
+            cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
+            cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -132,6 +134,72 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chess-import;verify'= {
+            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)'
+            cand -j 'How many players are imported at once (1-256)'
+            cand --jobs 'How many players are imported at once (1-256)'
+            cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'
+            cand --lichess-url 'Base URL of Lichess'
+            cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
+            cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'
+            cand --user-agent 'User-Agent of every request. Chess.com asks for contact details in it'
+            cand --lock-dir 'Where the chess-import processes of this host share the providers'' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]'
+            cand --body-limit 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap'
+            cand --retries 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)'
+            cand --retry-backoff 'First wait before a retry; it doubles each try (1ms-10m)'
+            cand --rate-limit-wait 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)'
+            cand --max-wait 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)'
+            cand --read-timeout 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)'
+            cand --connect-timeout 'Longest wait for a connection to a provider (100ms-10m)'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --deep 'Lichess: compare the game ids themselves, by streaming the player''s games without moves (one export per player), rather than the profile''s approximate counts'
+            cand --repair 'Rescan exactly the months and windows found short, store what is missing, and verify those again'
+            cand --json 'Print one JSON summary object on stdout at the end'
+            cand --with-analysis 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game''s phases, and [%eval] comments in the PGN'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;rescan'= {
+            cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)'
+            cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
+            cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
+            cand -j 'How many players are imported at once (1-256)'
+            cand --jobs 'How many players are imported at once (1-256)'
+            cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'
+            cand --lichess-url 'Base URL of Lichess'
+            cand --chesscom-url 'Base URL of the Chess.com Published-Data API'
+            cand --lichess-token 'Lichess personal API token (no scope needed): a faster export rate'
+            cand --user-agent 'User-Agent of every request. Chess.com asks for contact details in it'
+            cand --lock-dir 'Where the chess-import processes of this host share the providers'' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]'
+            cand --body-limit 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap'
+            cand --retries 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)'
+            cand --retry-backoff 'First wait before a retry; it doubles each try (1ms-10m)'
+            cand --rate-limit-wait 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)'
+            cand --max-wait 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)'
+            cand --read-timeout 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)'
+            cand --connect-timeout 'Longest wait for a connection to a provider (100ms-10m)'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON summary object on stdout at the end'
+            cand --with-analysis 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game''s phases, and [%eval] comments in the PGN'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chess-import;enqueue'= {
             cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
             cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
@@ -197,6 +265,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand check 'Smoke-test the provider APIs with a few players; nothing is stored'
             cand status 'Show, per imported player, the games stored and how its last import went'
             cand export 'Write the stored games, oldest first, as one PGN file'
+            cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
+            cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -209,6 +279,10 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;help;status'= {
         }
         &'chess-import;help;export'= {
+        }
+        &'chess-import;help;verify'= {
+        }
+        &'chess-import;help;rescan'= {
         }
         &'chess-import;help;enqueue'= {
         }

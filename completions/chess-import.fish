@@ -36,6 +36,8 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "import" -
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "verify" -d 'Compare what is stored of each imported player with what the provider has; report gaps'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "rescan" -d 'Fetch a window of players\' games again and store what is missing; nothing is deleted'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
@@ -123,6 +125,63 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l lichess-url -d 'Base URL of Lichess' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l lock-dir -d 'Where the chess-import processes of this host share the providers\' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l max-wait -d 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l read-timeout -d 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l connect-timeout -d 'Longest wait for a connection to a provider (100ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l deep -d 'Lichess: compare the game ids themselves, by streaming the player\'s games without moves (one export per player), rather than the profile\'s approximate counts'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l repair -d 'Rescan exactly the months and windows found short, store what is missing, and verify those again'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l json -d 'Print one JSON summary object on stdout at the end'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l with-analysis -d 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game\'s phases, and [%eval] comments in the PGN'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l lichess-url -d 'Base URL of Lichess' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l chesscom-url -d 'Base URL of the Chess.com Published-Data API' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l lichess-token -d 'Lichess personal API token (no scope needed): a faster export rate' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l user-agent -d 'User-Agent of every request. Chess.com asks for contact details in it' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l lock-dir -d 'Where the chess-import processes of this host share the providers\' lanes (lock files) [default: $XDG_RUNTIME_DIR/chess-import, else chess-import-UID in the temporary directory]' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l body-limit -d 'Lowers every cap on what is read of an answer to this many bytes: a knob for tests, which then need not send megabytes to reach a cap' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l retries -d 'Retries of a request after its first try, before the player fails (5xx, dropped connections, 429s)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l retry-backoff -d 'First wait before a retry; it doubles each try (1ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l rate-limit-wait -d 'Pause of a provider after a 429 without Retry-After; Lichess asks for a minute (1ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l max-wait -d 'Longest wait a provider may ask for (Retry-After, a rate-limit body) before its remaining players fail instead (0s-7d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l read-timeout -d 'Longest a download may go without a complete game (Lichess) or body (Chess.com) before it is dropped and resumed (100ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l connect-timeout -d 'Longest wait for a connection to a provider (100ms-10m)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l json -d 'Print one JSON summary object on stdout at the end'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l with-analysis -d 'Also ask Lichess for its engine analysis of each game: accuracy, centipawn loss, mistakes, the game\'s phases, and [%eval] comments in the PGN'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l priority -d 'Higher runs first (-1000000 to 1000000)' -r
@@ -172,11 +231,13 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export enqueue worker completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "verify" -d 'Compare what is stored of each imported player with what the provider has; report gaps'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "rescan" -d 'Fetch a window of players\' games again and store what is missing; nothing is deleted'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

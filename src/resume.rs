@@ -23,6 +23,20 @@ pub struct ResumePoint {
     pub ongoing: Vec<String>,
 }
 
+impl ResumePoint {
+    /// Where a rescan starts: nowhere, so that it asks its whole window again, months and games
+    /// behind the cursors included, and unconditionally (a month unchanged at the provider may
+    /// still have lost rows here). Only the remembered in-progress games are kept, to be asked
+    /// as the import would. The stores only ever move a cursor forward, so starting from
+    /// nothing cannot move one back.
+    pub fn for_rescan(self) -> Self {
+        ResumePoint {
+            ongoing: self.ongoing,
+            ..ResumePoint::default()
+        }
+    }
+}
+
 /// How far a player's games are stored without a gap, saved with the games that prove it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cursor {

@@ -11,8 +11,6 @@ use crate::player::Player;
 
 mod options;
 
-pub use options::day_window;
-
 pub const DEFAULT_USER_AGENT: &str = concat!(
     "chess-import/",
     env!("CARGO_PKG_VERSION"),
@@ -72,6 +70,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Write the stored games, oldest first, as one PGN file.
     Export(ExportArgs),
+    /// Compare what is stored of each imported player with what the provider has; report gaps.
+    Verify(VerifyArgs),
+    /// Fetch a window of players' games again and store what is missing; nothing is deleted.
+    Rescan(RescanArgs),
     /// Add players to the import queue that workers share (PostgreSQL only).
     Enqueue(EnqueueArgs),
     /// Import the players of the shared queue, alongside workers on other machines.
@@ -86,25 +88,55 @@ pub struct ImportArgs {
     pub players: PlayerArgs,
 
     #[command(flatten)]
-    pub db: DbArgs,
+    pub store: StoreArgs,
 
-    /// How long an SQLite write waits for another process's transaction before it fails
-    /// (0s-1h).
-    #[arg(long, value_name = "DURATION", default_value = "10s",
-          value_parser = duration_in(Duration::ZERO, HOUR))]
-    pub busy_timeout: Duration,
-
-    /// Only games started on or after this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub since: Option<chrono::NaiveDate>,
-
-    /// Only games started on or before this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub until: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub window: DayArgs,
 
     /// At most this many games per player (oldest first), e.g. for a quick smoke run.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_games: Option<u64>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Players to verify, as PLATFORM:USERNAME [default: every imported player].
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    // The database to compare, and for a repair to write to.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Lichess: compare the game ids themselves, by streaming the player's games without
+    /// moves (one export per player), rather than the profile's approximate counts.
+    #[arg(long)]
+    pub deep: bool,
+
+    /// Rescan exactly the months and windows found short, store what is missing, and verify
+    /// those again.
+    #[arg(long)]
+    pub repair: bool,
+
+    // How many players are verified (and repaired) at once, --json for the report, and how a
+    // repair talks to the providers.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RescanArgs {
+    #[command(flatten)]
+    pub players: PlayerArgs,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub window: DayArgs,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -266,13 +298,8 @@ pub struct ExportArgs {
     #[arg(short, long = "player", value_name = "PLAYER", value_parser = parse_player)]
     pub players: Vec<Player>,
 
-    /// Only games started on or after this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub since: Option<chrono::NaiveDate>,
-
-    /// Only games started on or before this day (YYYY-MM-DD, UTC).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub until: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub window: DayArgs,
 
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
@@ -307,6 +334,18 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// A window of days, both included: which games `import`, `rescan` and `export` take.
+#[derive(Debug, Args)]
+pub struct DayArgs {
+    /// Only games started on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<chrono::NaiveDate>,
+
+    /// Only games started on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<chrono::NaiveDate>,
+}
+
 /// Who to import or queue: players named on the command line and in files.
 #[derive(Debug, Args)]
 pub struct PlayerArgs {
@@ -333,6 +372,19 @@ pub struct DbArgs {
         value_parser = parse_db_target
     )]
     pub target: String,
+}
+
+/// The database a run writes games to, and how long its writes wait for another process's.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// How long an SQLite write waits for another process's transaction before it fails
+    /// (0s-1h).
+    #[arg(long, value_name = "DURATION", default_value = "10s",
+          value_parser = duration_in(Duration::ZERO, HOUR))]
+    pub busy_timeout: Duration,
 }
 
 /// The PostgreSQL database whose job queue `enqueue` and `worker` share; no default, since a

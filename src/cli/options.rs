@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio_util::sync::CancellationToken;
 
-use super::{EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
+use super::{DayArgs, EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
 use crate::host_lane::HostLane;
 use crate::http::{self, ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use crate::import::ImportOptions;
@@ -78,6 +78,7 @@ impl RunArgs {
             max_games: None,
             want_totals,
             with_analysis: self.with_analysis,
+            rescan: false,
             owner,
             lease_ttl: self.lease_ttl,
             batch_size: BATCH_SIZE,
@@ -177,10 +178,17 @@ fn header_value(option: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl DayArgs {
+    /// The days as unix ms, as `day_window` reads them.
+    pub fn millis(&self) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+        day_window(self.since, self.until)
+    }
+}
+
 /// `--since` and `--until` days as a window of unix ms: from midnight UTC of the first day to
 /// midnight after the last, so that both days are included. A window that ends before it starts
 /// is a usage error.
-pub fn day_window(
+fn day_window(
     since: Option<chrono::NaiveDate>,
     until: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<(Option<i64>, Option<i64>)> {

@@ -14,7 +14,7 @@ use anyhow::{Context, bail};
 use indicatif::HumanCount;
 
 use super::common::{Exit, READ_BUSY_TIMEOUT};
-use crate::cli::{self, ExportArgs, ExportView};
+use crate::cli::{ExportArgs, ExportView};
 use crate::formats::{Csv, Format, Ndjson, RowWriter};
 use crate::store::{self, Catalog, GameFilter, ReadError, View};
 
@@ -35,7 +35,7 @@ pub fn exec(args: ExportArgs, quiet: bool) -> anyhow::Result<Exit> {
         with_pgn: args.with_pgn,
     };
     let mut catalog = store::open_catalog(&args.db.target, READ_BUSY_TIMEOUT)?;
-    let (since, until) = cli::day_window(args.since, args.until)?;
+    let (since, until) = args.window.millis()?;
     let filter = GameFilter {
         players: args.players,
         since,

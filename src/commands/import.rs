@@ -9,10 +9,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::common::{Exit, Signalled, watch_signals, write_stdout};
-use crate::cli::{self, ImportArgs};
+use crate::cli::{ImportArgs, StoreArgs};
 use crate::import::{self, Event, ImportOptions, Jobs, PlayerList};
 use crate::lease;
-use crate::player::Platform;
+use crate::player::{Platform, Player};
 use crate::report::RunReport;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -25,25 +25,43 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
     let mut options =
         args.run
             .import_options(lease::process_owner(), screen.shows_bars(), &cancel)?;
-    (options.since, options.until) = cli::day_window(args.since, args.until)?;
+    (options.since, options.until) = args.window.millis()?;
     options.max_games = args.max_games;
-    let store: Box<dyn Store> = if store::is_postgres_url(&args.db.target) {
-        Box::new(postgres_store(&args.db.target)?)
+    let store = open_store(&args.store)?;
+    let signalled = watch_signals(cancel.clone(), screen.clone());
+    let report = run_players(players, options, store, &screen, cancel).await;
+    print_report(&report, &signalled, args.run.json)
+}
+
+/// The store `--db` names, for a run that writes games: SQLite created on the first write.
+pub(super) fn open_store(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    let target = &args.db.target;
+    Ok(if store::is_postgres_url(target) {
+        Box::new(postgres_store(target)?)
     } else {
-        SqliteStore::open_on_first_write(Path::new(&args.db.target), args.busy_timeout)?
-    };
+        SqliteStore::open_on_first_write(Path::new(target), args.busy_timeout)?
+    })
+}
+
+/// Runs the importer over `players` with the view listening; the caller watches the signals.
+/// The summary lists the players in the order they were given, not the order they finished.
+pub(super) async fn run_players(
+    players: Vec<Player>,
+    options: ImportOptions,
+    store: Box<dyn Store>,
+    screen: &Screen,
+    cancel: CancellationToken,
+) -> RunReport {
     let order: HashMap<(Platform, String), usize> = players
         .iter()
         .enumerate()
         .map(|(index, p)| ((p.platform, p.username().to_string()), index))
         .collect();
-    let jobs = PlayerList::new(players);
-    let (mut report, signalled) = run(jobs, options, store, &screen, cancel).await;
-    // The summary lists players in the order they were given, not the order they finished.
+    let mut report = run_viewed(PlayerList::new(players), options, store, screen, cancel).await;
     report
         .players
         .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
-    print_report(&report, &signalled, args.run.json)
+    report
 }
 
 pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
@@ -60,13 +78,26 @@ pub(super) async fn run(
     cancel: CancellationToken,
 ) -> (RunReport, Signalled) {
     let signalled = watch_signals(cancel.clone(), screen.clone());
+    let report = run_viewed(jobs, options, store, screen, cancel).await;
+    (report, signalled)
+}
+
+/// Runs the importer with the view listening. Signals are the caller's to watch, once per
+/// command: `verify --repair` runs several imports under one watch.
+async fn run_viewed(
+    jobs: impl Jobs,
+    options: ImportOptions,
+    store: Box<dyn Store>,
+    screen: &Screen,
+    cancel: CancellationToken,
+) -> RunReport {
     let (events, receiver) = mpsc::unbounded_channel();
     let view = spawn_view(screen.clone(), receiver, options.jobs);
     let report = import::run(jobs, options, store, events, cancel).await;
     if let Ok(view) = view {
         let _ = tokio::task::spawn_blocking(move || view.join()).await;
     }
-    (report, signalled)
+    report
 }
 
 /// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal

@@ -12,7 +12,9 @@ mod completions;
 mod enqueue;
 mod export;
 mod import;
+mod rescan;
 mod status;
+mod verify;
 mod worker;
 
 pub use common::Exit;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli, screen: Screen) -> anyhow::Result<Exit> {
         Command::Import(args) => runtime()?.block_on(import::exec(args, screen)),
         Command::Worker(args) => runtime()?.block_on(worker::exec(args, screen)),
         Command::Check(args) => runtime()?.block_on(check::exec(args, screen)),
+        Command::Verify(args) => verify::exec(args, screen, &runtime()?),
+        Command::Rescan(args) => runtime()?.block_on(rescan::exec(args, screen)),
         Command::Enqueue(args) => runtime()?.block_on(enqueue::exec(args)),
         Command::Status(args) => status::exec(&args),
         Command::Export(args) => export::exec(args, cli.quiet),

@@ -41,6 +41,8 @@ pub struct ImportOptions {
     pub want_totals: bool,
     /// Ask Lichess for its engine analysis of each game.
     pub with_analysis: bool,
+    /// Ask each player's window again from nothing, behind its cursors too (`rescan`).
+    pub rescan: bool,
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
@@ -294,13 +296,18 @@ async fn fetch_and_store(
 ) -> PlayerReport {
     let options = &shared.options;
     let plan = Plan {
-        resume: state.resume,
+        resume: if options.rescan {
+            state.resume.for_rescan()
+        } else {
+            state.resume
+        },
         stored_games: state.stored_games,
         since: options.since,
         until: options.until,
         max_games: options.max_games,
         want_total: options.want_totals,
         with_analysis: options.with_analysis,
+        ids_only: false,
     };
     let mut sink = PlayerSink::new(
         &shared.writer,

@@ -170,6 +170,8 @@ pub struct Profile {
 pub struct ProfileCount {
     /// Every game of the player, an approximate counter: the progress bar's total.
     pub all: Option<u64>,
+    /// Games still being played, counted in `all` but not yet exported as games.
+    pub playing: Option<u64>,
 }
 
 impl Profile {
@@ -399,6 +401,7 @@ pub async fn import(
             newest_first: false,
             contiguous,
             with_analysis: plan.with_analysis,
+            ids_only: plan.ids_only,
         };
         let end = export_stream(source, player, &request, sink, &mut progress).await?;
         received += progress.games;
@@ -487,6 +490,8 @@ struct ExportRequest {
     /// Whether the games follow the stored ones without a gap, so that the cursor may move.
     contiguous: bool,
     with_analysis: bool,
+    /// The games without moves or PGN (`verify --deep`): a fraction of the bytes.
+    ids_only: bool,
 }
 
 /// What `--with-analysis` adds to an export's query: the analysis as `[%eval]` comments and
@@ -512,6 +517,7 @@ pub async fn newest_games(
         newest_first: true,
         contiguous: false,
         with_analysis: false,
+        ids_only: false,
     };
     let mut progress = Progress {
         latest_plausible: latest_plausible(),
@@ -538,15 +544,25 @@ async fn export_stream(
         "dateAsc"
     };
     let contiguous = request.contiguous;
-    let mut query: Vec<(&str, String)> = vec![
-        ("sort", sort.into()),
-        ("pgnInJson", "true".into()),
-        ("clocks", "true".into()),
-        ("opening", "true".into()),
-        // In-progress games are listed too, so that they can be remembered and fetched once
-        // finished: the cursor will have passed their `createdAt` by then.
-        ("ongoing", "true".into()),
-    ];
+    let mut query: Vec<(&str, String)> = if request.ids_only {
+        // Finished games only (the export's default), as the import would store them.
+        vec![
+            ("sort", sort.into()),
+            ("moves", "false".into()),
+            ("tags", "false".into()),
+            ("pgnInJson", "false".into()),
+        ]
+    } else {
+        vec![
+            ("sort", sort.into()),
+            ("pgnInJson", "true".into()),
+            ("clocks", "true".into()),
+            ("opening", "true".into()),
+            // In-progress games are listed too, so that they can be remembered and fetched once
+            // finished: the cursor will have passed their `createdAt` by then.
+            ("ongoing", "true".into()),
+        ]
+    };
     if request.with_analysis {
         query.extend(ANALYSIS.map(|(key, value)| (key, value.to_string())));
     }

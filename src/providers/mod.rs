@@ -99,6 +99,9 @@ pub struct Plan {
     pub want_total: bool,
     /// Ask Lichess for its engine analysis too (`--with-analysis`).
     pub with_analysis: bool,
+    /// Lichess: only the finished games' ids and metadata, without moves or PGN, for
+    /// `verify --deep` to compare against the store. Chess.com months have no such form.
+    pub ids_only: bool,
 }
 
 /// How much there is to fetch, when the provider can tell.

@@ -74,6 +74,7 @@ macro_rules! contract_tests {
             remembers_ongoing_games_until_resolved,
             leases_exclude_other_owners_until_they_expire_or_are_released,
             records_results_keeping_the_last_success,
+            lists_the_ids_of_a_players_stored_games,
         );
     };
     ($fresh:path; $($name:ident),* $(,)?) => {
@@ -350,4 +351,32 @@ pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
     assert_eq!(outcome(), (success, Some("HTTP 500 twice".into())));
     store.record_result(&alice, None).unwrap();
     assert_eq!(outcome().1, None);
+}
+
+pub(crate) fn lists_the_ids_of_a_players_stored_games(database: &Database) {
+    let mut store = database.store();
+    let alice = player("chesscom:alice");
+    let bob = player("chesscom:bob");
+    let both = [game(Platform::Chesscom, "shared")];
+    let own = [
+        game(Platform::Chesscom, "a-1"),
+        game(Platform::Chesscom, "a-2"),
+    ];
+    store.write_batch(&batch(&alice, &both)).unwrap();
+    store.write_batch(&batch(&bob, &both)).unwrap();
+    store.write_batch(&batch(&alice, &own)).unwrap();
+    store.commit().unwrap();
+    let ids = |player: &Player| {
+        let mut ids = Vec::new();
+        let handed = database
+            .catalog()
+            .for_each_game_id(player, &mut |id| ids.push(id.to_string()))
+            .unwrap();
+        assert_eq!(handed, ids.len() as u64);
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&alice), ["a-1", "a-2", "shared"]);
+    assert_eq!(ids(&bob), ["shared"]);
+    assert!(ids(&player("lichess:alice")).is_empty());
 }

@@ -391,6 +391,24 @@ pub trait Catalog {
         each: &mut dyn FnMut(&[Value<'_>]) -> io::Result<()>,
     ) -> Result<u64, ReadError>;
 
+    /// Hands the id of each stored game linked to `player` to `each`, in no given order: what
+    /// `verify` compares with a provider. Returns how many were handed. This default reads the
+    /// games as an export does, PGNs and all; a store can read the ids alone.
+    fn for_each_game_id(
+        &mut self,
+        player: &Player,
+        each: &mut dyn FnMut(&str),
+    ) -> Result<u64, ReadError> {
+        let filter = GameFilter {
+            players: vec![player.clone()],
+            ..GameFilter::default()
+        };
+        self.for_each_game(&filter, &mut |game| {
+            each(game.game_id);
+            Ok(())
+        })
+    }
+
     /// The job queue, for stores that have one (PostgreSQL, where workers share it); `None`
     /// for the others.
     fn queue(&mut self) -> Result<Option<QueueSummary>, ReadError> {

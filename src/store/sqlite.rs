@@ -1106,6 +1106,11 @@ fn unwritable_directory(_: &Path) -> bool {
 
 const PLAYERS: &str = concat!(players_query!(), " ORDER BY k.platform, k.username");
 
+/// The ids of a player's stored games: linked to the player, and in `games`.
+const GAME_IDS: &str = "SELECT p.game_id FROM player_games p
+     JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
+     WHERE p.platform = ?1 AND p.username = ?2";
+
 impl SqliteCatalog {
     /// Runs an export query and hands its rows to `each`, one at a time; a database error ends
     /// the read, a write error too but is told apart.
@@ -1155,6 +1160,22 @@ impl Catalog for SqliteCatalog {
                 .collect()
         });
         rows.map_err(|e| self.error(e))
+    }
+
+    /// The ids alone, from the player's links and the games' primary key: no PGN is read.
+    fn for_each_game_id(
+        &mut self,
+        player: &Player,
+        each: &mut dyn FnMut(&str),
+    ) -> Result<u64, ReadError> {
+        let values = vec![
+            Value::Text(player.platform.as_str().to_string()),
+            Value::Text(player.username().to_string()),
+        ];
+        self.stream(GAME_IDS, values, &mut |row| {
+            each(row.get_ref(0)?.as_str()?);
+            Ok(Ok(()))
+        })
     }
 
     fn for_each_game(

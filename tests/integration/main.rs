@@ -42,6 +42,8 @@ mod postgres_store;
 mod queue;
 // `status` and `export` on a real import, in SQLite and PostgreSQL.
 mod status_export;
+// `verify` and `rescan`: gaps named per player and month, repaired without moving a cursor.
+mod verify;
 // A version-1 database of the last release upgraded in place, or left as it was.
 mod upgrade;
 
