@@ -143,7 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;verify' {
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
@@ -178,7 +178,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         'chess-import;rescan' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a postgres:// URL')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only games started on or before this day (YYYY-MM-DD, UTC)')

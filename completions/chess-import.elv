@@ -135,7 +135,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --version 'Print version'
         }
         &'chess-import;verify'= {
-            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --db 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)'
             cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
@@ -169,7 +169,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;rescan'= {
             cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
             cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
-            cand --db 'The database: an SQLite file path, or a postgres:// URL'
+            cand --db 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)'
             cand --busy-timeout 'How long an SQLite write waits for another process''s transaction before it fails (0s-1h)'
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
             cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'

@@ -125,7 +125,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s q -
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand export" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l db -d 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
@@ -154,7 +154,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s v -
 complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
-complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l db -d 'The database: an SQLite file path, or a postgres:// URL' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l db -d 'The database: an SQLite file path, or a PostgreSQL URL (postgres://...) or libpq key=value string (host=... dbname=...)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l busy-timeout -d 'How long an SQLite write waits for another process\'s transaction before it fails (0s-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand rescan" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
