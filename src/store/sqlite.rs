@@ -860,6 +860,13 @@ impl Store for Deferred {
     }
 }
 
+/// The player's games that started in the millisecond `?3`.
+const BOUNDARY_GAMES: &str = "SELECT g.game_id FROM games g
+     WHERE g.played_at = ?3 AND +g.platform = ?1
+       AND EXISTS (SELECT 1 FROM player_games p
+                   WHERE p.platform = ?1 AND p.username = ?2 AND p.game_id = g.game_id)
+     ORDER BY g.game_id";
+
 /// Where the player's next import resumes, and how many games it has.
 fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerState> {
     let platform = player.platform.as_str();
@@ -883,15 +890,12 @@ fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerStat
         )?
         .query_map([platform, username], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    // The games of the cursor's own millisecond, which a Lichess resume asks for again.
+    // The games of the cursor's own millisecond, which a Lichess resume asks for again. Found
+    // through the `played_at` index (`+g.platform` keeps SQLite, which has no statistics, off
+    // the primary key, where it would read every game of the platform for every player).
     let boundary = match last_created_at {
         Some(created_at) => conn
-            .prepare_cached(
-                "SELECT g.game_id FROM player_games p
-                 JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
-                 WHERE p.platform = ?1 AND p.username = ?2 AND g.played_at = ?3
-                 ORDER BY g.game_id",
-            )?
+            .prepare_cached(BOUNDARY_GAMES)?
             .query_map(params![platform, username, created_at], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?,
         None => Vec::new(),
@@ -1304,6 +1308,28 @@ fn exported(value: ValueRef<'_>, kind: Kind) -> rusqlite::Result<store::Value<'_
 mod tests {
     use super::*;
     use crate::errors::with_causes;
+
+    #[test]
+    fn a_players_boundary_games_are_found_through_the_start_time_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("games.sqlite");
+        let mut store = SqliteStore::open(&path, Duration::from_secs(1)).unwrap();
+        store.commit().unwrap();
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        let mut plan = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {BOUNDARY_GAMES}"))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map(params!["lichess", "alice", 1], |row| row.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            steps[0].contains("USING INDEX games_played_at"),
+            "not every game of the platform for every player: {steps:?}"
+        );
+    }
     use crate::player::Platform;
     use crate::store::contract::Database;
 
