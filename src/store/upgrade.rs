@@ -46,6 +46,8 @@ struct Stored {
 /// What the PGN of `stored` says of the columns [`FILLED`] names. An opening already stored
 /// (Lichess's, from its JSON) is kept.
 fn derive(stored: Stored) -> Derived {
+    // What a PGN tells does not depend on the platform, which the record only carries: a row
+    // whose platform was written by hand as something else is read all the same.
     let platform = stored.platform.parse().unwrap_or(Platform::Lichess);
     let mut record = GameRecord::new(platform, stored.game_id, stored.pgn);
     record.variant = stored.variant;

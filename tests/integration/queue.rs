@@ -558,3 +558,27 @@ fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
     );
     assert_eq!(stored_games(&db), 2);
 }
+
+#[test]
+fn enqueue_option_values_out_of_range_are_usage_errors_naming_the_option() {
+    for (option, value) in [
+        ("--priority", "1000001"),
+        ("--not-before", "+2y"),
+        ("--not-before", "tomorrow"),
+        ("--requested-by", ""),
+    ] {
+        let output = crate::support::cli::binary()
+            .args(["enqueue", "--db", "postgres://nobody@127.0.0.1:1/none"])
+            .args([option, value, "lichess:alice"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run chess-import enqueue");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{option} {value}: {stderr}");
+        assert!(stderr.contains(option), "{option} {value}: {stderr}");
+        assert!(
+            !stderr.contains("connect"),
+            "refused before connecting: {stderr}"
+        );
+    }
+}
