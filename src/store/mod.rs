@@ -142,6 +142,10 @@ pub enum Cause {
         endpoint: String,
         limit: Duration,
     },
+    /// The server took longer than `limit` to answer a request, which was given up.
+    Unanswered {
+        limit: Duration,
+    },
     /// The connection was lost, and `tries` attempts to connect again failed; `last` is why the
     /// last one did.
     Reconnect {
@@ -162,6 +166,7 @@ impl Cause {
             Cause::Postgres(error) => postgres::advice(error),
             Cause::Connect { error, .. } => postgres::connect_advice(error),
             Cause::NoAnswer { .. } => " (is the host reachable and the port right?)",
+            Cause::Unanswered { .. } => postgres::UNANSWERED_ADVICE,
             Cause::SqliteOpen { .. }
             | Cause::Settings(_)
             | Cause::Reconnect { .. }
@@ -191,6 +196,11 @@ impl std::fmt::Display for Cause {
             Cause::NoAnswer { endpoint, limit } => write!(
                 f,
                 "no answer from {endpoint} within {} s",
+                limit.as_secs_f64()
+            ),
+            Cause::Unanswered { limit } => write!(
+                f,
+                "the server did not answer within {} s",
                 limit.as_secs_f64()
             ),
             Cause::Reconnect { tries, last } => write!(

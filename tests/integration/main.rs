@@ -46,6 +46,8 @@ mod status_export;
 mod verify;
 // A version-1 database of the last release upgraded in place, or left as it was.
 mod upgrade;
+// A PostgreSQL server that does not answer: requests given up, and cancelled.
+mod unanswered;
 
 // The PostgreSQL tests again, each database reached through PgBouncer in transaction mode.
 mod pooled;

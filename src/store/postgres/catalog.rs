@@ -8,7 +8,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
-use super::Connection;
+use super::{Connection, answered};
 use crate::player::Player;
 use crate::store::schema::{self, Kind};
 use crate::store::{
@@ -147,32 +147,37 @@ impl PostgresCatalog {
         let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
         let params: [&(dyn ToSql + Sync); 4] =
             [&filter.since, &filter.until, &platforms, &usernames];
-        let read = self.runtime.block_on(self.connection.once(async |client| {
-            let tx = snapshot(client).await?;
-            let mut count = 0;
-            for sql in passes {
-                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
-                // chunk written out before the next is asked for. It and its statement, prepared
-                // by name, are closed at the end of the pass, inside the transaction, as a
-                // transaction pooler needs.
-                let portal = tx.bind(sql.as_ref(), &params).await?;
-                loop {
-                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
-                    for row in &rows {
-                        if let Err(error) = each(row)? {
-                            return Ok(Err(error));
+        // The export takes as long as its reader does; each request to the server is bounded.
+        let limit = self.connection.answer_timeout();
+        let read = self
+            .runtime
+            .block_on(self.connection.streaming(async |client| {
+                let tx = answered(limit, snapshot(client)).await??;
+                let mut count = 0;
+                for sql in passes {
+                    // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
+                    // chunk written out before the next is asked for. It and its statement, prepared
+                    // by name, are closed at the end of the pass, inside the transaction, as a
+                    // transaction pooler needs.
+                    let portal = answered(limit, tx.bind(sql.as_ref(), &params)).await??;
+                    loop {
+                        let rows =
+                            answered(limit, tx.query_portal(&portal, EXPORT_CHUNK)).await??;
+                        for row in &rows {
+                            if let Err(error) = each(row)? {
+                                return Ok(Err(error));
+                            }
+                            count += 1;
                         }
-                        count += 1;
-                    }
-                    // A short chunk is the portal's last.
-                    if rows.len() < EXPORT_CHUNK as usize {
-                        break;
+                        // A short chunk is the portal's last.
+                        if rows.len() < EXPORT_CHUNK as usize {
+                            break;
+                        }
                     }
                 }
-            }
-            tx.commit().await?;
-            Ok(Ok(count))
-        }));
+                answered(limit, tx.commit()).await??;
+                Ok(Ok(count))
+            }));
         match read {
             Ok(written) => Ok(written?),
             Err(cause) => Err(self.query_error(cause)),
