@@ -217,6 +217,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Higher runs first (-1000000 to 1000000)')
             [CompletionResult]::new('--requested-by', '--requested-by', [CompletionResultType]::ParameterName, 'Who asks (e.g. an application''s user id): within a priority, workers serve requesters in turn')
             [CompletionResult]::new('--not-before', '--not-before', [CompletionResultType]::ParameterName, 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"queued":N,"unchanged":N}')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')

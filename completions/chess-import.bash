@@ -197,7 +197,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__enqueue)
-            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --progress --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --every --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +224,10 @@ _chess__import() {
                     return 0
                     ;;
                 --not-before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --every)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -207,6 +207,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --priority 'Higher runs first (-1000000 to 1000000)'
             cand --requested-by 'Who asks (e.g. an application''s user id): within a priority, workers serve requesters in turn'
             cand --not-before 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)'
+            cand --every 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)'
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
             cand --json 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
             cand -q 'Only print errors and the final summary'

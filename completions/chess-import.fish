@@ -187,6 +187,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l priority -d 'Higher runs first (-1000000 to 1000000)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l requested-by -d 'Who asks (e.g. an application\'s user id): within a priority, workers serve requesters in turn' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l not-before -d 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l every -d 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'

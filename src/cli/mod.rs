@@ -168,6 +168,11 @@ pub struct EnqueueArgs {
     /// (+30m, up to a year).
     #[arg(long, value_name = "WHEN", value_parser = parse_not_before)]
     pub not_before: Option<i64>,
+
+    /// Recurring: when a run ends (done or failed), queue the player again this long after it,
+    /// with the same priority and requester (1m-365d).
+    #[arg(long, value_name = "DURATION", value_parser = duration_in(MINUTE, 365 * DAY))]
+    pub every: Option<Duration>,
 }
 
 /// A requester id: printable text, at most 200 characters.

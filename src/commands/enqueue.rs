@@ -16,6 +16,7 @@ pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
         priority: args.priority,
         requested_by: args.requested_by,
         not_before: args.not_before,
+        every: args.every,
     };
     let enqueued = queue::enqueue(&args.db.target, &players, &job).await?;
     if args.json {

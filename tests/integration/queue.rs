@@ -16,6 +16,8 @@ use crate::support::{pg, wait_for};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;
+/// A `--not-before` long past: due at once, and earlier than any job's time.
+const PAST: &str = "2020-01-01T00:00:00Z";
 
 fn database() -> Option<String> {
     match Backend::postgres()? {
@@ -466,6 +468,13 @@ fn started_order(db: &str) -> Vec<String> {
     .collect()
 }
 
+/// Runs a `--once` worker that must end with exit status 0, and returns its summary.
+fn work(fake: &FakeServer, db: &str) -> Value {
+    let output = worker(fake, db).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    summary(&output)
+}
+
 fn a_fake_with(players: &[&str]) -> FakeServer {
     let fake = FakeServer::start();
     for name in players {
@@ -507,8 +516,7 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     let fake = a_fake_with(&["ann", "ben"]);
     enqueue_with(&db, &["lichess:ann"], &["--not-before", "+1h"]);
     enqueue_with(&db, &["lichess:ben"], &[]);
-    let output = worker(&fake, &db).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    work(&fake, &db);
     assert_eq!(started_order(&db), ["ben"]);
     let waiting = value_in(
         Path::new(&db),
@@ -517,13 +525,8 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     );
     assert_eq!(waiting.as_deref(), Some("queued 59"));
     // An earlier time raises it: due now, it is taken.
-    enqueue_with(
-        &db,
-        &["lichess:ann"],
-        &["--not-before", "2020-01-01T00:00:00Z"],
-    );
-    let output = worker(&fake, &db).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    enqueue_with(&db, &["lichess:ann"], &["--not-before", PAST]);
+    work(&fake, &db);
     assert_eq!(started_order(&db), ["ben", "ann"]);
 }
 
@@ -581,4 +584,48 @@ fn enqueue_option_values_out_of_range_are_usage_errors_naming_the_option() {
             "refused before connecting: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_recurring_job_is_queued_again_after_it_ends_and_enqueueing_it_again_reschedules_it() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    let options = ["--every", "1h", "--priority", "3", "--requested-by", "u1"];
+    enqueue_with(&db, &["lichess:ann"], &options);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    // Queued again for an hour after it finished, its last run's outcome kept while it waits.
+    let job = "SELECT count(*) || ' ' || min(status) || ' ' || min(available_at - finished_at)
+                   || ' ' || min(priority) || ' ' || min(requested_by) || ' ' || min(new_games)
+                   || ' ' || min(attempts) || ' ' || coalesce(min(last_error), '-')
+               FROM import_jobs";
+    let row = value_in(Path::new(&db), job);
+    assert_eq!(row.as_deref(), Some("1 queued 3600000 3 u1 2 0 -"));
+    // The same schedule for later changes nothing; a new one is the same job, rescheduled.
+    let later = ["--not-before", "+2h"];
+    let same = enqueue_with(
+        &db,
+        &["lichess:ann"],
+        &[&["--every", "1h"][..], &later].concat(),
+    );
+    assert_eq!(same["unchanged"], 1, "{same}");
+    let faster = enqueue_with(
+        &db,
+        &["lichess:ann"],
+        &[&["--every", "30m"][..], &later].concat(),
+    );
+    assert_eq!(faster["queued"], 1, "{faster}");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT count(*) || ' ' || min(every_ms) || ' ' || min(requested_by) FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("1 1800000 u1"));
+    // Due at once (the earlier time wins), it runs, and waits for its next run again.
+    enqueue_with(&db, &["lichess:ann"], &["--not-before", PAST]);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || (available_at - finished_at) || ' ' || new_games
+         FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("queued 1800000 0"));
 }

@@ -25,15 +25,18 @@ use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
 /// queued again after it ended goes to the back. A player still queued stays one job, raised
-/// to the higher priority and the earlier time of the two; one running is left alone.
+/// to the higher priority and the earlier time of the two, and given the new `--every`; one
+/// running is left alone (see [`RESCHEDULE`]). A queued job keeps its last run's outcome (a
+/// recurring job waiting for its next run) until that run ends.
 const ENQUEUE: &str = concat!(
     "INSERT INTO import_jobs
-         (platform, username, status, enqueued_at, available_at, priority, requested_by)
+         (platform, username, status, enqueued_at, available_at, priority, requested_by,
+          every_ms)
      SELECT platform, username, 'queued', ",
     statement_ms!(),
     ", greatest(",
     statement_ms!(),
-    ", coalesce($3::bigint, 0)), $4::integer, $5::text
+    ", coalesce($3::bigint, 0)), $4::integer, $5::text, $6::bigint
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS new (platform, username, position)
      ORDER BY position
      ON CONFLICT (platform, username) DO UPDATE SET
@@ -48,12 +51,23 @@ const ENQUEUE: &str = concat!(
                     THEN greatest(import_jobs.priority, excluded.priority)
                     ELSE excluded.priority END,
          requested_by = coalesce(excluded.requested_by, import_jobs.requested_by),
-         started_at = NULL, lease_expires_at = NULL, finished_at = NULL, new_games = NULL,
-         last_error = NULL
+         every_ms = coalesce(excluded.every_ms, import_jobs.every_ms),
+         started_at = NULL, lease_expires_at = NULL,
+         finished_at = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.finished_at END,
+         new_games = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.new_games END,
+         last_error = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.last_error END
      WHERE import_jobs.status IN ('queued', 'done', 'failed')
        AND (import_jobs.status <> 'queued' OR excluded.priority > import_jobs.priority
-            OR excluded.available_at < import_jobs.available_at)"
+            OR excluded.available_at < import_jobs.available_at
+            OR excluded.every_ms <> coalesce(import_jobs.every_ms, 0))"
 );
+
+/// Gives running jobs among the enqueued players the new `--every` (`$6`; the parameters are
+/// [`ENQUEUE`]'s): they finish as they are, and are queued again on the new schedule.
+const RESCHEDULE: &str = "UPDATE import_jobs SET every_ms = $6
+     FROM unnest($1::text[], $2::text[]) AS new (platform, username)
+     WHERE import_jobs.platform = new.platform AND import_jobs.username = new.username
+       AND import_jobs.status = 'running' AND import_jobs.every_ms IS DISTINCT FROM $6";
 
 /// Takes the next job: the highest priority first, within it the requester served least
 /// recently (so that one requester's 500 players never starve another's one; jobs without a
@@ -94,10 +108,21 @@ const RENEW: &str = concat!(
     " + $2 WHERE worker = $1 AND status = 'running'"
 );
 
+/// Ends a job: `done` or `failed` (`$4`), with its outcome. A recurring job is queued again
+/// instead, `every_ms` after this moment, at the back of the queue, for a new round of attempts;
+/// the outcome stays in the row while it waits.
 const FINISH: &str = concat!(
-    "UPDATE import_jobs SET status = $4, finished_at = ",
+    "UPDATE import_jobs SET
+         status = CASE WHEN every_ms IS NULL THEN $4 ELSE 'queued' END,
+         seq = CASE WHEN every_ms IS NULL THEN seq
+               ELSE nextval(pg_get_serial_sequence('import_jobs', 'seq')) END,
+         available_at = CASE WHEN every_ms IS NULL THEN available_at ELSE now.ms + every_ms END,
+         attempts = CASE WHEN every_ms IS NULL THEN attempts ELSE 0 END,
+         worker = CASE WHEN every_ms IS NULL THEN worker END,
+         finished_at = now.ms, new_games = $5, last_error = $6, lease_expires_at = NULL
+     FROM (SELECT ",
     statement_ms!(),
-    ", new_games = $5, last_error = $6, lease_expires_at = NULL
+    " AS ms) AS now
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
 
@@ -148,8 +173,8 @@ pub const MAX_FAILURES: u32 = 3;
 /// What `enqueue` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Enqueued {
-    /// Players added, queued again after they were done or failed, or raised to a higher
-    /// priority or an earlier time.
+    /// Players added, queued again after they were done or failed, raised to a higher
+    /// priority or an earlier time, or given a new `--every`.
     pub queued: u64,
     /// Players already queued (as high and as soon) or running, left as they were.
     pub unchanged: u64,
@@ -165,14 +190,22 @@ pub async fn enqueue(url: &str, players: &[Player], job: &JobSpec) -> Result<Enq
     // them as unchanged.
     let queued = connection
         .once(async |client| {
-            let params: [(&(dyn ToSql + Sync), Type); 5] = [
+            let tx = client.transaction().await?;
+            let every = job.every.map(millis);
+            let params: [(&(dyn ToSql + Sync), Type); 6] = [
                 (&platforms, Type::TEXT_ARRAY),
                 (&usernames, Type::TEXT_ARRAY),
                 (&job.not_before, Type::INT8),
                 (&job.priority, Type::INT4),
                 (&job.requested_by, Type::TEXT),
+                (&every, Type::INT8),
             ];
-            Ok(client.execute_typed(ENQUEUE, &params).await?)
+            let mut queued = tx.execute_typed(ENQUEUE, &params).await?;
+            if every.is_some() {
+                queued += tx.execute_typed(RESCHEDULE, &params).await?;
+            }
+            tx.commit().await?;
+            Ok(queued)
         })
         .await
         .map_err(|cause| StoreError::Query {
@@ -194,6 +227,8 @@ pub struct JobSpec {
     pub requested_by: Option<String>,
     /// Not claimed before this instant (unix ms).
     pub not_before: Option<i64>,
+    /// Recurring: queued again this long after each run ends.
+    pub every: Option<Duration>,
 }
 
 /// How a worker takes its players from the queue.
