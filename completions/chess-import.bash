@@ -197,7 +197,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__enqueue)
-            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --every --progress --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --every --max-queued-per-requester --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +228,10 @@ _chess__import() {
                     return 0
                     ;;
                 --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-queued-per-requester)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

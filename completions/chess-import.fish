@@ -188,11 +188,12 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l pr
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l requested-by -d 'Who asks (e.g. an application\'s user id): within a priority, workers serve requesters in turn' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l not-before -d 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l every -d 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l max-queued-per-requester -d 'Refuse the enqueue (exit 1, queueing none of its players) if it would leave the requester more than N jobs queued or running (1-1000000)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
 none\t'Nothing but log messages and the summary'"
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...}, "reason":"..."}'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s q -l quiet -d 'Only print errors and the final summary'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'

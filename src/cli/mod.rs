@@ -150,7 +150,8 @@ pub struct EnqueueArgs {
     #[command(flatten)]
     pub db: QueueDbArgs,
 
-    /// Print one JSON object on stdout: {"queued":N,"unchanged":N}.
+    /// Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...},
+    /// "reason":"..."}.
     #[arg(long)]
     pub json: bool,
 
@@ -173,6 +174,12 @@ pub struct EnqueueArgs {
     /// with the same priority and requester (1m-365d).
     #[arg(long, value_name = "DURATION", value_parser = duration_in(MINUTE, 365 * DAY))]
     pub every: Option<Duration>,
+
+    /// Refuse the enqueue (exit 1, queueing none of its players) if it would leave the
+    /// requester more than N jobs queued or running (1-1000000).
+    #[arg(long, value_name = "N", requires = "requested_by",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queued_per_requester: Option<u64>,
 }
 
 /// A requester id: printable text, at most 200 characters.

@@ -20,7 +20,8 @@ pub enum Exit {
     /// Every player succeeded (or was skipped because another run had it).
     Success = 0,
     /// At least one player failed; the others completed and were stored. For `check`: at least
-    /// one provider did not answer as expected.
+    /// one provider did not answer as expected. For `enqueue`: refused, the requester having as
+    /// many jobs as `--max-queued-per-requester` allows.
     PlayersFailed = 1,
     /// Bad usage or configuration; nothing was imported.
     Usage = 2,

@@ -18,7 +18,24 @@ pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
         not_before: args.not_before,
         every: args.every,
     };
-    let enqueued = queue::enqueue(&args.db.target, &players, &job).await?;
+    let outcome = queue::enqueue(
+        &args.db.target,
+        &players,
+        &job,
+        args.max_queued_per_requester,
+    )
+    .await?;
+    let enqueued = match outcome {
+        Ok(enqueued) => enqueued,
+        Err(refused) => {
+            if args.json {
+                let json = serde_json::json!({ "refused": refused, "reason": refused.to_string() });
+                write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;
+            }
+            eprintln!("chess-import: {refused}");
+            return Ok(Exit::PlayersFailed);
+        }
+    };
     if args.json {
         let json = serde_json::to_string(&enqueued).context("cannot write the JSON summary")?;
         write_stdout(format!("{json}\n").as_bytes(), "the JSON summary")?;

@@ -26,13 +26,18 @@ fn database() -> Option<String> {
     }
 }
 
+/// The number `sql` reads, 0 for none.
+fn number(db: &str, sql: &str) -> i64 {
+    value_in(Path::new(db), sql)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn jobs_with_status(db: &str, status: &str) -> i64 {
-    value_in(
-        Path::new(db),
+    number(
+        db,
         &format!("SELECT count(*) FROM import_jobs WHERE status = '{status}'"),
     )
-    .and_then(|n| n.parse().ok())
-    .unwrap_or(0)
 }
 
 /// Waits until no lease is live by the server's clock, neither a job's nor a player's: a worker
@@ -442,17 +447,32 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
     assert_eq!(jobs_with_status(&db, "done"), 1);
 }
 
-/// `enqueue` with options, as `--json`.
+/// `enqueue` with options, as `--json`, which must succeed.
 fn enqueue_with(db: &str, players: &[&str], options: &[&str]) -> Value {
-    let output = crate::support::cli::binary()
-        .args(["enqueue", "--json", "--db", db])
-        .args(options)
-        .args(players)
-        .stdin(std::process::Stdio::null())
+    let output = enqueue_command(db, players, options)
         .output()
         .expect("run chess-import enqueue");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     summary(&output)
+}
+
+fn enqueue_command(db: &str, players: &[&str], options: &[&str]) -> std::process::Command {
+    let mut command = crate::support::cli::binary();
+    command
+        .args(["enqueue", "--json", "--db", db])
+        .args(options)
+        .args(players)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+fn jobs_of(db: &str, requester: &str) -> i64 {
+    number(
+        db,
+        &format!("SELECT count(*) FROM import_jobs WHERE requested_by = '{requester}'"),
+    )
 }
 
 /// The players of the done jobs, in the order workers started them.
@@ -569,6 +589,10 @@ fn enqueue_option_values_out_of_range_are_usage_errors_naming_the_option() {
         ("--not-before", "+2y"),
         ("--not-before", "tomorrow"),
         ("--requested-by", ""),
+        ("--every", "10s"),
+        ("--max-queued-per-requester", "0"),
+        // Without --requested-by, whose jobs it counts.
+        ("--max-queued-per-requester", "5"),
     ] {
         let output = crate::support::cli::binary()
             .args(["enqueue", "--db", "postgres://nobody@127.0.0.1:1/none"])
@@ -628,4 +652,55 @@ fn a_recurring_job_is_queued_again_after_it_ends_and_enqueueing_it_again_resched
          FROM import_jobs",
     );
     assert_eq!(row.as_deref(), Some("queued 1800000 0"));
+}
+
+#[test]
+fn an_enqueue_past_the_requesters_limit_queues_none_of_its_players_even_when_enqueues_race() {
+    let Some(db) = database() else { return };
+    let limit = |who: &'static str| ["--requested-by", who, "--max-queued-per-requester", "3"];
+    let two = enqueue_with(&db, &["lichess:ann", "lichess:ben"], &limit("u1"));
+    assert_eq!(two["queued"], 2, "{two}");
+    let output = enqueue_command(&db, &["lichess:cid", "lichess:dot"], &limit("u1"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let refused = summary(&output);
+    assert_eq!(
+        refused["refused"],
+        serde_json::json!({"requested_by": "u1", "held": 2, "more": 2, "max": 3}),
+        "{refused}"
+    );
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("--max-queued-per-requester 3"), "{reason}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(reason));
+    assert_eq!(jobs_of(&db, "u1"), 2, "all or nothing");
+    // A player the requester has already queued takes no more room.
+    let one = enqueue_with(&db, &["lichess:ann", "lichess:cid"], &limit("u1"));
+    assert_eq!((&one["queued"], &one["unchanged"]), (&1.into(), &1.into()));
+    assert_eq!(jobs_of(&db, "u1"), 3);
+    // Another requester has room of its own.
+    enqueue_with(&db, &["lichess:eve"], &limit("u2"));
+    // Eight enqueues of one player each, at once: three find room, whatever the timing.
+    let racing: Vec<_> = (0..8)
+        .map(|i| {
+            enqueue_command(&db, &[&format!("lichess:racer{i}")], &limit("u3"))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let codes: Vec<Option<i32>> = racing
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap().status.code())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|&&c| c == Some(0)).count(),
+        3,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|&&c| c == Some(1)).count(),
+        5,
+        "{codes:?}"
+    );
+    assert_eq!(jobs_of(&db, "u3"), 3);
 }

@@ -69,6 +69,15 @@ const RESCHEDULE: &str = "UPDATE import_jobs SET every_ms = $6
      WHERE import_jobs.platform = new.platform AND import_jobs.username = new.username
        AND import_jobs.status = 'running' AND import_jobs.every_ms IS DISTINCT FROM $6";
 
+/// The namespace of the requesters' advisory locks (the two-key form, apart from the
+/// migrations' one-key lock): the bytes spell "reqs".
+const REQUESTER_LOCK: i32 = 0x7265_7173;
+
+const LOCK_REQUESTER: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
+
+const HELD: &str =
+    "SELECT count(*) FROM import_jobs WHERE requested_by = $1 AND status IN ('queued', 'running')";
+
 /// Takes the next job: the highest priority first, within it the requester served least
 /// recently (so that one requester's 500 players never starve another's one; jobs without a
 /// requester count as one requester), then the oldest. A job is ready when it is queued and
@@ -181,16 +190,35 @@ pub struct Enqueued {
 }
 
 /// Adds `players` to the queue at `url`, in order; a player already queued or running is left
-/// alone.
-pub async fn enqueue(url: &str, players: &[Player], job: &JobSpec) -> Result<Enqueued, StoreError> {
+/// alone. With `max_queued` and a requester, all or none: an enqueue that would leave the
+/// requester more than `max_queued` jobs queued or running queues none of its players.
+pub async fn enqueue(
+    url: &str,
+    players: &[Player],
+    job: &JobSpec,
+    max_queued: Option<u64>,
+) -> Result<Result<Enqueued, Refused>, StoreError> {
     let mut connection = Connection::open(url, Handle::current()).await?;
     let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
     let usernames: Vec<&str> = players.iter().map(Player::username).collect();
+    let limit = job.requested_by.as_deref().zip(max_queued);
     // Once: after a lost connection the players may be queued, and a second run would count
     // them as unchanged.
     let queued = connection
         .once(async |client| {
             let tx = client.transaction().await?;
+            // Two enqueues for one requester count its jobs one after the other, so that both
+            // cannot find room for the same last place. A transaction's lock, which a
+            // transaction pooler keeps on the one server connection that runs it.
+            let held = match limit {
+                Some((requester, _)) => {
+                    let lock: [(&(dyn ToSql + Sync), Type); 2] =
+                        [(&REQUESTER_LOCK, Type::INT4), (&requester, Type::TEXT)];
+                    tx.execute_typed(LOCK_REQUESTER, &lock).await?;
+                    held_jobs(&tx, requester).await?
+                }
+                None => 0,
+            };
             let every = job.every.map(millis);
             let params: [(&(dyn ToSql + Sync), Type); 6] = [
                 (&platforms, Type::TEXT_ARRAY),
@@ -204,18 +232,56 @@ pub async fn enqueue(url: &str, players: &[Player], job: &JobSpec) -> Result<Enq
             if every.is_some() {
                 queued += tx.execute_typed(RESCHEDULE, &params).await?;
             }
+            if let Some((requester, max)) = limit {
+                // Counted after the fact, so that a player the requester already has, or one
+                // another requester's job holds, counts as what the enqueue made of it.
+                let after = held_jobs(&tx, requester).await?;
+                if after > max && after > held {
+                    return Ok(Err(Refused {
+                        requested_by: requester.to_string(),
+                        held,
+                        more: after - held,
+                        max,
+                    }));
+                }
+            }
             tx.commit().await?;
-            Ok(queued)
+            Ok(Ok(queued))
         })
         .await
         .map_err(|cause| StoreError::Query {
             target: connection.target().to_string(),
             cause,
         })?;
-    Ok(Enqueued {
+    Ok(queued.map(|queued| Enqueued {
         queued,
         unchanged: (players.len() as u64).saturating_sub(queued),
-    })
+    }))
+}
+
+/// The requester's jobs queued or running.
+async fn held_jobs(tx: &tokio_postgres::Transaction<'_>, requester: &str) -> Result<u64, Cause> {
+    let row = tx
+        .query_typed_one(HELD, &[(&requester, Type::TEXT)])
+        .await?;
+    let held: i64 = row.try_get(0)?;
+    Ok(u64::try_from(held).unwrap_or(0))
+}
+
+/// Why `enqueue` queued none of its players: they would have left the requester more jobs
+/// queued or running than `--max-queued-per-requester` allows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error(
+    "refused: {requested_by} has {held} jobs queued or running, and {more} more would pass \
+     --max-queued-per-requester {max}; nothing was queued"
+)]
+pub struct Refused {
+    pub requested_by: String,
+    /// The requester's jobs queued or running before this enqueue.
+    pub held: u64,
+    /// How many more this enqueue would have made.
+    pub more: u64,
+    pub max: u64,
 }
 
 /// What an enqueued job asks for, besides its player.
