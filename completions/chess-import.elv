@@ -34,6 +34,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
             cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand dequeue 'Remove players'' queued jobs; running ones finish, and are not queued again'
+            cand requeue 'Put failed jobs back in the queue'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -220,6 +222,35 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chess-import;dequeue'= {
+            cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON object on stdout: what became of each player''s job'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;requeue'= {
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --failed 'The jobs to put back: the failed ones'
+            cand --json 'Print one JSON object on stdout: what became of each player''s job'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chess-import;worker'= {
             cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
             cand --poll-interval 'How often an idle worker looks for new jobs (10ms-1h)'
@@ -270,6 +301,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
             cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand dequeue 'Remove players'' queued jobs; running ones finish, and are not queued again'
+            cand requeue 'Put failed jobs back in the queue'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -287,6 +320,10 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;help;rescan'= {
         }
         &'chess-import;help;enqueue'= {
+        }
+        &'chess-import;help;dequeue'= {
+        }
+        &'chess-import;help;requeue'= {
         }
         &'chess-import;help;worker'= {
         }

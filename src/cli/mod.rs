@@ -76,6 +76,10 @@ pub enum Command {
     Rescan(RescanArgs),
     /// Add players to the import queue that workers share (PostgreSQL only).
     Enqueue(EnqueueArgs),
+    /// Remove players' queued jobs; running ones finish, and are not queued again.
+    Dequeue(DequeueArgs),
+    /// Put failed jobs back in the queue.
+    Requeue(RequeueArgs),
     /// Import the players of the shared queue, alongside workers on other machines.
     Worker(WorkerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -180,6 +184,38 @@ pub struct EnqueueArgs {
     #[arg(long, value_name = "N", requires = "requested_by",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_queued_per_requester: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DequeueArgs {
+    #[command(flatten)]
+    pub players: PlayerArgs,
+
+    #[command(flatten)]
+    pub db: QueueDbArgs,
+
+    /// Print one JSON object on stdout: what became of each player's job.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RequeueArgs {
+    /// Players whose failed jobs to queue again, as PLATFORM:USERNAME [default: every failed
+    /// job].
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// The jobs to put back: the failed ones.
+    #[arg(long, required = true)]
+    pub failed: bool,
+
+    #[command(flatten)]
+    pub db: QueueDbArgs,
+
+    /// Print one JSON object on stdout: what became of each player's job.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A requester id: printable text, at most 200 characters.

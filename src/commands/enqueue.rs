@@ -1,16 +1,13 @@
 //! `chess-import enqueue`: adds players to the PostgreSQL job queue that workers share.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
-use super::common::{Exit, write_stdout};
+use super::common::{Exit, queue_target, write_stdout};
 use crate::cli::EnqueueArgs;
-use crate::store;
 use crate::store::postgres::queue;
 
 pub async fn exec(args: EnqueueArgs) -> anyhow::Result<Exit> {
-    if !store::is_postgres_url(&args.db.target) {
-        bail!("the import queue lives in PostgreSQL: give --db postgres://...");
-    }
+    queue_target(&args.db.target)?;
     let players = args.players.collect()?;
     let job = queue::JobSpec {
         priority: args.priority,

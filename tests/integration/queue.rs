@@ -704,3 +704,93 @@ fn an_enqueue_past_the_requesters_limit_queues_none_of_its_players_even_when_enq
     );
     assert_eq!(jobs_of(&db, "u3"), 3);
 }
+
+/// Runs `dequeue` or `requeue` with `args`, which must succeed, and returns each player's
+/// `platform:username outcome`.
+fn change_jobs(db: &str, args: &[&str]) -> Vec<String> {
+    let output = crate::support::cli::binary()
+        .args(args)
+        .args(["--json", "--db", db])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run chess-import");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    summary(&output)["players"]
+        .as_array()
+        .expect("players")
+        .iter()
+        .map(|p| format!("{}:{} {}", p["platform"], p["username"], p["outcome"]).replace('"', ""))
+        .collect()
+}
+
+#[test]
+fn dequeue_removes_queued_jobs_and_requeue_puts_failed_ones_back() {
+    let Some(db) = database() else { return };
+    // gus and hal do not exist: their jobs fail.
+    let fake = a_fake_with(&["ann", "ben", "cid"]);
+    assert_eq!(enqueue(&db, &["lichess:gus", "lichess:hal"]).0, 0);
+    let output = worker(&fake, &db).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    assert_eq!(jobs_with_status(&db, "failed"), 2);
+    enqueue_with(&db, &["lichess:ann", "lichess:ben"], &[]);
+    enqueue_with(&db, &["lichess:cid"], &["--every", "1h"]);
+    // cid is running elsewhere.
+    pg::execute(
+        &db,
+        "UPDATE import_jobs SET status = 'running', worker = 'elsewhere',
+             lease_expires_at = 9000000000000000000 WHERE username = 'cid'",
+    );
+    let dequeued = change_jobs(
+        &db,
+        &[
+            "dequeue",
+            "lichess:ann",
+            "lichess:cid",
+            "lichess:gus",
+            "lichess:zed",
+        ],
+    );
+    assert_eq!(
+        dequeued,
+        [
+            "lichess:ann removed",
+            "lichess:cid running",
+            "lichess:gus failed",
+            "lichess:zed none"
+        ]
+    );
+    let jobs = "SELECT string_agg(username || ' ' || status || ' ' || coalesce(every_ms, 0),
+                                  ', ' ORDER BY username) FROM import_jobs";
+    assert_eq!(
+        value_in(Path::new(&db), jobs).as_deref(),
+        Some("ben queued 0, cid running 0, gus failed 0, hal failed 0"),
+        "cid finishes, and is not queued again"
+    );
+    let text = crate::support::cli::binary()
+        .args(["dequeue", "lichess:ben", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    let stderr = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        stderr.contains("lichess:ben: removed from the queue"),
+        "{stderr}"
+    );
+
+    let requeued = change_jobs(&db, &["requeue", "--failed", "lichess:gus", "lichess:cid"]);
+    assert_eq!(requeued, ["lichess:gus requeued", "lichess:cid running"]);
+    let gus = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+               WHERE username = 'gus'";
+    assert_eq!(
+        value_in(Path::new(&db), gus).as_deref(),
+        Some("queued 0 user not found"),
+        "due again, its last error kept until its next run ends"
+    );
+    // Without players: every failed job.
+    assert_eq!(
+        change_jobs(&db, &["requeue", "--failed"]),
+        ["lichess:hal requeued"]
+    );
+    assert_eq!(jobs_with_status(&db, "failed"), 0);
+    assert!(change_jobs(&db, &["requeue", "--failed"]).is_empty());
+}

@@ -284,6 +284,143 @@ pub struct Refused {
     pub max: u64,
 }
 
+/// The players given to `dequeue` or `requeue`, in order (`$1`, `$2`); with none, `requeue`'s
+/// are every failed job, in queue order.
+const GIVEN: &str = "WITH given AS (
+         SELECT platform, username, position
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS given (platform, username, position)
+         UNION ALL
+         SELECT platform, username, seq FROM import_jobs
+         WHERE $3 AND cardinality($1::text[]) = 0 AND status = 'failed')";
+
+/// What became of each given player, in order: `$4` when the change above took its job, else
+/// the job's status as it was, or `none`.
+const OUTCOMES: &str = "SELECT given.platform, given.username,
+         CASE WHEN changed.username IS NOT NULL THEN $4
+              ELSE coalesce((SELECT status FROM import_jobs AS job
+                             WHERE job.platform = given.platform
+                               AND job.username = given.username), 'none') END
+     FROM given LEFT JOIN changed USING (platform, username)
+     ORDER BY given.position";
+
+/// Removes queued jobs. A running one is left to finish, but not queued again if it recurs.
+const DEQUEUE: &str = ",
+     changed AS (
+         DELETE FROM import_jobs AS job USING given
+         WHERE job.platform = given.platform AND job.username = given.username
+           AND job.status = 'queued'
+         RETURNING job.platform, job.username),
+     finishing AS (
+         UPDATE import_jobs AS job SET every_ms = NULL FROM given
+         WHERE job.platform = given.platform AND job.username = given.username
+           AND job.status = 'running' AND job.every_ms IS NOT NULL)
+     ";
+
+/// Puts failed jobs back, due now, at the back of the queue, for a new round of attempts; their
+/// last error stays until the next run ends.
+const REQUEUE_FAILED: &str = concat!(
+    ",
+     changed AS (
+         UPDATE import_jobs AS job SET status = 'queued', worker = NULL, attempts = 0,
+             seq = nextval(pg_get_serial_sequence('import_jobs', 'seq')),
+             enqueued_at = ",
+    statement_ms!(),
+    ", available_at = ",
+    statement_ms!(),
+    ", started_at = NULL, lease_expires_at = NULL
+         FROM given
+         WHERE job.platform = given.platform AND job.username = given.username
+           AND job.status = 'failed'
+         RETURNING job.platform, job.username)
+     "
+);
+
+/// What `dequeue` or `requeue` did to one player's job.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct JobChange {
+    pub platform: String,
+    pub username: String,
+    /// `removed` or `requeued` when the command changed the job, else the job's status
+    /// (`queued`, `running`, `done`, `failed`), or `none` when the player has no job.
+    pub outcome: String,
+}
+
+/// Removes the players' queued jobs; running ones finish, and are not queued again.
+pub async fn dequeue(url: &str, players: &[Player]) -> Result<Vec<JobChange>, StoreError> {
+    change_jobs(url, players, Change::Dequeue).await
+}
+
+/// Puts the players' failed jobs back in the queue; every failed job when `players` is empty.
+pub async fn requeue_failed(url: &str, players: &[Player]) -> Result<Vec<JobChange>, StoreError> {
+    change_jobs(url, players, Change::RequeueFailed).await
+}
+
+/// What `dequeue` and `requeue` do to the jobs of their players.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Dequeue,
+    RequeueFailed,
+}
+
+impl Change {
+    /// The statement's `changed` step.
+    fn step(self) -> &'static str {
+        match self {
+            Change::Dequeue => DEQUEUE,
+            Change::RequeueFailed => REQUEUE_FAILED,
+        }
+    }
+
+    /// The outcome of a job it changed.
+    fn outcome(self) -> &'static str {
+        match self {
+            Change::Dequeue => "removed",
+            Change::RequeueFailed => "requeued",
+        }
+    }
+}
+
+/// Makes `change` to the jobs of `players`, telling what it did to each.
+async fn change_jobs(
+    url: &str,
+    players: &[Player],
+    change: Change,
+) -> Result<Vec<JobChange>, StoreError> {
+    let mut connection = Connection::open(url, Handle::current()).await?;
+    let platforms: Vec<&str> = players.iter().map(|p| p.platform.as_str()).collect();
+    let usernames: Vec<&str> = players.iter().map(Player::username).collect();
+    let every_failed = change == Change::RequeueFailed;
+    let outcome = change.outcome();
+    let sql = format!("{GIVEN}{}{OUTCOMES}", change.step());
+    let params: [(&(dyn ToSql + Sync), Type); 4] = [
+        (&platforms, Type::TEXT_ARRAY),
+        (&usernames, Type::TEXT_ARRAY),
+        (&every_failed, Type::BOOL),
+        (&outcome, Type::TEXT),
+    ];
+    // Never again: a second run would tell of the jobs the first changed as it left them.
+    let rows = connection
+        .query(&sql, &params, Rerun::Never)
+        .await
+        .map_err(|cause| StoreError::Query {
+            target: connection.target().to_string(),
+            cause,
+        })?;
+    rows.iter()
+        .map(|row| {
+            Ok(JobChange {
+                platform: row.try_get(0)?,
+                username: row.try_get(1)?,
+                outcome: row.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(|error| StoreError::Query {
+            target: connection.target().to_string(),
+            cause: error.into(),
+        })
+}
+
 /// What an enqueued job asks for, besides its player.
 #[derive(Clone, Debug, Default)]
 pub struct JobSpec {
