@@ -863,7 +863,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__worker)
-            opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
+            opts="-j -q -v -h -V --db --once --poll-interval --max-attempts --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -874,6 +874,10 @@ _chess__import() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-attempts)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

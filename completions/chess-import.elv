@@ -254,6 +254,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;worker'= {
             cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
             cand --poll-interval 'How often an idle worker looks for new jobs (10ms-1h)'
+            cand --max-attempts 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
             cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'

@@ -253,6 +253,13 @@ pub struct WorkerArgs {
           value_parser = duration_in(Duration::from_millis(10), HOUR))]
     pub poll_interval: Duration,
 
+    /// Attempts of a job that fails for a transient reason (the provider unreachable or rate
+    /// limiting past --max-wait, a database error), put off longer each time, before it fails
+    /// for good (1-100).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -28,6 +28,7 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
             lease: args.run.lease_ttl,
             poll: args.poll_interval,
             once: args.once,
+            max_attempts: args.max_attempts,
         },
     )
     .await?;

@@ -17,7 +17,7 @@ use crate::errors::with_causes;
 use crate::lease;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
-use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
+use crate::report::{PlayerReport, PlayerStatus, Retry, RunReport, printable};
 use crate::store::{Lease, PlayerState, Store};
 
 mod event;
@@ -173,10 +173,10 @@ pub async fn run(
                 let Some(player) = running.remove(&error.id()) else {
                     continue;
                 };
-                let report = PlayerReport::without_games(
+                let report = PlayerReport::failed(
                     &player,
-                    PlayerStatus::Failed,
-                    Some(format!("internal error: {error}")),
+                    format!("internal error: {error}"),
+                    Retry::Later { after: None },
                 );
                 let _ = events.send(Event::Finished {
                     report: report.clone(),
@@ -256,8 +256,9 @@ async fn prepare(
     player: &Player,
 ) -> Result<(PlayerState, Failure), PlayerReport> {
     let options = &shared.options;
+    // The store failed, not the player.
     let failed = |error: writer::WriteError| {
-        PlayerReport::without_games(player, PlayerStatus::Failed, Some(with_causes(&error)))
+        PlayerReport::failed(player, with_causes(&error), Retry::Later { after: None })
     };
     match shared
         .writer
@@ -338,17 +339,13 @@ async fn fetch_and_store(
     };
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
-    let (status, message, retry_in) = match totals.write_error {
+    let (status, message, retry) = match totals.write_error {
         Some(error) => (
             PlayerStatus::Failed,
             Some(printable(&with_causes(&error))),
-            None,
+            Some(Retry::Later { after: None }),
         ),
-        None => (
-            status,
-            message,
-            error.as_ref().and_then(ProviderError::provider_down),
-        ),
+        None => (status, message, error.as_ref().map(ProviderError::retry)),
     };
     PlayerReport {
         platform: player.platform,
@@ -360,6 +357,6 @@ async fn fetch_and_store(
         skipped_games: sink.skipped,
         elapsed_ms: 0,
         error: message,
-        retry_in,
+        retry: retry.filter(|_| status == PlayerStatus::Failed),
     }
 }

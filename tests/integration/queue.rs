@@ -345,6 +345,29 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
     assert_eq!(summary(&output)["players"], Value::Array(Vec::new()));
 }
 
+/// How many seconds from now each queued job is due, with its attempts and last error, by
+/// username.
+fn queued_jobs(db: &str) -> Vec<(String, i64, i64, String)> {
+    pg::query_strings(
+        db,
+        "SELECT username || ' ' || (available_at - now_ms) / 1000 || ' ' || attempts || ' '
+                || coalesce(last_error, '')
+         FROM (SELECT *, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms
+               FROM import_jobs WHERE status = 'queued') AS job
+         ORDER BY username",
+    )
+    .into_iter()
+    .flatten()
+    .map(|row| {
+        let mut parts = row.splitn(4, ' ');
+        let mut next = || parts.next().unwrap_or_default().to_string();
+        let (name, due, attempts, error) = (next(), next(), next(), next());
+        let number = |text: String| text.parse().unwrap_or(i64::MIN);
+        (name, number(due), number(attempts), error)
+    })
+    .collect()
+}
+
 #[test]
 fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends() {
     let Some(db) = database() else { return };
@@ -366,29 +389,69 @@ fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends
         .output()
         .expect("run the worker");
     assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
-    assert_eq!(jobs_with_status(&db, "failed"), 3, "{}", summary(&output));
-    assert_eq!(jobs_with_status(&db, "queued"), 1);
-    let queued = value_in(
-        Path::new(&db),
-        "SELECT username || ' ' || (available_at - now_ms) / 1000 || ' ' || last_error
-         FROM (SELECT *, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
-                   AS now_ms
-               FROM import_jobs WHERE status = 'queued') AS job",
-    )
-    .unwrap_or_default();
-    let mut parts = queued.splitn(3, ' ');
-    assert_eq!(parts.next(), Some("dot"), "{queued}");
-    let put_off: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert_eq!(jobs_with_status(&db, "queued"), 4, "{}", summary(&output));
+    let queued = queued_jobs(&db);
+    // The first three failed on 503s, and wait the first backoff, a minute; the provider was
+    // down by then for the fourth, which waits until it may be up.
+    for (name, due, attempts, error) in &queued[..3] {
+        assert!((50..=60).contains(due), "{name}: {queued:?}");
+        assert_eq!(*attempts, 1, "{queued:?}");
+        assert!(error.contains("HTTP 503"), "{queued:?}");
+    }
+    let (name, due, _, error) = &queued[3];
+    assert_eq!(name, "dot");
     assert!(
-        put_off > 60,
-        "put off until the provider may be up: {queued}"
+        *due > 60,
+        "put off until the provider may be up: {queued:?}"
     );
-    assert!(
-        parts
-            .next()
-            .is_some_and(|e| e.contains("Lichess unreachable")),
-        "{queued}"
+    assert!(error.contains("Lichess unreachable"), "{queued:?}");
+}
+
+#[test]
+fn transient_failures_come_back_later_each_time_until_max_attempts_and_a_missing_user_fails_at_once()
+ {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    fake.push_fault_n(
+        Provider::Lichess,
+        chess_import_fake::Matcher::user("ann"),
+        chess_import_fake::Fault::ServiceUnavailable,
+        usize::MAX,
     );
+    // ghost does not exist.
+    assert_eq!(enqueue(&db, &["lichess:ann", "lichess:ghost"]).0, 0);
+    let run = || {
+        let output = worker(&fake, &db)
+            .args(["--retries", "0", "--max-attempts", "3"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    };
+    let make_due = || pg::execute(&db, "UPDATE import_jobs SET available_at = 0");
+    run();
+    let ghost = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+                 WHERE username = 'ghost'";
+    assert_eq!(
+        value_in(Path::new(&db), ghost).as_deref(),
+        Some("failed 1 user not found")
+    );
+    // A minute, then two: each attempt waits twice as long as the one before.
+    for (attempts, wait) in [(1, 60), (2, 120)] {
+        let queued = queued_jobs(&db);
+        let [(name, due, spent, error)] = queued.as_slice() else {
+            panic!("{queued:?}")
+        };
+        assert_eq!((name.as_str(), *spent), ("ann", attempts), "{queued:?}");
+        assert!((wait - 10..=wait).contains(due), "{queued:?}");
+        assert!(error.contains("HTTP 503"), "{queued:?}");
+        make_due();
+        run();
+    }
+    let ann = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+               WHERE username = 'ann'";
+    let ann = value_in(Path::new(&db), ann).unwrap_or_default();
+    assert!(ann.starts_with("failed 3 "), "{ann}");
+    assert!(ann.contains("HTTP 503"), "{ann}");
 }
 
 #[test]

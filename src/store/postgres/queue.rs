@@ -8,6 +8,7 @@
 //! and replaced when the server drops it. A worker that cannot reach the queue for
 //! [`MAX_FAILURES`] requests in a row stops with an error rather than polling a dead server.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Connection, Params, Rerun};
 use crate::import::Jobs;
 use crate::player::{Platform, Player};
-use crate::report::{PlayerReport, PlayerStatus};
+use crate::report::{PlayerReport, PlayerStatus, Retry};
 use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
@@ -108,7 +109,7 @@ const CLAIM: &str = concat!(
     " + $3
      FROM next
      WHERE job.platform = next.platform AND job.username = next.username
-     RETURNING job.platform, job.username"
+     RETURNING job.platform, job.username, job.attempts"
 );
 
 const RENEW: &str = concat!(
@@ -135,9 +136,11 @@ const FINISH: &str = concat!(
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
 
+/// Puts a job back for `$4` ms later, giving back `$6` attempts (1 for one that did not really
+/// run, held by an `import` or interrupted).
 const REQUEUE: &str = concat!(
     "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL,
-         available_at = ",
+         attempts = greatest(attempts - $6::integer, 0), available_at = ",
     statement_ms!(),
     " + $4, last_error = $5
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
@@ -152,6 +155,22 @@ const PENDING: &str = concat!(
     statement_ms!(),
     " + $1::bigint)"
 );
+
+/// The first wait of a job that failed for a transient reason, before its second attempt.
+const FIRST_BACKOFF: Duration = Duration::from_secs(60);
+/// The longest wait between two attempts of a job, whatever a provider asks.
+const MAX_BACKOFF: Duration = Duration::from_secs(60 * 60);
+
+/// How long a job that failed for a transient reason at its `attempts`th attempt waits for the
+/// next: [`FIRST_BACKOFF`], doubling with each attempt, and never sooner than the provider may
+/// answer again (`after`: it is down, or asked for a pause); at most [`MAX_BACKOFF`].
+pub fn backoff(attempts: u32, after: Option<Duration>) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    FIRST_BACKOFF
+        .saturating_mul(1 << doublings)
+        .max(after.unwrap_or_default())
+        .min(MAX_BACKOFF)
+}
 
 /// The parameters of [`FINISH`].
 fn finish_params<'p>(
@@ -445,6 +464,8 @@ pub struct WorkerOptions {
     pub poll: Duration,
     /// Stop once the queue is drained instead of waiting for more.
     pub once: bool,
+    /// How many attempts a job failing for transient reasons gets before it fails for good.
+    pub max_attempts: u32,
 }
 
 /// Why a worker stopped taking jobs before the queue was drained.
@@ -480,6 +501,8 @@ pub struct JobQueue {
     heartbeat: JoinHandle<()>,
     /// How many requests in a row failed, and why the last one did.
     failing: Option<(u32, Cause)>,
+    /// The jobs this worker runs, with how many attempts each has had, this one included.
+    claimed: HashMap<(Platform, String), u32>,
     stopped: Stopped,
 }
 
@@ -499,6 +522,7 @@ impl JobQueue {
             options,
             heartbeat,
             failing: None,
+            claimed: HashMap::new(),
             stopped: Stopped::default(),
         })
     }
@@ -508,7 +532,8 @@ impl JobQueue {
         self.stopped.clone()
     }
 
-    async fn claim(&self, open: &[Platform]) -> Result<Option<Player>, Cause> {
+    /// The next job, and how many attempts it has had, this one included.
+    async fn claim(&self, open: &[Platform]) -> Result<Option<(Player, u32)>, Cause> {
         let platforms: Vec<&str> = open.iter().map(|p| p.as_str()).collect();
         let lease = millis(self.options.lease);
         let worker = &self.options.worker;
@@ -532,11 +557,12 @@ impl JobQueue {
         };
         let platform: String = row.try_get(0)?;
         let username: String = row.try_get(1)?;
+        let attempts: i32 = row.try_get(2)?;
         let player = platform
             .parse::<Platform>()
             .and_then(|platform| Player::new(platform, &username));
         match player {
-            Ok(player) => Ok(Some(player)),
+            Ok(player) => Ok(Some((player, u32::try_from(attempts).unwrap_or(1)))),
             Err(error) => {
                 // A row written by hand can hold anything; fail it rather than claim it forever.
                 let message = Some(format!("invalid job: {error}"));
@@ -552,18 +578,26 @@ impl JobQueue {
         }
     }
 
-    async fn record(&self, report: &PlayerReport) -> Result<(), Cause> {
+    /// Ends the job of the report's player, or puts it back for later; `attempts` is how many it
+    /// has had, this one included.
+    async fn record(&self, report: &PlayerReport, attempts: u32) -> Result<(), Cause> {
         let platform = report.platform.as_str();
         let username = report.username.as_str();
         let worker = &self.options.worker;
         let new_games = Some(i64::try_from(report.new_games).unwrap_or(i64::MAX));
-        // An `import` holds the player: try again once it may be done. A provider that is down
-        // failed the player, not the other way round: try again once it may be up. An
-        // interrupted job is free for any worker at once.
-        let delay = match (report.status, report.retry_in) {
-            (PlayerStatus::Skipped, _) => millis(self.options.poll),
-            (PlayerStatus::Failed, Some(retry_in)) => millis(retry_in),
-            _ => 0,
+        // Back to the queue, after how long, and with how many attempts given back: a player
+        // an `import` holds once it may be done, an interrupted one at once, for any worker,
+        // neither counted; one that failed for a transient reason after a backoff, while it
+        // has attempts left.
+        let later = match (report.status, report.retry) {
+            (PlayerStatus::Skipped, _) => Some((self.options.poll, 1)),
+            (PlayerStatus::Interrupted, _) => Some((Duration::ZERO, 1)),
+            (PlayerStatus::Failed, Some(Retry::Later { after }))
+                if attempts < self.options.max_attempts =>
+            {
+                Some((backoff(attempts, after), 0))
+            }
+            (PlayerStatus::Ok | PlayerStatus::Failed, _) => None,
         };
         let status = if report.status == PlayerStatus::Ok {
             "done"
@@ -578,17 +612,18 @@ impl JobQueue {
             &new_games,
             &report.error,
         );
-        let requeue: [(&(dyn ToSql + Sync), Type); 5] = [
+        let (delay, given_back) = later.map_or((0, 0), |(delay, back)| (millis(delay), back));
+        let requeue: [(&(dyn ToSql + Sync), Type); 6] = [
             (&platform, Type::TEXT),
             (&username, Type::TEXT),
             (worker, Type::TEXT),
             (&delay, Type::INT8),
             (&report.error, Type::TEXT),
+            (&given_back, Type::INT4),
         ];
-        let (sql, params): (&str, &Params<'_>) = match (report.status, report.retry_in) {
-            (PlayerStatus::Failed, Some(_))
-            | (PlayerStatus::Skipped | PlayerStatus::Interrupted, _) => (REQUEUE, &requeue),
-            (PlayerStatus::Ok | PlayerStatus::Failed, _) => (FINISH, &finish),
+        let (sql, params): (&str, &Params<'_>) = match later {
+            Some(_) => (REQUEUE, &requeue),
+            None => (FINISH, &finish),
         };
         // Both only change a job this worker still runs, so a second run changes nothing more.
         let mut connection = self.connection.lock().await;
@@ -656,9 +691,12 @@ impl Jobs for JobQueue {
             return None;
         }
         match self.claim(open).await {
-            Ok(player) => {
+            Ok(claimed) => {
                 self.succeeded();
-                player
+                let (player, attempts) = claimed?;
+                let job = (player.platform, player.username().to_string());
+                self.claimed.insert(job, attempts);
+                Some(player)
             }
             Err(cause) => {
                 self.failed("claim a job", cause);
@@ -668,7 +706,9 @@ impl Jobs for JobQueue {
     }
 
     async fn done(&mut self, report: &PlayerReport) {
-        match self.record(report).await {
+        let job = (report.platform, report.username.clone());
+        let attempts = self.claimed.remove(&job).unwrap_or(1);
+        match self.record(report, attempts).await {
             Ok(()) => self.succeeded(),
             Err(cause) => self.failed(
                 &format!("record the end of {}", report.player_name()),
@@ -728,5 +768,27 @@ async fn renew_leases(
         if let Err(cause) = renewed {
             tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn the_backoff_doubles_from_a_minute_up_to_an_hour() {
+        let waits: Vec<Duration> = (1..=8).map(|attempts| backoff(attempts, None)).collect();
+        let minutes = [1, 2, 4, 8, 16, 32, 60, 60].map(|m| m * MINUTE);
+        assert_eq!(waits, minutes);
+        assert_eq!(backoff(u32::MAX, None), MAX_BACKOFF);
+    }
+
+    #[test]
+    fn the_backoff_waits_for_a_provider_that_is_down_but_no_longer_than_an_hour() {
+        assert_eq!(backoff(1, Some(5 * MINUTE)), 5 * MINUTE);
+        assert_eq!(backoff(4, Some(5 * MINUTE)), 8 * MINUTE);
+        assert_eq!(backoff(1, Some(30 * 24 * 60 * MINUTE)), MAX_BACKOFF);
     }
 }
