@@ -17,6 +17,8 @@ pub enum PlayerStatus {
     Skipped,
     /// Ctrl-C stopped the import; what was fetched before it is stored.
     Interrupted,
+    /// Imported successfully within `--fresh-for`: not fetched at all.
+    Fresh,
 }
 
 impl PlayerStatus {
@@ -26,6 +28,7 @@ impl PlayerStatus {
             PlayerStatus::Failed => "failed",
             PlayerStatus::Skipped => "skipped",
             PlayerStatus::Interrupted => "interrupted",
+            PlayerStatus::Fresh => "fresh",
         }
     }
 }
@@ -125,6 +128,8 @@ pub struct RunReport {
     pub duplicate_games: u64,
     pub invalid_games: u64,
     pub skipped_players: u64,
+    /// Players not fetched, imported successfully within `--fresh-for`.
+    pub fresh_players: u64,
     pub interrupted: bool,
     pub elapsed_ms: u64,
 }
@@ -139,6 +144,7 @@ impl RunReport {
             invalid_games: sum(|p| p.invalid_games),
             failed_players: count(PlayerStatus::Failed),
             skipped_players: count(PlayerStatus::Skipped),
+            fresh_players: count(PlayerStatus::Fresh),
             interrupted,
             elapsed_ms,
             players,

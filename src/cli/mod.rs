@@ -102,7 +102,19 @@ pub struct ImportArgs {
     pub max_games: Option<u64>,
 
     #[command(flatten)]
+    pub fresh: FreshArgs,
+
+    #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// The cache of recently imported players, for `import` and `worker`.
+#[derive(Debug, Args)]
+pub struct FreshArgs {
+    /// Do not fetch a player whose last successful import ended less than this long ago; its
+    /// status is `fresh` (1s-365d) [default: always fetch].
+    #[arg(long, value_name = "DURATION", value_parser = duration_in(Duration::from_secs(1), 365 * DAY))]
+    pub fresh_for: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +271,9 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+
+    #[command(flatten)]
+    pub fresh: FreshArgs,
 
     #[command(flatten)]
     pub run: RunArgs,

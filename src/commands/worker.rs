@@ -18,9 +18,10 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     }
     let store = postgres_store(&args.db.target)?;
     let cancel = CancellationToken::new();
-    let options = args
+    let mut options = args
         .run
         .import_options(process_owner(), screen.shows_bars(), &cancel)?;
+    options.fresh_for = args.fresh.fresh_for;
     let queue = queue::JobQueue::open(
         &args.db.target,
         queue::WorkerOptions {

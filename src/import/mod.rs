@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::with_causes;
+use crate::http::human_duration;
 use crate::lease;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
 use crate::report::{PlayerReport, PlayerStatus, Retry, RunReport, printable};
-use crate::store::{Lease, PlayerState, Store};
+use crate::store::{Lease, PlayerState, Store, now_ms};
 
 mod event;
 mod sink;
@@ -43,6 +44,8 @@ pub struct ImportOptions {
     pub with_analysis: bool,
     /// Ask each player's window again from nothing, behind its cursors too (`rescan`).
     pub rescan: bool,
+    /// A player whose last successful import ended less than this long ago is not fetched.
+    pub fresh_for: Option<Duration>,
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
@@ -237,7 +240,10 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
         player: player.clone(),
     });
     let mut report = match prepare(&shared, &player).await {
-        Ok((state, failure)) => fetch_and_store(&shared, &player, state, failure).await,
+        Ok((state, failure)) => match fresh(options.fresh_for, &state) {
+            Some(note) => PlayerReport::without_games(&player, PlayerStatus::Fresh, Some(note)),
+            None => fetch_and_store(&shared, &player, state, failure).await,
+        },
         Err(report) => report,
     };
     if report.status != PlayerStatus::Skipped {
@@ -248,6 +254,21 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
         report: report.clone(),
     });
     report
+}
+
+/// Why the player need not be fetched, if its last successful import ended within `fresh_for`.
+fn fresh(fresh_for: Option<Duration>, state: &PlayerState) -> Option<String> {
+    let (fresh_for, success) = (fresh_for?, state.last_success_at?);
+    // A success a little in the future, by a database server's clock, is as fresh as can be.
+    let age = u64::try_from(now_ms().saturating_sub(success)).unwrap_or(0);
+    let age = Duration::from_millis(age);
+    (age < fresh_for).then(|| {
+        format!(
+            "imported {} ago, within --fresh-for {}",
+            human_duration(age),
+            human_duration(fresh_for)
+        )
+    })
 }
 
 /// Takes the player's lease and reads where its last import stopped.

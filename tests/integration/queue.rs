@@ -857,3 +857,30 @@ fn dequeue_removes_queued_jobs_and_requeue_puts_failed_ones_back() {
     assert_eq!(jobs_with_status(&db, "failed"), 0);
     assert!(change_jobs(&db, &["requeue", "--failed"]).is_empty());
 }
+
+#[test]
+fn a_worker_with_fresh_for_does_not_fetch_a_fresh_player_and_marks_its_job_done_with_a_note() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    assert_eq!(enqueue(&db, &["lichess:ann"]).0, 0);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    fake.clear_requests();
+    assert_eq!(enqueue(&db, &["lichess:ann"]).0, 0);
+    let output = worker(&fake, &db)
+        .args(["--fresh-for", "10m"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    let report = summary(&output);
+    assert_eq!(report["players"][0]["status"], "fresh", "{report}");
+    assert_eq!(report["fresh_players"], 1);
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    let job = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || new_games || ' ' || coalesce(last_error, '-') || ' ' || note
+         FROM import_jobs",
+    )
+    .unwrap_or_default();
+    assert!(job.starts_with("done 0 - imported "), "{job}");
+    assert!(job.ends_with("within --fresh-for 10m"), "{job}");
+}

@@ -56,7 +56,8 @@ const ENQUEUE: &str = concat!(
          started_at = NULL, lease_expires_at = NULL,
          finished_at = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.finished_at END,
          new_games = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.new_games END,
-         last_error = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.last_error END
+         last_error = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.last_error END,
+         note = CASE WHEN import_jobs.status = 'queued' THEN import_jobs.note END
      WHERE import_jobs.status IN ('queued', 'done', 'failed')
        AND (import_jobs.status <> 'queued' OR excluded.priority > import_jobs.priority
             OR excluded.available_at < import_jobs.available_at
@@ -118,7 +119,8 @@ const RENEW: &str = concat!(
     " + $2 WHERE worker = $1 AND status = 'running'"
 );
 
-/// Ends a job: `done` or `failed` (`$4`), with its outcome. A recurring job is queued again
+/// Ends a job: `done` or `failed` (`$4`), with its outcome: new games, the error of a failed
+/// one, the note of a done one (`$7`: why nothing was fetched). A recurring job is queued again
 /// instead, `every_ms` after this moment, at the back of the queue, for a new round of attempts;
 /// the outcome stays in the row while it waits.
 const FINISH: &str = concat!(
@@ -129,7 +131,8 @@ const FINISH: &str = concat!(
          available_at = CASE WHEN every_ms IS NULL THEN available_at ELSE now.ms + every_ms END,
          attempts = CASE WHEN every_ms IS NULL THEN attempts ELSE 0 END,
          worker = CASE WHEN every_ms IS NULL THEN worker END,
-         finished_at = now.ms, new_games = $5, last_error = $6, lease_expires_at = NULL
+         finished_at = now.ms, new_games = $5, last_error = $6, note = $7,
+         lease_expires_at = NULL
      FROM (SELECT ",
     statement_ms!(),
     " AS ms) AS now
@@ -180,7 +183,8 @@ fn finish_params<'p>(
     status: &'p (dyn ToSql + Sync),
     new_games: &'p Option<i64>,
     error: &'p Option<String>,
-) -> [(&'p (dyn ToSql + Sync), Type); 6] {
+    note: &'p Option<String>,
+) -> [(&'p (dyn ToSql + Sync), Type); 7] {
     [
         (platform, Type::TEXT),
         (username, Type::TEXT),
@@ -188,6 +192,7 @@ fn finish_params<'p>(
         (status, Type::TEXT),
         (new_games, Type::INT8),
         (error, Type::TEXT),
+        (note, Type::TEXT),
     ]
 }
 
@@ -570,8 +575,9 @@ impl JobQueue {
                     "{}: {platform}:{username}: invalid job: {error}",
                     self.target
                 );
-                let finish =
-                    finish_params(&platform, &username, worker, &"failed", &None, &message);
+                let finish = finish_params(
+                    &platform, &username, worker, &"failed", &None, &message, &None,
+                );
                 connection.query(FINISH, &finish, Rerun::WhenLost).await?;
                 Ok(None)
             }
@@ -597,20 +603,16 @@ impl JobQueue {
             {
                 Some((backoff(attempts, after), 0))
             }
-            (PlayerStatus::Ok | PlayerStatus::Failed, _) => None,
+            (PlayerStatus::Ok | PlayerStatus::Fresh | PlayerStatus::Failed, _) => None,
         };
-        let status = if report.status == PlayerStatus::Ok {
-            "done"
-        } else {
-            "failed"
+        // A fresh player's job is done, its report's reason the job's note.
+        let (status, error, note) = match report.status {
+            PlayerStatus::Fresh => ("done", &None, &report.error),
+            PlayerStatus::Failed => ("failed", &report.error, &None),
+            _ => ("done", &report.error, &None),
         };
         let finish = finish_params(
-            &platform,
-            &username,
-            worker,
-            &status,
-            &new_games,
-            &report.error,
+            &platform, &username, worker, &status, &new_games, error, note,
         );
         let (delay, given_back) = later.map_or((0, 0), |(delay, back)| (millis(delay), back));
         let requeue: [(&(dyn ToSql + Sync), Type); 6] = [
