@@ -715,6 +715,19 @@ fn a_recurring_job_is_queued_again_after_it_ends_and_enqueueing_it_again_resched
          FROM import_jobs",
     );
     assert_eq!(row.as_deref(), Some("queued 1800000 0"));
+    // A running job keeps running, and takes the new schedule for when it ends.
+    pg::execute(
+        &db,
+        "UPDATE import_jobs SET status = 'running', worker = 'elsewhere',
+             lease_expires_at = 9000000000000000000",
+    );
+    let running = enqueue_with(&db, &["lichess:ann"], &["--every", "2h"]);
+    assert_eq!(running["queued"], 1, "{running}");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || worker || ' ' || every_ms FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("running elsewhere 7200000"));
 }
 
 #[test]

@@ -261,6 +261,7 @@ pub async fn enqueue(
                 // another requester's job holds, counts as what the enqueue made of it.
                 let after = held_jobs(&tx, requester).await?;
                 if after > max && after > held {
+                    tx.rollback().await?;
                     return Ok(Err(Refused {
                         requested_by: requester.to_string(),
                         held,
