@@ -190,7 +190,12 @@ impl HttpError {
             | HttpError::Unauthorized { .. }
             | HttpError::TooLarge { .. }
             | HttpError::Request(_) => Retry::Never,
-            HttpError::Status { status, .. } if status.is_client_error() => Retry::Never,
+            // A 408 is a server that timed out, not an answer about the request.
+            HttpError::Status { status, .. }
+                if status.is_client_error() && *status != StatusCode::REQUEST_TIMEOUT =>
+            {
+                Retry::Never
+            }
             HttpError::Transport { failure, .. }
                 if matches!(failure.cause, TransportCause::Redirect(_)) =>
             {
@@ -1082,6 +1087,7 @@ mod tests {
         };
         let later = Retry::Later { after: None };
         assert_eq!(status(503).retry(), later);
+        assert_eq!(status(408).retry(), later);
         assert_eq!(HttpError::RateLimited { tries: 3 }.retry(), later);
         assert_eq!(status(400).retry(), Retry::Never);
         assert_eq!(HttpError::NotFound(String::new()).retry(), Retry::Never);

@@ -381,3 +381,29 @@ async fn fetch_and_store(
         retry: retry.filter(|_| status == PlayerStatus::Failed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_player_is_fresh_only_within_fresh_for_of_its_last_success() {
+        let hour = Duration::from_secs(3600);
+        let succeeded = |ms_ago: i64| PlayerState {
+            last_success_at: Some(now_ms() - ms_ago),
+            ..PlayerState::default()
+        };
+        assert_eq!(fresh(None, &succeeded(0)), None, "off unless given");
+        assert_eq!(
+            fresh(Some(hour), &PlayerState::default()),
+            None,
+            "never imported"
+        );
+        assert_eq!(fresh(Some(hour), &succeeded(2 * 3_600_000)), None);
+        let note = fresh(Some(hour), &succeeded(60_000)).unwrap_or_default();
+        assert!(note.starts_with("imported 1m"), "{note}");
+        assert!(note.ends_with("ago, within --fresh-for 1h"), "{note}");
+        // A database server's clock a little ahead of this host's.
+        assert!(fresh(Some(hour), &succeeded(-5_000)).is_some());
+    }
+}
