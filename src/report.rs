@@ -17,6 +17,8 @@ pub enum PlayerStatus {
     Skipped,
     /// Ctrl-C stopped the import; what was fetched before it is stored.
     Interrupted,
+    /// Imported successfully within `--fresh-for`: not fetched at all.
+    Fresh,
 }
 
 impl PlayerStatus {
@@ -26,6 +28,7 @@ impl PlayerStatus {
             PlayerStatus::Failed => "failed",
             PlayerStatus::Skipped => "skipped",
             PlayerStatus::Interrupted => "interrupted",
+            PlayerStatus::Fresh => "fresh",
         }
     }
 }
@@ -42,10 +45,22 @@ pub struct PlayerReport {
     pub skipped_games: u64,
     pub elapsed_ms: u64,
     pub error: Option<String>,
-    /// Set when the provider, not the player, failed (it was down): the player is worth
-    /// importing again this much later, and a queue job goes back to the queue for then.
+    /// Set when the player failed: whether another attempt may succeed, and how soon. A queue
+    /// job goes back to the queue for a later attempt, or fails for good.
     #[serde(skip)]
-    pub retry_in: Option<Duration>,
+    pub retry: Option<Retry>,
+}
+
+/// Whether a failed player is worth importing again, as the error that failed it tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// The answer was about the player (not found, closed) or this client (refused, a bad
+    /// token): another attempt gets the same.
+    Never,
+    /// The provider, the network or the database failed, not the player: another attempt may
+    /// succeed, no sooner than `after` when the provider is known to be down for that long or
+    /// asked for so long a wait.
+    Later { after: Option<Duration> },
 }
 
 /// Text that came from a provider (an error body, a message) made safe for a terminal, a log
@@ -88,7 +103,15 @@ impl PlayerReport {
             skipped_games: 0,
             elapsed_ms: 0,
             error: error.map(|error| printable(&error)),
-            retry_in: None,
+            retry: None,
+        }
+    }
+
+    /// A player that failed before any game was handled, for a reason `retry` tells.
+    pub fn failed(player: &Player, error: String, retry: Retry) -> Self {
+        PlayerReport {
+            retry: Some(retry),
+            ..PlayerReport::without_games(player, PlayerStatus::Failed, Some(error))
         }
     }
 
@@ -105,6 +128,8 @@ pub struct RunReport {
     pub duplicate_games: u64,
     pub invalid_games: u64,
     pub skipped_players: u64,
+    /// Players not fetched, imported successfully within `--fresh-for`.
+    pub fresh_players: u64,
     pub interrupted: bool,
     pub elapsed_ms: u64,
 }
@@ -119,6 +144,7 @@ impl RunReport {
             invalid_games: sum(|p| p.invalid_games),
             failed_players: count(PlayerStatus::Failed),
             skipped_players: count(PlayerStatus::Skipped),
+            fresh_players: count(PlayerStatus::Fresh),
             interrupted,
             elapsed_ms,
             players,

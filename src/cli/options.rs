@@ -79,6 +79,7 @@ impl RunArgs {
             want_totals,
             with_analysis: self.with_analysis,
             rescan: false,
+            fresh_for: None,
             owner,
             lease_ttl: self.lease_ttl,
             batch_size: BATCH_SIZE,

@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::with_causes;
+use crate::http::human_duration;
 use crate::lease;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
-use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
-use crate::store::{Lease, PlayerState, Store};
+use crate::report::{PlayerReport, PlayerStatus, Retry, RunReport, printable};
+use crate::store::{Lease, PlayerState, Store, now_ms};
 
 mod event;
 mod sink;
@@ -43,6 +44,8 @@ pub struct ImportOptions {
     pub with_analysis: bool,
     /// Ask each player's window again from nothing, behind its cursors too (`rescan`).
     pub rescan: bool,
+    /// A player whose last successful import ended less than this long ago is not fetched.
+    pub fresh_for: Option<Duration>,
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
@@ -173,10 +176,10 @@ pub async fn run(
                 let Some(player) = running.remove(&error.id()) else {
                     continue;
                 };
-                let report = PlayerReport::without_games(
+                let report = PlayerReport::failed(
                     &player,
-                    PlayerStatus::Failed,
-                    Some(format!("internal error: {error}")),
+                    format!("internal error: {error}"),
+                    Retry::Later { after: None },
                 );
                 let _ = events.send(Event::Finished {
                     report: report.clone(),
@@ -237,7 +240,10 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
         player: player.clone(),
     });
     let mut report = match prepare(&shared, &player).await {
-        Ok((state, failure)) => fetch_and_store(&shared, &player, state, failure).await,
+        Ok((state, failure)) => match fresh(options.fresh_for, &state) {
+            Some(note) => PlayerReport::without_games(&player, PlayerStatus::Fresh, Some(note)),
+            None => fetch_and_store(&shared, &player, state, failure).await,
+        },
         Err(report) => report,
     };
     if report.status != PlayerStatus::Skipped {
@@ -250,14 +256,30 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
     report
 }
 
+/// Why the player need not be fetched, if its last successful import ended within `fresh_for`.
+fn fresh(fresh_for: Option<Duration>, state: &PlayerState) -> Option<String> {
+    let (fresh_for, success) = (fresh_for?, state.last_success_at?);
+    // A success a little in the future, by a database server's clock, is as fresh as can be.
+    let age = u64::try_from(now_ms().saturating_sub(success)).unwrap_or(0);
+    let age = Duration::from_millis(age);
+    (age < fresh_for).then(|| {
+        format!(
+            "imported {} ago, within --fresh-for {}",
+            human_duration(age),
+            human_duration(fresh_for)
+        )
+    })
+}
+
 /// Takes the player's lease and reads where its last import stopped.
 async fn prepare(
     shared: &RunContext,
     player: &Player,
 ) -> Result<(PlayerState, Failure), PlayerReport> {
     let options = &shared.options;
+    // The store failed, not the player.
     let failed = |error: writer::WriteError| {
-        PlayerReport::without_games(player, PlayerStatus::Failed, Some(with_causes(&error)))
+        PlayerReport::failed(player, with_causes(&error), Retry::Later { after: None })
     };
     match shared
         .writer
@@ -338,17 +360,13 @@ async fn fetch_and_store(
     };
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
-    let (status, message, retry_in) = match totals.write_error {
+    let (status, message, retry) = match totals.write_error {
         Some(error) => (
             PlayerStatus::Failed,
             Some(printable(&with_causes(&error))),
-            None,
+            Some(Retry::Later { after: None }),
         ),
-        None => (
-            status,
-            message,
-            error.as_ref().and_then(ProviderError::provider_down),
-        ),
+        None => (status, message, error.as_ref().map(ProviderError::retry)),
     };
     PlayerReport {
         platform: player.platform,
@@ -360,6 +378,32 @@ async fn fetch_and_store(
         skipped_games: sink.skipped,
         elapsed_ms: 0,
         error: message,
-        retry_in,
+        retry: retry.filter(|_| status == PlayerStatus::Failed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_player_is_fresh_only_within_fresh_for_of_its_last_success() {
+        let hour = Duration::from_secs(3600);
+        let succeeded = |ms_ago: i64| PlayerState {
+            last_success_at: Some(now_ms() - ms_ago),
+            ..PlayerState::default()
+        };
+        assert_eq!(fresh(None, &succeeded(0)), None, "off unless given");
+        assert_eq!(
+            fresh(Some(hour), &PlayerState::default()),
+            None,
+            "never imported"
+        );
+        assert_eq!(fresh(Some(hour), &succeeded(2 * 3_600_000)), None);
+        let note = fresh(Some(hour), &succeeded(60_000)).unwrap_or_default();
+        assert!(note.starts_with("imported 1m"), "{note}");
+        assert!(note.ends_with("ago, within --fresh-for 1h"), "{note}");
+        // A database server's clock a little ahead of this host's.
+        assert!(fresh(Some(hour), &succeeded(-5_000)).is_some());
     }
 }

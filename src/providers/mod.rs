@@ -2,11 +2,11 @@
 //! hands games to a [`Sink`] and knows nothing of how they are stored or shown.
 
 use std::future::Future;
-use std::time::Duration;
 
 use crate::game::GameRecord;
 use crate::http::{Etiquette, HttpError, Notice};
 use crate::player::Platform;
+use crate::report::Retry;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 pub mod chesscom;
@@ -487,15 +487,19 @@ impl ProviderError {
         }
     }
 
-    /// When the provider, not the player, failed (it is down): how soon it is worth trying the
-    /// player again.
-    pub fn provider_down(&self) -> Option<Duration> {
+    /// Whether the player is worth another attempt later, as the error tells: not when it does
+    /// not exist or the provider refuses this client, yes when the provider, the network or
+    /// the store failed or the provider's answers broke off or made no sense.
+    pub fn retry(&self) -> Retry {
         match self {
-            ProviderError::Http {
-                source: HttpError::Unavailable { retry_in, .. },
-                ..
-            } => Some(*retry_in),
-            _ => None,
+            ProviderError::UserNotFound | ProviderError::Refused(_) => Retry::Never,
+            ProviderError::Http { source, .. } => source.retry(),
+            ProviderError::BadResponse(_)
+            | ProviderError::NotJson { .. }
+            | ProviderError::ExportBroken { .. }
+            | ProviderError::Chesscom(_)
+            | ProviderError::Interrupted
+            | ProviderError::Sink(_) => Retry::Later { after: None },
         }
     }
 }

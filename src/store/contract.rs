@@ -335,6 +335,7 @@ pub(crate) fn leases_exclude_other_owners_until_they_expire_or_are_released(data
 pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
     let mut store = database.store();
     let alice = player("lichess:alice");
+    assert_eq!(store.player_state(&alice).unwrap().last_success_at, None);
     let outcome = || {
         let players = database.catalog().players().unwrap();
         let [alice] = players.as_slice() else {
@@ -342,6 +343,12 @@ pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
         };
         let (success, attempt) = (alice.last_success_at.unwrap(), alice.last_attempt_at);
         assert!(attempt >= Some(success), "{alice:?}");
+        // What a run reads, to tell whether the player is fresh.
+        let state = database
+            .store()
+            .player_state(&player("lichess:alice"))
+            .unwrap();
+        assert_eq!(state.last_success_at, Some(success));
         (success, alice.last_error.clone())
     };
     store.record_result(&alice, None).unwrap();

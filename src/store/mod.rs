@@ -57,6 +57,8 @@ pub struct PlayerState {
     pub resume: ResumePoint,
     /// How many games are linked to the player: what a progress estimate starts from.
     pub stored_games: u64,
+    /// When its last successful import ended (unix ms): what `--fresh-for` measures.
+    pub last_success_at: Option<i64>,
 }
 
 /// Games of one player to store in one transaction, with what they advance.

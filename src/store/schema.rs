@@ -351,11 +351,14 @@ FROM (
 ) AS sides;
 ";
 
-/// The queue's second version: priorities, requesters (served in turn within a priority), and
-/// defaults that let an application enqueue with a plain `INSERT` of the columns it knows.
+/// The queue's second version: priorities, requesters (served in turn within a priority),
+/// recurring jobs (`every_ms`: queued again that long after each run ends), a done job's `note`
+/// (why nothing was fetched), and defaults that let an application enqueue with a plain `INSERT` of the columns it knows.
 const POSTGRES_QUEUE_V2: &str = "ALTER TABLE import_jobs
     ADD COLUMN priority integer NOT NULL DEFAULT 0,
     ADD COLUMN requested_by text,
+    ADD COLUMN every_ms bigint CHECK (every_ms > 0),
+    ADD COLUMN note text,
     ALTER COLUMN status SET DEFAULT 'queued',
     ALTER COLUMN enqueued_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
     ALTER COLUMN available_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint;

@@ -871,15 +871,15 @@ const BOUNDARY_GAMES: &str = "SELECT g.game_id FROM games g
 fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerState> {
     let platform = player.platform.as_str();
     let username = player.username();
-    let (last_created_at, last_month) = conn
+    let (last_created_at, last_month, last_success_at) = conn
         .query_row(
-            "SELECT last_created_at, last_month FROM import_state
+            "SELECT last_created_at, last_month, last_success_at FROM import_state
              WHERE platform = ?1 AND username = ?2",
             params![platform, username],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let stored_games: i64 = conn
         .prepare_cached("SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2")?
         .query_row([platform, username], |row| row.get(0))?;
@@ -926,6 +926,7 @@ fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerStat
             months,
         },
         stored_games: count(stored_games),
+        last_success_at,
     })
 }
 

@@ -58,6 +58,11 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
             paint("–", "2", color),
             error.unwrap_or("import already in progress elsewhere")
         ),
+        PlayerStatus::Fresh => format!(
+            "{} {name}  fresh: {}",
+            paint("✔", "2", color),
+            error.unwrap_or("imported within --fresh-for")
+        ),
     }
 }
 
@@ -120,6 +125,9 @@ pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
     if report.skipped_players > 0 {
         totals.push_str(&format!(", {} skipped", HumanCount(report.skipped_players)));
     }
+    if report.fresh_players > 0 {
+        totals.push_str(&format!(", {} fresh", HumanCount(report.fresh_players)));
+    }
     if report.interrupted {
         totals.push_str(", interrupted");
     }
@@ -174,6 +182,11 @@ mod tests {
             result_line(&skipped, false),
             "– lichess:dave  skipped: held by x"
         );
+        let fresh = report("lichess:eve", PlayerStatus::Fresh, Some("imported 5m ago"));
+        assert_eq!(
+            result_line(&fresh, false),
+            "✔ lichess:eve  fresh: imported 5m ago"
+        );
     }
 
     #[test]
@@ -182,14 +195,16 @@ mod tests {
         ok.new_games = 1234;
         let failed = report("chesscom:bob", PlayerStatus::Failed, Some("user not found"));
         let skipped = report("lichess:carol", PlayerStatus::Skipped, Some("held by x"));
-        let run = RunReport::new(vec![ok, failed, skipped], false, 15_000);
+        let fresh = report("lichess:dave", PlayerStatus::Fresh, Some("imported 5m ago"));
+        let run = RunReport::new(vec![ok, failed, skipped, fresh], false, 15_000);
         assert_eq!(
             summary_table(&run, None),
             "player         status     new  duplicate  invalid  skipped   time  error\n\
              lichess:alice  ok       1,234          0        0        0  14.2s\n\
              chesscom:bob   failed       0          0        0        0  14.2s  user not found\n\
              lichess:carol  skipped      0          0        0        0  14.2s  held by x\n\
-             1,234 new games from 3 players; 1 failed, 1 skipped in 15.0s\n"
+             lichess:dave   fresh        0          0        0        0  14.2s  imported 5m ago\n\
+             1,234 new games from 4 players; 1 failed, 1 skipped, 1 fresh in 15.0s\n"
         );
         // On a terminal of 80 columns, or a narrower one, nothing wraps.
         // On a terminal, nothing wraps: shorter titles first, then the errors are cut.

@@ -253,7 +253,7 @@ impl Store for PostgresStore {
                 .await?;
             let row = tx
                 .query_typed_opt(
-                    "SELECT last_created_at, last_month FROM import_state
+                    "SELECT last_created_at, last_month, last_success_at FROM import_state
                      WHERE platform = $1 AND username = $2",
                     &player,
                 )
@@ -262,6 +262,7 @@ impl Store for PostgresStore {
             if let Some(row) = row {
                 state.resume.last_created_at = row.try_get(0)?;
                 state.resume.last_month = row.try_get(1)?;
+                state.last_success_at = row.try_get(2)?;
             }
             let stored_games: i64 = tx
                 .query_typed_one(
