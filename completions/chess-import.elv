@@ -46,6 +46,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
             cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
             cand --max-games 'At most this many games per player (oldest first), e.g. for a quick smoke run'
+            cand --refresh-analysis 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
             cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'
