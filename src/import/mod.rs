@@ -357,10 +357,18 @@ async fn fetch_and_store(
             async {
                 // The refresh first: the games the import then brings are asked with their
                 // analysis already, and are not asked twice.
-                if let Some(since) = options.refresh_since {
-                    refresh_lichess(shared, player, since, source, &mut sink).await?;
+                let refreshed = match options.refresh_since {
+                    Some(since) => refresh_lichess(shared, player, since, source, &mut sink).await,
+                    None => Ok(()),
+                };
+                if let Err(ProviderError::Interrupted | ProviderError::Sink(_)) = refreshed {
+                    return refreshed;
                 }
-                providers::lichess::import(source, player, &plan, &mut sink).await
+                // A refresh that failed must not keep the player's new games from being
+                // imported; the player still fails, with the refresh's reason.
+                providers::lichess::import(source, player, &plan, &mut sink)
+                    .await
+                    .and(refreshed)
             }
             .await
         }

@@ -489,10 +489,11 @@ pub async fn import(
                 Ok(stored) => stored,
                 Err(error) => {
                     tracing::warn!("{player}: month {} failed: {error}", month.name);
-                    failures.failed.push((month.name.clone(), error));
                     failed_in_a_row += 1;
-                    // Not even a month stored before may be passed: it may have grown since.
-                    cursor_open = false;
+                    // Not even a month stored before may be passed: it may have grown since. A
+                    // month behind the cursor, asked only to refresh it, is not passed anyway.
+                    cursor_open &= behind_stored(month);
+                    failures.failed.push((month.name.clone(), error));
                     continue;
                 }
             };

@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, Provider};
+use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, Fault, Matcher, Provider};
 
 use crate::support::cli::{Backend, Outcome, games_in, on_both_stores, value_in};
 
@@ -186,6 +186,38 @@ fn late_lichess_analyses_are_asked_by_id_300_at_a_time_within_the_window(backend
         1
     );
     assert_eq!(player_count(&again, "updated_games"), 0);
+}
+
+#[test]
+fn a_refresh_that_fails_still_imports_the_new_games_and_fails_the_player() {
+    let fake = FakeServer::start();
+    let stored = fake.add_lichess_games("alice", 3, now_ms() - 3 * DAY_MS, 60_000);
+    let first = Backend::Sqlite
+        .import(&fake)
+        .players(["lichess:alice"])
+        .run();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(fake.analyse_lichess_game(&stored[0]));
+    fake.add_lichess_games("alice", 2, now_ms() - DAY_MS, 60_000);
+    let down = fake.push_fault_n(
+        Provider::Lichess,
+        Matcher::endpoint(Endpoint::LichessExportIds),
+        Fault::ServiceUnavailable,
+        usize::MAX,
+    );
+    let run = Backend::Sqlite
+        .import(&fake)
+        .db(&first.db)
+        .players(["lichess:alice"])
+        .args(["--refresh-analysis", "7"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(fake.fault_hits(down) > 0);
+    assert_eq!(player_count(&run, "new_games"), 2, "{}", run.stdout);
+    assert_eq!(player_count(&run, "updated_games"), 0);
+    let error = run.json()["players"][0]["error"].to_string();
+    assert!(error.contains("export of games to refresh"), "{error}");
+    assert_eq!(column(&run, &stored[0], "white_accuracy"), None);
 }
 
 on_both_stores!(
