@@ -418,23 +418,14 @@ pub trait Catalog {
         each: &mut dyn FnMut(&[Value<'_>]) -> io::Result<()>,
     ) -> Result<u64, ReadError>;
 
-    /// Hands the id of each stored game linked to `player` to `each`, in no given order: what
-    /// `verify` compares with a provider. Returns how many were handed. This default reads the
-    /// games as an export does, PGNs and all; a store can read the ids alone.
+    /// Hands the id of each stored game linked to `player` to `each`, in no given order, one at
+    /// a time and without reading the PGNs: what `verify` compares with a provider. Returns how
+    /// many were handed.
     fn for_each_game_id(
         &mut self,
         player: &Player,
         each: &mut dyn FnMut(&str),
-    ) -> Result<u64, ReadError> {
-        let filter = GameFilter {
-            players: vec![player.clone()],
-            ..GameFilter::default()
-        };
-        self.for_each_game(&filter, &mut |game| {
-            each(game.game_id);
-            Ok(())
-        })
-    }
+    ) -> Result<u64, ReadError>;
 
     /// The job queue, for stores that have one (PostgreSQL, where workers share it); `None`
     /// for the others.
