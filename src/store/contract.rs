@@ -466,6 +466,15 @@ pub(crate) fn a_refresh_updates_what_changed_in_the_stored_row(database: &Databa
     let counts = refresh(&mut store, &[reviewed.clone()]);
     assert_eq!((counts.updated, counts.duplicate), (0, 1));
 
+    // Served twice in one batch: written once, as first served.
+    let mut twice = reviewed.clone();
+    twice.white_analysis.accuracy = Some(90.0);
+    let mut thrice = reviewed.clone();
+    thrice.white_analysis.accuracy = Some(95.0);
+    let counts = refresh(&mut store, &[twice, thrice]);
+    assert_eq!((counts.updated, counts.duplicate), (1, 1));
+    assert_eq!(database.columns("reviewed", &["white_accuracy"]), ["90"]);
+
     // A batch that does not refresh leaves a stored game as it is.
     let mut rerated = reviewed.clone();
     rerated.white_elo = Some(1600);

@@ -2,6 +2,7 @@
 //! read while an import writes, with consecutive batches of a player in one transaction (see
 //! [`SqliteStore::write_batch`](Store::write_batch)); and its reading side, [`SqliteCatalog`].
 
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -481,11 +482,16 @@ impl SqliteStore {
                 "INSERT INTO player_games (platform, username, game_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
             )?;
+            // A game served twice in a refreshing batch is written as first served, as the
+            // PostgreSQL store's merge keeps it.
+            let mut seen = HashSet::new();
             for game in batch.games {
                 let values = || rusqlite::params_from_iter(cells(game, platform, imported_at));
+                let first = update_game.is_some() && seen.insert(game.game_id.as_str());
                 if insert_game.execute(values())? == 1 {
                     counts.new += 1;
                 } else if let Some(update) = &mut update_game
+                    && first
                     && update.execute(values())? == 1
                 {
                     counts.updated += 1;
