@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only games started on or before this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--max-games', '--max-games', [CompletionResultType]::ParameterName, 'At most this many games per player (oldest first), e.g. for a quick smoke run')
+            [CompletionResult]::new('--refresh-analysis', '--refresh-analysis', [CompletionResultType]::ParameterName, 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis')
             [CompletionResult]::new('--fresh-for', '--fresh-for', [CompletionResultType]::ParameterName, 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')

@@ -525,7 +525,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__import)
-            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --fresh-for --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
+            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --refresh-analysis --fresh-for --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +556,10 @@ _chess__import() {
                     return 0
                     ;;
                 --max-games)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh-analysis)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
             cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
             cand --max-games 'At most this many games per player (oldest first), e.g. for a quick smoke run'
+            cand --refresh-analysis 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis'
             cand --fresh-for 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'

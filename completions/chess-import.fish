@@ -50,6 +50,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l bus
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-games -d 'At most this many games per player (oldest first), e.g. for a quick smoke run' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l refresh-analysis -d 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l fresh-for -d 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r

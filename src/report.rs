@@ -40,6 +40,8 @@ pub struct PlayerReport {
     pub status: PlayerStatus,
     pub new_games: u64,
     pub duplicate_games: u64,
+    /// Stored games that `--refresh-analysis` brought up to date.
+    pub updated_games: u64,
     pub invalid_games: u64,
     /// Games served without anything to store, e.g. Chess.com bughouse games without PGN.
     pub skipped_games: u64,
@@ -99,6 +101,7 @@ impl PlayerReport {
             status,
             new_games: 0,
             duplicate_games: 0,
+            updated_games: 0,
             invalid_games: 0,
             skipped_games: 0,
             elapsed_ms: 0,
@@ -126,6 +129,7 @@ pub struct RunReport {
     pub new_games: u64,
     pub failed_players: u64,
     pub duplicate_games: u64,
+    pub updated_games: u64,
     pub invalid_games: u64,
     pub skipped_players: u64,
     /// Players not fetched, imported successfully within `--fresh-for`.
@@ -141,6 +145,7 @@ impl RunReport {
         RunReport {
             new_games: sum(|p| p.new_games),
             duplicate_games: sum(|p| p.duplicate_games),
+            updated_games: sum(|p| p.updated_games),
             invalid_games: sum(|p| p.invalid_games),
             failed_players: count(PlayerStatus::Failed),
             skipped_players: count(PlayerStatus::Skipped),

@@ -101,6 +101,13 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_games: Option<u64>,
 
+    /// Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses
+    /// made since they were stored: Chess.com months asked again conditionally, Lichess games
+    /// without analysis asked again by id. Implies --with-analysis.
+    #[arg(long, value_name = "DAYS", conflicts_with_all = ["since", "until", "max_games"],
+          value_parser = clap::value_parser!(u16).range(1..=MAX_REFRESH_DAYS))]
+    pub refresh_analysis: Option<u16>,
+
     #[command(flatten)]
     pub fresh: FreshArgs,
 
@@ -116,6 +123,10 @@ pub struct FreshArgs {
     #[arg(long, value_name = "DURATION", value_parser = duration_in(Duration::from_secs(1), 365 * DAY))]
     pub fresh_for: Option<Duration>,
 }
+
+/// The longest window `--refresh-analysis` takes: reviews and analyses come within days of a
+/// game, and a year already re-asks thirteen months per Chess.com player.
+pub const MAX_REFRESH_DAYS: i64 = 365;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {

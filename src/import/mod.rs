@@ -42,6 +42,9 @@ pub struct ImportOptions {
     pub want_totals: bool,
     /// Ask Lichess for its engine analysis of each game.
     pub with_analysis: bool,
+    /// `--refresh-analysis`: bring the stored games that started at or after this instant (unix
+    /// ms) up to date, and every game served again.
+    pub refresh_since: Option<i64>,
     /// Ask each player's window again from nothing, behind its cursors too (`rescan`).
     pub rescan: bool,
     /// A player whose last successful import ended less than this long ago is not fetched.
@@ -202,6 +205,35 @@ pub async fn run(
     )
 }
 
+/// Asks Lichess again, by id, for the player's stored games since `since` that have no analysis
+/// (`--refresh-analysis`), one export request per page of the store's ids, so that memory stays
+/// constant and the requests are as many as the window's games need; the sink updates them.
+async fn refresh_lichess(
+    shared: &RunContext,
+    player: &Player,
+    since: i64,
+    source: &providers::Source,
+    sink: &mut PlayerSink,
+) -> Result<(), ProviderError> {
+    let page = providers::lichess::IDS_PER_REQUEST;
+    let mut after = String::new();
+    loop {
+        // A store error is the writer's to report, as for a batch: the sink is closed.
+        let ids = shared
+            .writer
+            .unanalysed(player, since, &after, page)
+            .await?;
+        let Some(last) = ids.last() else {
+            return Ok(());
+        };
+        after.clone_from(last);
+        providers::lichess::refresh_analysis(source, player, &ids, sink).await?;
+        if ids.len() < page {
+            return Ok(());
+        }
+    }
+}
+
 /// The platforms that can start another player now.
 fn open_platforms(running: &HashMap<tokio::task::Id, Player>, slots: usize) -> Vec<Platform> {
     Platform::ALL
@@ -329,6 +361,7 @@ async fn fetch_and_store(
         max_games: options.max_games,
         want_total: options.want_totals,
         with_analysis: options.with_analysis,
+        refresh_since: options.refresh_since,
         ids_only: false,
     };
     let mut sink = PlayerSink::new(
@@ -336,12 +369,31 @@ async fn fetch_and_store(
         &shared.events,
         player.clone(),
         failure,
+        options.refresh_since.is_some(),
         options.batch_size,
         options.flush_interval,
     );
     let source = options.sources.of(player.platform);
     let result = match player.platform {
-        Platform::Lichess => providers::lichess::import(source, player, &plan, &mut sink).await,
+        Platform::Lichess => {
+            async {
+                // The refresh first: the games the import then brings are asked with their
+                // analysis already, and are not asked twice.
+                let refreshed = match options.refresh_since {
+                    Some(since) => refresh_lichess(shared, player, since, source, &mut sink).await,
+                    None => Ok(()),
+                };
+                if let Err(ProviderError::Interrupted | ProviderError::Sink(_)) = refreshed {
+                    return refreshed;
+                }
+                // A refresh that failed must not keep the player's new games from being
+                // imported; the player still fails, with the refresh's reason.
+                providers::lichess::import(source, player, &plan, &mut sink)
+                    .await
+                    .and(refreshed)
+            }
+            .await
+        }
         Platform::Chesscom => providers::chesscom::import(source, player, &plan, &mut sink).await,
     };
     // Whatever happened, what was fetched completely is kept.
@@ -374,6 +426,7 @@ async fn fetch_and_store(
         status,
         new_games: totals.new,
         duplicate_games: totals.duplicate,
+        updated_games: totals.updated,
         invalid_games: totals.invalid + sink.unreadable,
         skipped_games: sink.skipped,
         elapsed_ms: 0,

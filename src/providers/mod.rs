@@ -99,6 +99,10 @@ pub struct Plan {
     pub want_total: bool,
     /// Ask Lichess for its engine analysis too (`--with-analysis`).
     pub with_analysis: bool,
+    /// Chess.com: ask again, conditionally, the months from the one holding this instant (unix
+    /// ms) on, even those stored completely (`--refresh-analysis`): their games are handed over
+    /// again, to bring the stored ones up to date.
+    pub refresh_since: Option<i64>,
     /// Lichess: only the finished games' ids and metadata, without moves or PGN, for
     /// `verify --deep` to compare against the store. Chess.com months have no such form.
     pub ids_only: bool,

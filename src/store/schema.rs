@@ -204,6 +204,38 @@ pub(crate) fn names<'a>(columns: impl IntoIterator<Item = &'a Column>) -> String
     names.join(", ")
 }
 
+/// How an update of a stored game (`import --refresh-analysis`) writes the columns, in SQL both
+/// databases speak, given how the statement names each column's new value (`value`).
+///
+/// It writes a game's own fields but its id, the key: the platform is the key's other half, and
+/// `imported_at` stays when the game was first stored. A value the provider no longer sends
+/// (NULL) keeps what was stored, and a value equal to the stored one keeps the stored one
+/// itself, so that an unchanged `pgn` is never written (PostgreSQL keeps its TOAST as it is).
+pub(crate) struct Update {
+    /// `column = ...` for each column, comma-separated.
+    pub(crate) set: String,
+    /// True when some column has a new value: rows where it is false are not updated at all.
+    pub(crate) changed: String,
+}
+
+pub(crate) fn update(value: impl Fn(usize, &Column) -> String) -> Update {
+    let (set, changed): (Vec<String>, Vec<String>) = GAME_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, column)| matches!(column.fill, Fill::Game(_)) && column.name != "game_id")
+        .map(|(index, column)| {
+            let (name, new) = (column.name, value(index, column));
+            let differs = format!("({new} IS NOT NULL AND {new} IS DISTINCT FROM games.{name})");
+            let set = format!("{name} = CASE WHEN {differs} THEN {new} ELSE games.{name} END");
+            (set, differs)
+        })
+        .unzip();
+    Update {
+        set: set.join(", "),
+        changed: changed.join(" OR "),
+    }
+}
+
 /// `name type [NOT NULL]`, aligned as the first schema was written: SQLite keeps a table's
 /// `CREATE` text as it was given, so a new database's text stays the same as an old one's.
 pub(crate) fn definition(column: &Column, sql_type: &str) -> String {

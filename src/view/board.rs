@@ -54,7 +54,8 @@ struct Live {
     since: Instant,
     /// Games handed to the writer so far.
     games: u64,
-    /// Games the writer has stored (new or duplicate); fewer than `games` while it writes.
+    /// Games the writer has stored (new, duplicate or updated); fewer than `games` while it
+    /// writes.
     written: u64,
     new: u64,
     months: u64,
@@ -195,11 +196,12 @@ impl Board {
                 player,
                 new,
                 duplicate,
+                updated,
                 ..
             } => {
                 if let Some(live) = self.live(&player) {
                     live.new = new;
-                    live.written = new + duplicate;
+                    live.written = new + duplicate + updated;
                 }
             }
             Event::Notice { player, notice } => {
@@ -599,6 +601,7 @@ mod tests {
                 player: alice(),
                 new: 90,
                 duplicate: 10,
+                updated: 0,
                 invalid: 0,
             },
             at,
@@ -707,6 +710,7 @@ mod tests {
                     player: player("chesscom:bob"),
                     new: s * 100,
                     duplicate: 0,
+                    updated: 0,
                     invalid: 0,
                 },
                 start + second * s as u32,

@@ -68,7 +68,8 @@ fn json_summary_has_the_documented_shape(backend: Backend) {
             "invalid_games",
             "new_games",
             "players",
-            "skipped_players"
+            "skipped_players",
+            "updated_games"
         ]
     );
     let players = summary["players"].as_array().unwrap();
@@ -83,6 +84,7 @@ fn json_summary_has_the_documented_shape(backend: Backend) {
             "platform",
             "skipped_games",
             "status",
+            "updated_games",
             "username"
         ]
     );

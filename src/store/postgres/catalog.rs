@@ -64,6 +64,14 @@ fn games_export(select: &str) -> [String; 2] {
 static POSTGRES_EXPORT: LazyLock<[String; 2]> =
     LazyLock::new(|| games_export("platform, game_id, played_at, pgn"));
 
+/// The ids of the chosen players' stored games, in no given order, with the export's parameters:
+/// from the players' links and the games' primary key, so that no PGN is read.
+const GAME_IDS: &str = "SELECT p.game_id FROM player_games p
+     JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
+     WHERE (p.platform, p.username) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+       AND ($1::bigint IS NULL OR g.played_at >= $1)
+       AND ($2::bigint IS NULL OR g.played_at < $2)";
+
 /// The export of `view`'s rows, every column, with the games' parameters and order.
 fn rows_query(view: View) -> Vec<String> {
     let select = view.columns().join(", ");
@@ -289,6 +297,22 @@ impl Catalog for PostgresCatalog {
                 .map(|(index, &(_, kind))| value(row, index, kind))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(each(&cells))
+        })
+    }
+
+    /// The ids alone, streamed as an export is: no PGN is read.
+    fn for_each_game_id(
+        &mut self,
+        player: &Player,
+        each: &mut dyn FnMut(&str),
+    ) -> Result<u64, ReadError> {
+        let filter = GameFilter {
+            players: vec![player.clone()],
+            ..GameFilter::default()
+        };
+        self.stream(&[GAME_IDS], &filter, &mut |row| {
+            each(row.try_get(0)?);
+            Ok(Ok(()))
         })
     }
 
