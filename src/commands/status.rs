@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::common::{Exit, READ_BUSY_TIMEOUT, write_stdout};
 use crate::cli::StatusArgs;
-use crate::store::{self, Job, PlayerSummary, QueueSummary};
+use crate::store::{self, Job, PlayerSummary, QueueSummary, Worker};
 use crate::view::Align::{Left, Right};
 use crate::view::Table;
 
@@ -78,6 +78,32 @@ struct QueueJson<'a> {
     failed: u64,
     running_jobs: Vec<RunningJson<'a>>,
     failed_jobs: Vec<FailedJson<'a>>,
+    workers: Vec<WorkerJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct WorkerJson<'a> {
+    worker: &'a str,
+    host: Option<&'a str>,
+    pid: Option<i64>,
+    jobs: u64,
+    started: Option<String>,
+    last_heartbeat: Option<String>,
+    dead: bool,
+}
+
+impl<'a> From<&'a Worker> for WorkerJson<'a> {
+    fn from(w: &'a Worker) -> Self {
+        WorkerJson {
+            worker: &w.worker,
+            host: w.host.as_deref(),
+            pid: w.pid,
+            jobs: w.jobs,
+            started: rfc3339(Some(w.started_at)),
+            last_heartbeat: rfc3339(Some(w.heartbeat_at)),
+            dead: w.dead,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -133,6 +159,7 @@ impl<'a> From<&'a QueueSummary> for QueueJson<'a> {
                     error: job.last_error.as_deref(),
                 })
                 .collect(),
+            workers: q.workers.iter().map(WorkerJson::from).collect(),
         }
     }
 }
@@ -149,7 +176,9 @@ pub fn report(target: &str, players: &[PlayerSummary], queue: Option<&QueueSumma
         out.push('\n');
         out.push_str(&queue_table(queue));
     }
-    let jobs_shown = queue.is_some_and(|q| !q.running_jobs.is_empty() || !q.failed_jobs.is_empty());
+    let jobs_shown = queue.is_some_and(|q| {
+        !q.running_jobs.is_empty() || !q.failed_jobs.is_empty() || !q.workers.is_empty()
+    });
     if !players.is_empty() || jobs_shown {
         out.push_str("(times in UTC)\n");
     }
@@ -160,6 +189,13 @@ pub fn report(target: &str, players: &[PlayerSummary], queue: Option<&QueueSumma
 fn minute(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// `2024-03-01 12:00:05`, UTC: a heartbeat comes every few seconds.
+fn second(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| "-".to_string())
 }
 
@@ -245,7 +281,40 @@ fn queue_table(queue: &QueueSummary) -> String {
     if !queue.failed_jobs.is_empty() {
         out.push_str(&failed.to_string());
     }
+    out.push_str(&workers_table(&queue.workers));
     out
+}
+
+/// The workers: where each runs, how many jobs it holds, when it last said it was alive, and
+/// whether it still does. Nothing when no worker has been seen for a day.
+fn workers_table(workers: &[Worker]) -> String {
+    if workers.is_empty() {
+        return String::new();
+    }
+    let mut table = Table::new(&[
+        ("worker", Left),
+        ("pid", Right),
+        ("jobs", Right),
+        ("last heartbeat", Left),
+        ("state", Left),
+    ]);
+    for w in workers {
+        table.row([
+            w.host.clone().unwrap_or_else(|| w.worker.clone()),
+            w.pid
+                .map(|pid| pid.to_string())
+                .unwrap_or_else(|| "-".into()),
+            w.jobs.to_string(),
+            second(w.heartbeat_at),
+            if w.dead {
+                "dead (no heartbeat)"
+            } else {
+                "live"
+            }
+            .to_string(),
+        ]);
+    }
+    table.to_string()
 }
 
 #[cfg(test)]
@@ -331,6 +400,26 @@ mod tests {
                 last_error: Some("user not found".into()),
                 ..job("chesscom:dave", None)
             }],
+            workers: vec![
+                Worker {
+                    worker: "host-a:7:99:cafe".into(),
+                    host: Some("host-a".into()),
+                    pid: Some(7),
+                    jobs: 1,
+                    started_at: 1_714_644_000_000,
+                    heartbeat_at: 1_714_648_205_000,
+                    dead: false,
+                },
+                Worker {
+                    worker: "elsewhere".into(),
+                    host: None,
+                    pid: None,
+                    jobs: 0,
+                    started_at: 1_714_644_000_000,
+                    heartbeat_at: 1_714_644_605_000,
+                    dead: true,
+                },
+            ],
         };
         assert_eq!(
             report("postgres://me:***@db/games", &[], Some(&queue)),
@@ -343,6 +432,9 @@ mod tests {
              lichess:erin   host-a:7:cafe   2024-05-02 10:10  until 2024-05-02 11:11\n\
              failed         attempts  finished          error\n\
              chesscom:dave         3  2024-05-02 10:11  user not found\n\
+             worker     pid  jobs  last heartbeat       state\n\
+             host-a       7     1  2024-05-02 11:10:05  live\n\
+             elsewhere    -     0  2024-05-02 10:10:05  dead (no heartbeat)\n\
              (times in UTC)\n"
         );
         let json = serde_json::to_value(QueueJson::from(&queue)).unwrap();
@@ -355,6 +447,8 @@ mod tests {
         assert_eq!(json["running_jobs"][1]["worker"], "host-a:7:cafe");
         assert_eq!(json["failed_jobs"][0]["error"], "user not found");
         assert_eq!(json["failed_jobs"][0]["finished"], "2024-05-02T10:11:00Z");
+        assert_eq!(json["workers"][0]["last_heartbeat"], "2024-05-02T11:10:05Z");
+        assert_eq!(json["workers"][1]["dead"], true);
 
         let empty = QueueSummary::default();
         assert_eq!(

@@ -21,10 +21,12 @@ use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
 use crate::store::{Lease, PlayerState, Store};
 
 mod event;
+mod progress;
 mod sink;
 mod writer;
 
 pub use event::Event;
+pub use progress::{Activity, Phase, Progress};
 
 use sink::PlayerSink;
 use writer::{CommitPolicy, Failure, Writer};

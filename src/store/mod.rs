@@ -276,6 +276,8 @@ pub struct QueueSummary {
     pub failed: u64,
     pub running_jobs: Vec<Job>,
     pub failed_jobs: Vec<Job>,
+    /// The workers that said they were alive in the last day, by host then pid.
+    pub workers: Vec<Worker>,
 }
 
 impl QueueSummary {
@@ -299,6 +301,23 @@ pub struct Job {
     pub lease_expired: bool,
     pub finished_at: Option<i64>,
     pub last_error: Option<String>,
+}
+
+/// A worker of the queue, as its heartbeats in `import_workers` tell it. Times are unix
+/// milliseconds, of the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worker {
+    /// Its name in `import_jobs.worker`.
+    pub worker: String,
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    /// The jobs it runs.
+    pub jobs: u64,
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+    /// Its heartbeat had expired when the queue was read, by the server's clock: the worker
+    /// stopped without leaving, most likely killed or cut off.
+    pub dead: bool,
 }
 
 /// Which games to export.

@@ -351,15 +351,28 @@ FROM (
 ) AS sides;
 ";
 
-/// The queue's second version: priorities, requesters (served in turn within a priority), and
-/// defaults that let an application enqueue with a plain `INSERT` of the columns it knows.
+/// The queue's second version: priorities, requesters (served in turn within a priority),
+/// defaults that let an application enqueue with a plain `INSERT` of the columns it knows, the
+/// live progress a running job's worker keeps in its row, and the workers' heartbeats.
 const POSTGRES_QUEUE_V2: &str = "ALTER TABLE import_jobs
     ADD COLUMN priority integer NOT NULL DEFAULT 0,
     ADD COLUMN requested_by text,
+    ADD COLUMN phase text CHECK (phase IN ('fetching', 'writing', 'waiting', 'retrying')),
+    ADD COLUMN games_done bigint,
+    ADD COLUMN games_total bigint,
+    ADD COLUMN progress_at bigint,
     ALTER COLUMN status SET DEFAULT 'queued',
     ALTER COLUMN enqueued_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
     ALTER COLUMN available_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint;
 CREATE INDEX import_jobs_requester ON import_jobs (requested_by, started_at);
+CREATE TABLE import_workers (
+    worker       text   PRIMARY KEY,
+    host         text,
+    pid          bigint,
+    started_at   bigint NOT NULL,
+    heartbeat_at bigint NOT NULL,
+    expires_at   bigint NOT NULL
+);
 ";
 
 /// The SQLite tables beside `games`, as the first migration creates them.

@@ -13,3 +13,6 @@ mod queue;
 #[allow(clippy::duplicate_mod)]
 #[path = "status_export.rs"]
 mod status_export;
+#[allow(clippy::duplicate_mod)]
+#[path = "watching.rs"]
+mod watching;

@@ -200,7 +200,7 @@ fn status_shows_one_row_per_imported_player(backend: Backend) {
         assert_eq!(
             json["queue"],
             json!({"queued": 0, "running": 0, "done": 0, "failed": 0,
-                   "running_jobs": [], "failed_jobs": []})
+                   "running_jobs": [], "failed_jobs": [], "workers": []})
         );
         assert_eq!(lines[4..], ["", "queue: empty", "(times in UTC)"]);
     } else {

@@ -13,7 +13,7 @@ use crate::player::Player;
 use crate::store::schema::{self, Kind};
 use crate::store::{
     Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, Value,
-    View, count,
+    View, Worker, count,
 };
 
 /// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
@@ -114,6 +114,18 @@ const QUEUE_JOBS: &str = concat!(
      FROM import_jobs
      WHERE status IN ('running', 'failed')
      ORDER BY platform COLLATE "C", username COLLATE "C""#
+);
+
+/// A worker is dead once its heartbeat has expired, by the server's clock as for leases.
+const QUEUE_WORKERS: &str = concat!(
+    "SELECT w.worker, w.host, w.pid,
+         (SELECT count(*) FROM import_jobs AS job
+          WHERE job.status = 'running' AND job.worker = w.worker),
+         w.started_at, w.heartbeat_at, w.expires_at < ",
+    transaction_ms!(),
+    r#"
+     FROM import_workers AS w
+     ORDER BY w.host COLLATE "C", w.pid, w.worker COLLATE "C""#
 );
 
 /// The reading side of a PostgreSQL database.
@@ -314,6 +326,17 @@ impl Catalog for PostgresCatalog {
                     "running" => queue.running_jobs.push(job),
                     _ => queue.failed_jobs.push(job),
                 }
+            }
+            for row in tx.query_typed(QUEUE_WORKERS, &[]).await? {
+                queue.workers.push(Worker {
+                    worker: row.try_get(0)?,
+                    host: row.try_get(1)?,
+                    pid: row.try_get(2)?,
+                    jobs: count(row.try_get(3)?),
+                    started_at: row.try_get(4)?,
+                    heartbeat_at: row.try_get(5)?,
+                    dead: row.try_get(6)?,
+                });
             }
             Ok(Some(queue))
         })

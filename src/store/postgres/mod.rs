@@ -51,6 +51,7 @@ macro_rules! statement_ms {
 
 mod catalog;
 mod conninfo;
+mod progress;
 pub mod queue;
 mod settings;
 mod store;
@@ -58,6 +59,7 @@ mod tls;
 
 pub use catalog::PostgresCatalog;
 pub use conninfo::{Malformed, is_conninfo, mask_password};
+pub use progress::JobProgress;
 pub use settings::{Invalid, SslMode};
 pub use store::PostgresStore;
 

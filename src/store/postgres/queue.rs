@@ -17,8 +17,10 @@ use tokio::time::MissedTickBehavior;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_util::sync::CancellationToken;
 
+use super::progress::{JobProgress, report_progress};
 use super::{Connection, Params, Rerun};
 use crate::import::Jobs;
+use crate::lease;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
 use crate::store::{Cause, StoreError, millis};
@@ -82,27 +84,52 @@ const CLAIM: &str = concat!(
     statement_ms!(),
     ", lease_expires_at = ",
     statement_ms!(),
-    " + $3
+    " + $3, phase = 'fetching', games_done = 0, games_total = NULL, progress_at = ",
+    statement_ms!(),
+    "
      FROM next
      WHERE job.platform = next.platform AND job.username = next.username
      RETURNING job.platform, job.username"
 );
 
-const RENEW: &str = concat!(
-    "UPDATE import_jobs SET lease_expires_at = ",
+/// Renews the leases of the worker's (`$1`) jobs for `$2` ms, and says it is alive in
+/// `import_workers` (host `$3`, pid `$4`) until as long. Workers whose heartbeat stopped a day
+/// ago are forgotten: `status` shows a dead one for that long, and the table stays as small as
+/// the workers of a day.
+const HEARTBEAT: &str = concat!(
+    "WITH renewed AS (
+         UPDATE import_jobs SET lease_expires_at = ",
     statement_ms!(),
-    " + $2 WHERE worker = $1 AND status = 'running'"
+    " + $2 WHERE worker = $1 AND status = 'running'),
+     forgotten AS (
+         DELETE FROM import_workers WHERE worker <> $1 AND expires_at < ",
+    statement_ms!(),
+    " - 86400000)
+     INSERT INTO import_workers (worker, host, pid, started_at, heartbeat_at, expires_at)
+     VALUES ($1, $3, $4, ",
+    statement_ms!(),
+    ", ",
+    statement_ms!(),
+    ", ",
+    statement_ms!(),
+    " + $2)
+     ON CONFLICT (worker) DO UPDATE SET
+         heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at"
 );
+
+/// A worker that ends cleanly leaves the table: only dead ones linger.
+const LEAVE: &str = "DELETE FROM import_workers WHERE worker = $1";
 
 const FINISH: &str = concat!(
     "UPDATE import_jobs SET status = $4, finished_at = ",
     statement_ms!(),
-    ", new_games = $5, last_error = $6, lease_expires_at = NULL
+    ", new_games = $5, last_error = $6, lease_expires_at = NULL,
+         phase = NULL
      WHERE platform = $1 AND username = $2 AND worker = $3 AND status = 'running'"
 );
 
 const REQUEUE: &str = concat!(
-    "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL,
+    "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, phase = NULL,
          available_at = ",
     statement_ms!(),
     " + $4, last_error = $5
@@ -240,6 +267,9 @@ pub struct JobQueue {
     target: String,
     options: WorkerOptions,
     heartbeat: JoinHandle<()>,
+    progress: JobProgress,
+    /// Writes `progress` into the running jobs' rows.
+    reporter: JoinHandle<()>,
     /// How many requests in a row failed, and why the last one did.
     failing: Option<(u32, Cause)>,
     stopped: Stopped,
@@ -250,19 +280,40 @@ impl JobQueue {
         let connection = Connection::open(url, Handle::current()).await?;
         let target = connection.target().to_string();
         let connection = Arc::new(tokio::sync::Mutex::new(connection));
-        let heartbeat = tokio::spawn(renew_leases(
+        let heartbeat = tokio::spawn(heartbeat(
             connection.clone(),
             options.worker.clone(),
             options.lease,
+        ));
+        let progress = JobProgress::default();
+        let reporter = tokio::spawn(report_progress(
+            connection.clone(),
+            options.worker.clone(),
+            progress.clone(),
         ));
         Ok(JobQueue {
             connection,
             target,
             options,
             heartbeat,
+            progress,
+            reporter,
             failing: None,
             stopped: Stopped::default(),
         })
+    }
+
+    /// How the worker, once its run is over, leaves `import_workers`.
+    pub fn presence(&self) -> Presence {
+        Presence {
+            connection: self.connection.clone(),
+            worker: self.options.worker.clone(),
+        }
+    }
+
+    /// What the worker's running jobs show in their rows: to be fed with the import's events.
+    pub fn progress(&self) -> JobProgress {
+        self.progress.clone()
     }
 
     /// Where the queue will say why it stopped before the queue was drained, if it does.
@@ -405,6 +456,7 @@ impl JobQueue {
 impl Drop for JobQueue {
     fn drop(&mut self) {
         self.heartbeat.abort();
+        self.reporter.abort();
     }
 }
 
@@ -464,30 +516,62 @@ impl Jobs for JobQueue {
     }
 }
 
-/// Keeps this worker's claimed jobs its own while it works on them, until the queue is dropped.
-/// A renewal that fails, after its attempts to connect again, is logged, and the next tick tries
-/// again: the leases last three ticks.
-async fn renew_leases(
+/// A worker's row in `import_workers`, to take out when it ends cleanly.
+pub struct Presence {
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+    worker: String,
+}
+
+impl Presence {
+    /// Takes the worker out of `import_workers`; one that cannot is logged, and shows as dead
+    /// once its heartbeat has expired.
+    pub async fn leave(self) {
+        let mut connection = self.connection.lock().await;
+        let left = connection
+            .query(LEAVE, &[(&self.worker, Type::TEXT)], Rerun::WhenLost)
+            .await;
+        if let Err(cause) = left {
+            tracing::warn!(
+                "{}: cannot leave import_workers: {cause}",
+                connection.target()
+            );
+        }
+    }
+}
+
+/// Keeps this worker's claimed jobs its own while it works on them, and the worker known as
+/// alive, until the queue is dropped: at once, then every third of a lease. A heartbeat that
+/// fails, after its attempts to connect again, is logged, and the next tick tries again: the
+/// leases last three ticks.
+async fn heartbeat(
     connection: Arc<tokio::sync::Mutex<Connection>>,
     worker: String,
     lease: Duration,
 ) {
     let mut ticks = tokio::time::interval(lease / 3);
-    // A renewal that waited for a reconnection is not followed by a burst of catch-up ones.
+    // A heartbeat that waited for a reconnection is not followed by a burst of catch-up ones.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks.tick().await;
     let ms = millis(lease);
+    let (host, pid) = match lease::host_and_pid(&worker) {
+        Some((host, pid)) => (Some(host.to_string()), Some(i64::from(pid))),
+        None => (None, None),
+    };
     loop {
         ticks.tick().await;
         let mut connection = connection.lock().await;
-        let renewed = connection
+        let beat = connection
             .query(
-                RENEW,
-                &[(&worker, Type::TEXT), (&ms, Type::INT8)],
+                HEARTBEAT,
+                &[
+                    (&worker, Type::TEXT),
+                    (&ms, Type::INT8),
+                    (&host, Type::TEXT),
+                    (&pid, Type::INT8),
+                ],
                 Rerun::WhenLost,
             )
             .await;
-        if let Err(cause) = renewed {
+        if let Err(cause) = beat {
             tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());
         }
     }
