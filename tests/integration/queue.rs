@@ -256,6 +256,13 @@ fn an_import_and_a_worker_never_import_one_player_at_once() {
     assert_eq!(jobs_with_status(&db, "done"), 1);
 }
 
+/// How many connections a worker has open while it imports: its store's, its queue's and the one
+/// that listens for new jobs, which through a transaction pooler leaves once it has found that
+/// notifications do not come.
+fn worker_connections() -> std::ops::RangeInclusive<i64> {
+    if pg::pooled() { 2..=3 } else { 3..=3 }
+}
+
 /// `url` with an `application_name` of its own, by which a test finds the process's connections.
 fn named(url: &str, name: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -271,12 +278,12 @@ fn a_worker_whose_connections_the_server_drops_mid_run_reconnects_and_stores_eve
     let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
     let stored = || stored_games(&db);
     wait_for("the worker to commit games", || stored() > 0);
-    // Every connection of the worker: its store's and its queue's.
+    // Every connection of the worker: its store's, its queue's and the one listening for jobs.
     let killed = pg::drop_connections(&db, &[&name]);
     let before = stored();
     let output = running.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(killed, 2, "{stderr}");
+    assert!(worker_connections().contains(&killed), "{killed}: {stderr}");
     assert!(
         before < ids.len(),
         "the job finished before the connections were dropped"
@@ -310,7 +317,7 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
     let name = format!("worker_{:08x}", fastrand::u32(..));
     let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
     wait_for("the worker's store and queue to connect", || {
-        pg::clients(&db, &name) == 2
+        pg::clients(&db, &name) >= 2
     });
     let database = pg::query_strings(&db, "SELECT current_database()").remove(0);
     let database = database.unwrap();
@@ -433,7 +440,8 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
         assert!(stderr.contains("connection lost"), "{what}: {stderr}");
         assert_eq!(summary(&output)["players"][0]["status"], "ok", "{what}");
     }
-    assert_eq!(dropped, 3);
+    // And the import's store.
+    assert!(worker_connections().contains(&(dropped - 1)), "{dropped}");
     assert_eq!(
         games_in(Path::new(&db)),
         game_keys(&[alice, bob].concat(), &[])
@@ -529,15 +537,20 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     assert_eq!(started_order(&db), ["ben", "ann"]);
 }
 
-#[test]
-fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
-    let Some(db) = database() else { return };
+/// The README's statement that enqueues lichess:zed, as an application would run it.
+pub(crate) fn readme_enqueue_sql() -> &'static str {
     let readme = include_str!("../../README.md");
     let start = readme
         .find("-- enqueue from an application\n")
         .expect("the README's SQL");
     let sql = &readme[start..];
-    let sql = &sql[..sql.find("```").expect("the end of the block")];
+    &sql[..sql.find("```").expect("the end of the block")]
+}
+
+#[test]
+fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
+    let Some(db) = database() else { return };
+    let sql = readme_enqueue_sql();
     // The tables come with the first connection of chess-import: a worker's, with nothing to do.
     let fake = a_fake_with(&["zed"]);
     let idle = worker(&fake, &db).output().unwrap();

@@ -3,11 +3,12 @@
 //! woken by a new job.
 
 use std::path::Path;
+use std::process::{Child, Stdio};
 
 use chess_import_fake::FakeServer;
 use serde_json::{Value, json};
 
-use crate::queue::{database, summary};
+use crate::queue::{database, readme_enqueue_sql, summary};
 use crate::support::cli::{binary, enqueue, value_in, worker};
 use crate::support::{pg, wait_for};
 
@@ -158,4 +159,149 @@ fn status_shows_the_live_workers_and_marks_a_dead_one() {
         [Some("ghost".to_string())],
         "a worker that ended cleanly has left"
     );
+}
+
+#[test]
+fn import_queue_lists_the_queued_jobs_in_order_with_estimates_while_a_worker_runs() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 2000, T0, SECOND);
+    for name in ["ben", "cid", "dot"] {
+        fake.add_lichess_games(name, 2, T0, SECOND);
+    }
+    fake.set_lichess_rate(Some(400.0));
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    assert_eq!(
+        enqueue(&db, &["lichess:ben", "lichess:cid", "lichess:dot"]).0,
+        0
+    );
+    let running = worker(&fake, &db).args(["--jobs", "1"]).spawn().unwrap();
+    wait_for("alice to have stored games", || {
+        value_in(
+            Path::new(&db),
+            "SELECT games_done FROM import_jobs WHERE username = 'alice'",
+        )
+        .is_some_and(|games| games != "0")
+    });
+    let rows = pg::query_strings(
+        &db,
+        &format!(
+            "SELECT concat_ws(' ', coalesce(position::text, '-'), username, status,
+                 estimated_start IS NOT NULL, estimated_finish >= {NOW} - 1000,
+                 coalesce(progress BETWEEN 0 AND 1, false),
+                 estimated_start <= lead(estimated_start) OVER (ORDER BY position NULLS FIRST))
+             FROM import_queue ORDER BY position NULLS FIRST"
+        ),
+    );
+    let rows: Vec<String> = rows.into_iter().flatten().collect();
+    assert_eq!(
+        rows,
+        [
+            "- alice running t t t t",
+            "1 ben queued t t f t",
+            "2 cid queued t t f t",
+            "3 dot queued t t f",
+        ]
+    );
+    let json: Value = serde_json::from_str(&status(&db, true)).expect("JSON");
+    let queue = &json["queue"];
+    let positions: Vec<&Value> = queue["queued_jobs"]
+        .as_array()
+        .expect("queued jobs")
+        .iter()
+        .map(|job| &job["position"])
+        .collect();
+    assert_eq!(positions, [&json!(1), &json!(2), &json!(3)], "{queue}");
+    assert!(
+        queue["queued_jobs"][0]["estimated_start"].is_string(),
+        "{queue}"
+    );
+    let alice = &queue["running_jobs"][0];
+    assert_eq!(alice["expected_games"], 2000, "{alice}");
+    assert!(
+        alice["progress_percent"].as_u64().is_some_and(|p| p <= 100),
+        "{alice}"
+    );
+    assert!(alice["estimated_finish"].is_string(), "{alice}");
+    assert!(queue["drains_at"].is_string(), "{queue}");
+
+    let output = running.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    assert_eq!(
+        pg::query_i64(&db, "SELECT count(*) FROM import_queue"),
+        0,
+        "a drained queue lists nothing"
+    );
+}
+
+/// `chess-import worker` on `db` until it is stopped, looking for jobs every `poll`.
+fn lasting_worker(fake: &FakeServer, db: &str, poll: &str) -> Child {
+    binary()
+        .args(["worker", "--json", "--progress", "none", "--db", db])
+        .args(["--lichess-url", &fake.lichess_url()])
+        .args(["--chesscom-url", &fake.chesscom_url()])
+        .args(["--poll-interval", poll, "--lease-ttl", "1s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start chess-import worker")
+}
+
+fn job_done(db: &str, username: &str) -> bool {
+    value_in(
+        Path::new(db),
+        &format!("SELECT status FROM import_jobs WHERE username = '{username}'"),
+    )
+    .as_deref()
+        == Some("done")
+}
+
+#[test]
+fn an_idle_worker_takes_a_new_job_when_told_whether_enqueued_or_inserted_with_sql() {
+    let Some(db) = database() else { return };
+    let fake = FakeServer::start();
+    for name in ["alice", "zed"] {
+        fake.add_lichess_games(name, 2, T0, SECOND);
+    }
+    // Directly, the worker polls a minute apart, beyond `wait_for`'s patience: only a
+    // notification has it take the jobs in time. Through a transaction pooler no notification
+    // comes, and its polls take them.
+    let poll = if pg::pooled() { "100ms" } else { "60s" };
+    // The tables, before the worker looks for itself in them.
+    status(&db, false);
+    let running = lasting_worker(&fake, &db, poll);
+    let pid = running.id();
+    wait_for("the worker to be idle", || {
+        value_in(
+            Path::new(&db),
+            &format!("SELECT count(*) FROM import_workers WHERE pid = {pid}"),
+        )
+        .as_deref()
+            == Some("1")
+    });
+    if !pg::pooled() {
+        wait_for("the worker to listen", || {
+            pg::query_i64(
+                &db,
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND query = 'LISTEN chess_import_jobs'",
+            ) == 1
+        });
+    }
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    wait_for("the enqueued job to be done", || job_done(&db, "alice"));
+    pg::execute(&db, readme_enqueue_sql());
+    wait_for("the job inserted with SQL to be done", || {
+        job_done(&db, "zed")
+    });
+
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    // SAFETY: kill(2) has no memory effects; the child is not reaped yet, so the pid is its own.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = running.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143), "{}", summary(&output));
+    let players = summary(&output)["players"].clone();
+    assert_eq!(players[0]["username"], "alice", "{players}");
+    assert_eq!(players[1]["username"], "zed", "{players}");
 }

@@ -17,12 +17,14 @@ use tokio::time::MissedTickBehavior;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_util::sync::CancellationToken;
 
+use super::listen::Wakeups;
 use super::progress::{JobProgress, report_progress};
 use super::{Connection, Params, Rerun};
 use crate::import::Jobs;
 use crate::lease;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus};
+use crate::store::schema::last_served;
 use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
@@ -57,7 +59,8 @@ const ENQUEUE: &str = concat!(
             OR excluded.available_at < import_jobs.available_at)"
 );
 
-/// Takes the next job: the highest priority first, within it the requester served least
+/// Takes the next job (the first of `import_queue`'s order, which mirrors this one): the highest
+/// priority first, within it the requester served least
 /// recently (so that one requester's 500 players never starve another's one; jobs without a
 /// requester count as one requester), then the oldest. A job is ready when it is queued and
 /// available, or running with a lease expired for a third of a lease (`$3`, this worker's): the
@@ -73,10 +76,9 @@ const CLAIM: &str = concat!(
     ") OR (status = 'running' AND lease_expires_at < ",
     statement_ms!(),
     " - $3::bigint / 3))
-         ORDER BY priority DESC,
-             (SELECT max(served.started_at) FROM import_jobs AS served
-              WHERE served.requested_by = job.requested_by) NULLS FIRST,
-             seq
+         ORDER BY priority DESC, ",
+    last_served!(),
+    " NULLS FIRST, seq
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
      UPDATE import_jobs AS job SET status = 'running', worker = $1, attempts = job.attempts + 1,
@@ -230,7 +232,7 @@ pub struct WorkerOptions {
     pub worker: String,
     /// How long a claimed job stays the worker's without renewal.
     pub lease: Duration,
-    /// How often an idle worker looks for new jobs.
+    /// How often an idle worker looks for new jobs, besides when it is told one was queued.
     pub poll: Duration,
     /// Stop once the queue is drained instead of waiting for more.
     pub once: bool,
@@ -270,6 +272,8 @@ pub struct JobQueue {
     progress: JobProgress,
     /// Writes `progress` into the running jobs' rows.
     reporter: JoinHandle<()>,
+    /// Come when a job is queued, so that an idle worker need not wait for its next poll.
+    wakeups: Wakeups,
     /// How many requests in a row failed, and why the last one did.
     failing: Option<(u32, Cause)>,
     stopped: Stopped,
@@ -285,6 +289,13 @@ impl JobQueue {
             options.worker.clone(),
             options.lease,
         ));
+        let wakeups = Wakeups::start(
+            url,
+            Handle::current(),
+            connection.clone(),
+            &options.worker,
+            options.poll,
+        );
         let progress = JobProgress::default();
         let reporter = tokio::spawn(report_progress(
             connection.clone(),
@@ -298,6 +309,7 @@ impl JobQueue {
             heartbeat,
             progress,
             reporter,
+            wakeups,
             failing: None,
             stopped: Stopped::default(),
         })
@@ -506,6 +518,7 @@ impl Jobs for JobQueue {
         }
         tokio::select! {
             _ = tokio::time::sleep(self.options.poll) => true,
+            () = self.wakeups.next() => true,
             _ = cancel.cancelled() => false,
         }
     }
