@@ -231,7 +231,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         }
         'chess-import;worker' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
-            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs (10ms-1h)')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)')

@@ -220,7 +220,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         }
         &'chess-import;worker'= {
             cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
-            cand --poll-interval 'How often an idle worker looks for new jobs (10ms-1h)'
+            cand --poll-interval 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
             cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'

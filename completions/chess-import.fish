@@ -197,7 +197,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v 
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs (10ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-url -d 'Base URL of Lichess' -r
