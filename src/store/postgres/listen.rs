@@ -33,7 +33,8 @@ const CHANNEL: &str = jobs_channel!();
 /// The wake-ups of one worker, until dropped.
 pub(super) struct Wakeups {
     notify: Arc<Notify>,
-    task: JoinHandle<()>,
+    /// The listener; none when the connection string cannot be used for one.
+    task: Option<JoinHandle<()>>,
 }
 
 impl Wakeups {
@@ -56,10 +57,10 @@ impl Wakeups {
         };
         let target = super::mask_password(url);
         let task = match Link::new(url) {
-            Ok(link) => tokio::spawn(listener.run(link, target, poll)),
+            Ok(link) => Some(tokio::spawn(listener.run(link, target, poll))),
             Err(cause) => {
                 tracing::warn!("{target}: cannot listen for new jobs ({cause}): polling");
-                tokio::spawn(async {})
+                None
             }
         };
         Wakeups { notify, task }
@@ -74,7 +75,9 @@ impl Wakeups {
 
 impl Drop for Wakeups {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! again after its lease has expired; the store's cursor, committed with the games, makes the
 //! second attempt continue where the first stopped.
 //!
-//! A worker holds one connection to the queue, shared by its claims and its lease heartbeat,
-//! and replaced when the server drops it. A worker that cannot reach the queue for
+//! A worker holds one connection to the queue, shared by its claims, its heartbeat (leases and
+//! `import_workers`) and its running jobs' progress ([`super::progress`]), and replaced when the
+//! server drops it; and one that listens for new jobs ([`super::listen`]). A worker that cannot reach the queue for
 //! [`MAX_FAILURES`] requests in a row stops with an error rather than polling a dead server.
 
 use std::sync::{Arc, Mutex};
