@@ -305,3 +305,48 @@ fn an_idle_worker_takes_a_new_job_when_told_whether_enqueued_or_inserted_with_sq
     assert_eq!(players[0]["username"], "alice", "{players}");
     assert_eq!(players[1]["username"], "zed", "{players}");
 }
+
+/// The server's process listening for new jobs in the database at `db`, if one is.
+fn listener_pid(db: &str) -> Option<String> {
+    value_in(
+        Path::new(db),
+        "SELECT min(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN chess_import_jobs'",
+    )
+}
+
+#[test]
+fn a_worker_whose_listening_connection_is_dropped_listens_again() {
+    let Some(db) = database() else { return };
+    if pg::pooled() {
+        // Through the pooler the worker never listens: the test above has it poll.
+        return;
+    }
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 2, T0, SECOND);
+    status(&db, false);
+    let running = lasting_worker(&fake, &db, "60s");
+    wait_for("the worker to listen", || listener_pid(&db).is_some());
+    let first = listener_pid(&db);
+    let dropped = pg::query_i64(
+        &db,
+        &format!(
+            "SELECT CASE WHEN pg_terminate_backend({}, 5000) THEN 1 ELSE 0 END::bigint",
+            first.as_deref().unwrap_or("0")
+        ),
+    );
+    assert_eq!(dropped, 1);
+    wait_for("the worker to listen again", || {
+        listener_pid(&db).is_some_and(|pid| Some(&pid) != first.as_ref())
+    });
+    assert_eq!(enqueue(&db, &["lichess:alice"]).0, 0);
+    wait_for("the job to be done", || job_done(&db, "alice"));
+
+    let pid = libc::pid_t::try_from(running.id()).expect("a pid");
+    // SAFETY: kill(2) has no memory effects; the child is not reaped yet, so the pid is its own.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let output = running.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143), "{}", summary(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen for new jobs"), "{stderr}");
+}
