@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare what is stored of each imported player with what the provider has; report gaps')
             [CompletionResult]::new('rescan', 'rescan', [CompletionResultType]::ParameterValue, 'Fetch a window of players'' games again and store what is missing; nothing is deleted')
             [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
+            [CompletionResult]::new('dequeue', 'dequeue', [CompletionResultType]::ParameterValue, 'Remove players'' queued jobs; running ones finish, and are not queued again')
+            [CompletionResult]::new('requeue', 'requeue', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -50,6 +52,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only games started on or after this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only games started on or before this day (YYYY-MM-DD, UTC)')
             [CompletionResult]::new('--max-games', '--max-games', [CompletionResultType]::ParameterName, 'At most this many games per player (oldest first), e.g. for a quick smoke run')
+            [CompletionResult]::new('--refresh-analysis', '--refresh-analysis', [CompletionResultType]::ParameterName, 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis')
+            [CompletionResult]::new('--fresh-for', '--fresh-for', [CompletionResultType]::ParameterName, 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)')
@@ -217,8 +221,41 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'Higher runs first (-1000000 to 1000000)')
             [CompletionResult]::new('--requested-by', '--requested-by', [CompletionResultType]::ParameterName, 'Who asks (e.g. an application''s user id): within a priority, workers serve requesters in turn')
             [CompletionResult]::new('--not-before', '--not-before', [CompletionResultType]::ParameterName, 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)')
+            [CompletionResult]::new('--max-queued-per-requester', '--max-queued-per-requester', [CompletionResultType]::ParameterName, 'Refuse the enqueue (exit 1, queueing none of its players) if it would leave the requester more than N jobs queued or running (1-1000000)')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"queued":N,"unchanged":N}')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...}, "reason":"..."}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chess-import;dequeue' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: what became of each player''s job')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chess-import;requeue' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'How to show progress: bars on a terminal, plain lines for logs, or nothing')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'The jobs to put back: the failed ones')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on stdout: what became of each player''s job')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print errors and the final summary')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides')
@@ -232,6 +269,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         'chess-import;worker' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)')
+            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)')
+            [CompletionResult]::new('--fresh-for', '--fresh-for', [CompletionResultType]::ParameterName, 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')
             [CompletionResult]::new('--lease-ttl', '--lease-ttl', [CompletionResultType]::ParameterName, 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)')
@@ -281,6 +320,8 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Compare what is stored of each imported player with what the provider has; report gaps')
             [CompletionResult]::new('rescan', 'rescan', [CompletionResultType]::ParameterValue, 'Fetch a window of players'' games again and store what is missing; nothing is deleted')
             [CompletionResult]::new('enqueue', 'enqueue', [CompletionResultType]::ParameterValue, 'Add players to the import queue that workers share (PostgreSQL only)')
+            [CompletionResult]::new('dequeue', 'dequeue', [CompletionResultType]::ParameterValue, 'Remove players'' queued jobs; running ones finish, and are not queued again')
+            [CompletionResult]::new('requeue', 'requeue', [CompletionResultType]::ParameterValue, 'Put failed jobs back in the queue')
             [CompletionResult]::new('worker', 'worker', [CompletionResultType]::ParameterValue, 'Import the players of the shared queue, alongside workers on other machines')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, elvish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -305,6 +346,12 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
             break
         }
         'chess-import;help;enqueue' {
+            break
+        }
+        'chess-import;help;dequeue' {
+            break
+        }
+        'chess-import;help;requeue' {
             break
         }
         'chess-import;help;worker' {

@@ -22,6 +22,9 @@ _chess__import() {
             chess__import,completions)
                 cmd="chess__import__subcmd__completions"
                 ;;
+            chess__import,dequeue)
+                cmd="chess__import__subcmd__dequeue"
+                ;;
             chess__import,enqueue)
                 cmd="chess__import__subcmd__enqueue"
                 ;;
@@ -33,6 +36,9 @@ _chess__import() {
                 ;;
             chess__import,import)
                 cmd="chess__import__subcmd__import"
+                ;;
+            chess__import,requeue)
+                cmd="chess__import__subcmd__requeue"
                 ;;
             chess__import,rescan)
                 cmd="chess__import__subcmd__rescan"
@@ -52,6 +58,9 @@ _chess__import() {
             chess__import__subcmd__help,completions)
                 cmd="chess__import__subcmd__help__subcmd__completions"
                 ;;
+            chess__import__subcmd__help,dequeue)
+                cmd="chess__import__subcmd__help__subcmd__dequeue"
+                ;;
             chess__import__subcmd__help,enqueue)
                 cmd="chess__import__subcmd__help__subcmd__enqueue"
                 ;;
@@ -63,6 +72,9 @@ _chess__import() {
                 ;;
             chess__import__subcmd__help,import)
                 cmd="chess__import__subcmd__help__subcmd__import"
+                ;;
+            chess__import__subcmd__help,requeue)
+                cmd="chess__import__subcmd__help__subcmd__requeue"
                 ;;
             chess__import__subcmd__help,rescan)
                 cmd="chess__import__subcmd__help__subcmd__rescan"
@@ -83,7 +95,7 @@ _chess__import() {
 
     case "${cmd}" in
         chess__import)
-            opts="-q -v -h -V --progress --quiet --verbose --help --version import check status export verify rescan enqueue worker completions help"
+            opts="-q -v -h -V --progress --quiet --verbose --help --version import check status export verify rescan enqueue dequeue requeue worker completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,8 +208,38 @@ _chess__import() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chess__import__subcmd__dequeue)
+            opts="-f -q -v -h -V --file --db --json --progress --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chess__import__subcmd__enqueue)
-            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --progress --quiet --verbose --help --version"
+            opts="-f -q -v -h -V --file --db --json --priority --requested-by --not-before --every --max-queued-per-requester --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +266,14 @@ _chess__import() {
                     return 0
                     ;;
                 --not-before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-queued-per-requester)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -293,7 +343,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__help)
-            opts="import check status export verify rescan enqueue worker completions help"
+            opts="import check status export verify rescan enqueue dequeue requeue worker completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +371,20 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__import__subcmd__help__subcmd__dequeue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -377,6 +441,20 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__import__subcmd__help__subcmd__requeue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -447,7 +525,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__import)
-            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
+            opts="-f -j -q -v -h -V --file --db --busy-timeout --since --until --max-games --refresh-analysis --fresh-for --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +556,14 @@ _chess__import() {
                     return 0
                     ;;
                 --max-games)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh-analysis)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fresh-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -538,6 +624,28 @@ _chess__import() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto bars plain none" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chess__import__subcmd__requeue)
+            opts="-q -v -h -V --failed --db --json --progress --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -763,7 +871,7 @@ _chess__import() {
             return 0
             ;;
         chess__import__subcmd__worker)
-            opts="-j -q -v -h -V --db --once --poll-interval --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
+            opts="-j -q -v -h -V --db --once --poll-interval --max-attempts --fresh-for --jobs --json --lease-ttl --with-analysis --lichess-url --chesscom-url --lichess-token --user-agent --lock-dir --body-limit --retries --retry-backoff --rate-limit-wait --max-wait --read-timeout --connect-timeout --progress --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -774,6 +882,14 @@ _chess__import() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fresh-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
             cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand dequeue 'Remove players'' queued jobs; running ones finish, and are not queued again'
+            cand requeue 'Put failed jobs back in the queue'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -46,6 +48,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --since 'Only games started on or after this day (YYYY-MM-DD, UTC)'
             cand --until 'Only games started on or before this day (YYYY-MM-DD, UTC)'
             cand --max-games 'At most this many games per player (oldest first), e.g. for a quick smoke run'
+            cand --refresh-analysis 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis'
+            cand --fresh-for 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
             cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'
@@ -207,8 +211,39 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand --priority 'Higher runs first (-1000000 to 1000000)'
             cand --requested-by 'Who asks (e.g. an application''s user id): within a priority, workers serve requesters in turn'
             cand --not-before 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)'
+            cand --every 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)'
+            cand --max-queued-per-requester 'Refuse the enqueue (exit 1, queueing none of its players) if it would leave the requester more than N jobs queued or running (1-1000000)'
             cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
-            cand --json 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
+            cand --json 'Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...}, "reason":"..."}'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;dequeue'= {
+            cand -f 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --file 'Read more players from a file, one per line (''-'' for stdin; ''#'' starts a comment)'
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --json 'Print one JSON object on stdout: what became of each player''s job'
+            cand -q 'Only print errors and the final summary'
+            cand --quiet 'Only print errors and the final summary'
+            cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand --verbose 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chess-import;requeue'= {
+            cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
+            cand --progress 'How to show progress: bars on a terminal, plain lines for logs, or nothing'
+            cand --failed 'The jobs to put back: the failed ones'
+            cand --json 'Print one JSON object on stdout: what became of each player''s job'
             cand -q 'Only print errors and the final summary'
             cand --quiet 'Only print errors and the final summary'
             cand -v 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
@@ -221,6 +256,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;worker'= {
             cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
             cand --poll-interval 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)'
+            cand --max-attempts 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)'
+            cand --fresh-for 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]'
             cand -j 'How many players are imported at once (1-256)'
             cand --jobs 'How many players are imported at once (1-256)'
             cand --lease-ttl 'How long a player''s lease lasts without renewal; a crashed run''s players are free again after it (1s-1d)'
@@ -268,6 +305,8 @@ set edit:completion:arg-completer[chess-import] = {|@words|
             cand verify 'Compare what is stored of each imported player with what the provider has; report gaps'
             cand rescan 'Fetch a window of players'' games again and store what is missing; nothing is deleted'
             cand enqueue 'Add players to the import queue that workers share (PostgreSQL only)'
+            cand dequeue 'Remove players'' queued jobs; running ones finish, and are not queued again'
+            cand requeue 'Put failed jobs back in the queue'
             cand worker 'Import the players of the shared queue, alongside workers on other machines'
             cand completions 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -285,6 +324,10 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         &'chess-import;help;rescan'= {
         }
         &'chess-import;help;enqueue'= {
+        }
+        &'chess-import;help;dequeue'= {
+        }
+        &'chess-import;help;requeue'= {
         }
         &'chess-import;help;worker'= {
         }

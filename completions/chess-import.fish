@@ -39,6 +39,8 @@ complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "export" -
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "verify" -d 'Compare what is stored of each imported player with what the provider has; report gaps'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "rescan" -d 'Fetch a window of players\' games again and store what is missing; nothing is deleted'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "dequeue" -d 'Remove players\' queued jobs; running ones finish, and are not queued again'
+complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "requeue" -d 'Put failed jobs back in the queue'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c chess-import -n "__fish_chess_import_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -48,6 +50,8 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l bus
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l since -d 'Only games started on or after this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l until -d 'Only games started on or before this day (YYYY-MM-DD, UTC)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l max-games -d 'At most this many games per player (oldest first), e.g. for a quick smoke run' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l refresh-analysis -d 'Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses made since they were stored: Chess.com months asked again conditionally, Lichess games without analysis asked again by id. Implies --with-analysis' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l fresh-for -d 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand import" -l lichess-url -d 'Base URL of Lichess' -r
@@ -187,17 +191,43 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l db
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l priority -d 'Higher runs first (-1000000 to 1000000)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l requested-by -d 'Who asks (e.g. an application\'s user id): within a priority, workers serve requesters in turn' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l not-before -d 'Not claimed before then: an RFC 3339 time (2026-12-01T22:00:00Z) or +DURATION from now (+30m, up to a year)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l every -d 'Recurring: when a run ends (done or failed), queue the player again this long after it, with the same priority and requester (1m-365d)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l max-queued-per-requester -d 'Refuse the enqueue (exit 1, queueing none of its players) if it would leave the requester more than N jobs queued or running (1-1000000)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
 bars\t'Live per-player bars on stderr'
 plain\t'One line per player event, without escape codes: for log files'
 none\t'Nothing but log messages and the summary'"
-complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}'
+complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -l json -d 'Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...}, "reason":"..."}'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s q -l quiet -d 'Only print errors and the final summary'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand enqueue" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -s f -l file -d 'Read more players from a file, one per line (\'-\' for stdin; \'#\' starts a comment)' -r -F
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -l json -d 'Print one JSON object on stdout: what became of each player\'s job'
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand dequeue" -s V -l version -d 'Print version'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -l progress -d 'How to show progress: bars on a terminal, plain lines for logs, or nothing' -r -f -a "auto\t'Bars on a terminal, plain lines otherwise'
+bars\t'Live per-player bars on stderr'
+plain\t'One line per player event, without escape codes: for log files'
+none\t'Nothing but log messages and the summary'"
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -l failed -d 'The jobs to put back: the failed ones'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -l json -d 'Print one JSON object on stdout: what became of each player\'s job'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s q -l quiet -d 'Only print errors and the final summary'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l max-attempts -d 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l fresh-for -d 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once (1-256)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lease-ttl -d 'How long a player\'s lease lasts without renewal; a crashed run\'s players are free again after it (1s-1d)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l lichess-url -d 'Base URL of Lichess' -r
@@ -231,13 +261,15 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s v -l verbose -d 'Log more: -v each request and batch commit, -vv debugging details. RUST_LOG overrides'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "verify" -d 'Compare what is stored of each imported player with what the provider has; report gaps'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "rescan" -d 'Fetch a window of players\' games again and store what is missing; nothing is deleted'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue worker completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "import" -d 'Download every game of the given players and store the new ones'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "check" -d 'Smoke-test the provider APIs with a few players; nothing is stored'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "status" -d 'Show, per imported player, the games stored and how its last import went'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "export" -d 'Write the stored games, oldest first, as one PGN file'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "verify" -d 'Compare what is stored of each imported player with what the provider has; report gaps'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "rescan" -d 'Fetch a window of players\' games again and store what is missing; nothing is deleted'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "enqueue" -d 'Add players to the import queue that workers share (PostgreSQL only)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "dequeue" -d 'Remove players\' queued jobs; running ones finish, and are not queued again'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "requeue" -d 'Put failed jobs back in the queue'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "worker" -d 'Import the players of the shared queue, alongside workers on other machines'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c chess-import -n "__fish_chess_import_using_subcommand help; and not __fish_seen_subcommand_from import check status export verify rescan enqueue dequeue requeue worker completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::host_lane::{HostLane, HostPermit};
+use crate::report::Retry;
 
 /// How patient the importer is with the providers.
 #[derive(Clone, Debug)]
@@ -176,6 +177,41 @@ pub enum HttpError {
     Unavailable { reason: String, retry_in: Duration },
     #[error("interrupted")]
     Interrupted,
+}
+
+impl HttpError {
+    /// Whether the player whose request failed so is worth another attempt later: yes when the
+    /// provider or the network failed, no when the answer was about the player or this client.
+    pub fn retry(&self) -> Retry {
+        match self {
+            HttpError::NotFound(_)
+            | HttpError::Gone
+            | HttpError::Forbidden(_)
+            | HttpError::Unauthorized { .. }
+            | HttpError::TooLarge { .. }
+            | HttpError::Request(_) => Retry::Never,
+            // A 408 is a server that timed out, not an answer about the request.
+            HttpError::Status { status, .. }
+                if status.is_client_error() && *status != StatusCode::REQUEST_TIMEOUT =>
+            {
+                Retry::Never
+            }
+            HttpError::Transport { failure, .. }
+                if matches!(failure.cause, TransportCause::Redirect(_)) =>
+            {
+                Retry::Never
+            }
+            HttpError::WaitTooLong { wait, .. } => Retry::Later { after: Some(*wait) },
+            HttpError::Unavailable { retry_in, .. } => Retry::Later {
+                after: Some(*retry_in),
+            },
+            HttpError::RateLimited { .. }
+            | HttpError::Status { .. }
+            | HttpError::Transport { .. }
+            | HttpError::Blocked(_)
+            | HttpError::Interrupted => Retry::Later { after: None },
+        }
+    }
 }
 
 /// ` (after N tries)`, or nothing for a first try.
@@ -1042,6 +1078,38 @@ fn human_bytes(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_of_the_provider_is_worth_a_later_attempt_and_an_answer_about_the_player_is_not() {
+        let status = |code| HttpError::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            tries: 1,
+        };
+        let later = Retry::Later { after: None };
+        assert_eq!(status(503).retry(), later);
+        assert_eq!(status(408).retry(), later);
+        assert_eq!(HttpError::RateLimited { tries: 3 }.retry(), later);
+        assert_eq!(status(400).retry(), Retry::Never);
+        assert_eq!(HttpError::NotFound(String::new()).retry(), Retry::Never);
+        assert_eq!(HttpError::Gone.retry(), Retry::Never);
+        let wait = Duration::from_secs(3600);
+        let too_long = HttpError::WaitTooLong {
+            provider: "Lichess",
+            wait,
+            max: Duration::ZERO,
+        };
+        assert_eq!(too_long.retry(), Retry::Later { after: Some(wait) });
+        let down = HttpError::Unavailable {
+            reason: String::new(),
+            retry_in: DOWN_FOR,
+        };
+        assert_eq!(
+            down.retry(),
+            Retry::Later {
+                after: Some(DOWN_FOR)
+            }
+        );
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_lane_is_down_after_unanswered_requests_in_a_row_until_it_answers() {

@@ -17,6 +17,8 @@ pub enum PlayerStatus {
     Skipped,
     /// Ctrl-C stopped the import; what was fetched before it is stored.
     Interrupted,
+    /// Imported successfully within `--fresh-for`: not fetched at all.
+    Fresh,
 }
 
 impl PlayerStatus {
@@ -26,6 +28,7 @@ impl PlayerStatus {
             PlayerStatus::Failed => "failed",
             PlayerStatus::Skipped => "skipped",
             PlayerStatus::Interrupted => "interrupted",
+            PlayerStatus::Fresh => "fresh",
         }
     }
 }
@@ -37,15 +40,29 @@ pub struct PlayerReport {
     pub status: PlayerStatus,
     pub new_games: u64,
     pub duplicate_games: u64,
+    /// Stored games that `--refresh-analysis` brought up to date.
+    pub updated_games: u64,
     pub invalid_games: u64,
     /// Games served without anything to store, e.g. Chess.com bughouse games without PGN.
     pub skipped_games: u64,
     pub elapsed_ms: u64,
     pub error: Option<String>,
-    /// Set when the provider, not the player, failed (it was down): the player is worth
-    /// importing again this much later, and a queue job goes back to the queue for then.
+    /// Set when the player failed: whether another attempt may succeed, and how soon. A queue
+    /// job goes back to the queue for a later attempt, or fails for good.
     #[serde(skip)]
-    pub retry_in: Option<Duration>,
+    pub retry: Option<Retry>,
+}
+
+/// Whether a failed player is worth importing again, as the error that failed it tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// The answer was about the player (not found, closed) or this client (refused, a bad
+    /// token): another attempt gets the same.
+    Never,
+    /// The provider, the network or the database failed, not the player: another attempt may
+    /// succeed, no sooner than `after` when the provider is known to be down for that long or
+    /// asked for so long a wait.
+    Later { after: Option<Duration> },
 }
 
 /// Text that came from a provider (an error body, a message) made safe for a terminal, a log
@@ -84,11 +101,20 @@ impl PlayerReport {
             status,
             new_games: 0,
             duplicate_games: 0,
+            updated_games: 0,
             invalid_games: 0,
             skipped_games: 0,
             elapsed_ms: 0,
             error: error.map(|error| printable(&error)),
-            retry_in: None,
+            retry: None,
+        }
+    }
+
+    /// A player that failed before any game was handled, for a reason `retry` tells.
+    pub fn failed(player: &Player, error: String, retry: Retry) -> Self {
+        PlayerReport {
+            retry: Some(retry),
+            ..PlayerReport::without_games(player, PlayerStatus::Failed, Some(error))
         }
     }
 
@@ -103,8 +129,11 @@ pub struct RunReport {
     pub new_games: u64,
     pub failed_players: u64,
     pub duplicate_games: u64,
+    pub updated_games: u64,
     pub invalid_games: u64,
     pub skipped_players: u64,
+    /// Players not fetched, imported successfully within `--fresh-for`.
+    pub fresh_players: u64,
     pub interrupted: bool,
     pub elapsed_ms: u64,
 }
@@ -116,9 +145,11 @@ impl RunReport {
         RunReport {
             new_games: sum(|p| p.new_games),
             duplicate_games: sum(|p| p.duplicate_games),
+            updated_games: sum(|p| p.updated_games),
             invalid_games: sum(|p| p.invalid_games),
             failed_players: count(PlayerStatus::Failed),
             skipped_players: count(PlayerStatus::Skipped),
+            fresh_players: count(PlayerStatus::Fresh),
             interrupted,
             elapsed_ms,
             players,

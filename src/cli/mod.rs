@@ -76,6 +76,10 @@ pub enum Command {
     Rescan(RescanArgs),
     /// Add players to the import queue that workers share (PostgreSQL only).
     Enqueue(EnqueueArgs),
+    /// Remove players' queued jobs; running ones finish, and are not queued again.
+    Dequeue(DequeueArgs),
+    /// Put failed jobs back in the queue.
+    Requeue(RequeueArgs),
     /// Import the players of the shared queue, alongside workers on other machines.
     Worker(WorkerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -97,9 +101,32 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_games: Option<u64>,
 
+    /// Also bring the games of the last DAYS (1-365) up to date with the reviews and analyses
+    /// made since they were stored: Chess.com months asked again conditionally, Lichess games
+    /// without analysis asked again by id. Implies --with-analysis.
+    #[arg(long, value_name = "DAYS", conflicts_with_all = ["since", "until", "max_games"],
+          value_parser = clap::value_parser!(u16).range(1..=MAX_REFRESH_DAYS))]
+    pub refresh_analysis: Option<u16>,
+
+    #[command(flatten)]
+    pub fresh: FreshArgs,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
+
+/// The cache of recently imported players, for `import` and `worker`.
+#[derive(Debug, Args)]
+pub struct FreshArgs {
+    /// Do not fetch a player whose last successful import ended less than this long ago; its
+    /// status is `fresh` (1s-365d) [default: always fetch].
+    #[arg(long, value_name = "DURATION", value_parser = duration_in(Duration::from_secs(1), 365 * DAY))]
+    pub fresh_for: Option<Duration>,
+}
+
+/// The longest window `--refresh-analysis` takes: reviews and analyses come within days of a
+/// game, and a year already re-asks thirteen months per Chess.com player.
+pub const MAX_REFRESH_DAYS: i64 = 365;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -150,7 +177,8 @@ pub struct EnqueueArgs {
     #[command(flatten)]
     pub db: QueueDbArgs,
 
-    /// Print one JSON object on stdout: {"queued":N,"unchanged":N}.
+    /// Print one JSON object on stdout: {"queued":N,"unchanged":N}, or {"refused":{...},
+    /// "reason":"..."}.
     #[arg(long)]
     pub json: bool,
 
@@ -168,6 +196,49 @@ pub struct EnqueueArgs {
     /// (+30m, up to a year).
     #[arg(long, value_name = "WHEN", value_parser = parse_not_before)]
     pub not_before: Option<i64>,
+
+    /// Recurring: when a run ends (done or failed), queue the player again this long after it,
+    /// with the same priority and requester (1m-365d).
+    #[arg(long, value_name = "DURATION", value_parser = duration_in(MINUTE, 365 * DAY))]
+    pub every: Option<Duration>,
+
+    /// Refuse the enqueue (exit 1, queueing none of its players) if it would leave the
+    /// requester more than N jobs queued or running (1-1000000).
+    #[arg(long, value_name = "N", requires = "requested_by",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queued_per_requester: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DequeueArgs {
+    #[command(flatten)]
+    pub players: PlayerArgs,
+
+    #[command(flatten)]
+    pub db: QueueDbArgs,
+
+    /// Print one JSON object on stdout: what became of each player's job.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RequeueArgs {
+    /// Players whose failed jobs to queue again, as PLATFORM:USERNAME [default: every failed
+    /// job].
+    #[arg(value_name = "PLAYER", value_parser = parse_player)]
+    pub players: Vec<Player>,
+
+    /// The jobs to put back: the failed ones.
+    #[arg(long, required = true)]
+    pub failed: bool,
+
+    #[command(flatten)]
+    pub db: QueueDbArgs,
+
+    /// Print one JSON object on stdout: what became of each player's job.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A requester id: printable text, at most 200 characters.
@@ -204,6 +275,16 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "DURATION", default_value = "5s",
           value_parser = duration_in(Duration::from_millis(10), HOUR))]
     pub poll_interval: Duration,
+
+    /// Attempts of a job that fails for a transient reason (the provider unreachable or rate
+    /// limiting past --max-wait, a database error), put off longer each time, before it fails
+    /// for good (1-100).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+
+    #[command(flatten)]
+    pub fresh: FreshArgs,
 
     #[command(flatten)]
     pub run: RunArgs,

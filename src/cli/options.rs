@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio_util::sync::CancellationToken;
 
-use super::{DayArgs, EtiquetteArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
+use super::{DayArgs, EtiquetteArgs, ImportArgs, PlayerArgs, ProgressMode, ProviderArgs, RunArgs};
 use crate::host_lane::HostLane;
 use crate::http::{self, ClientConfig, Etiquette, Lane, RateLimitRule, RetryPolicy};
 use crate::import::ImportOptions;
@@ -61,6 +61,15 @@ impl PlayerArgs {
     }
 }
 
+impl ImportArgs {
+    /// Where the window of `--refresh-analysis DAYS` starts: DAYS before now (unix ms).
+    pub fn refresh_since(&self) -> Option<i64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.refresh_analysis
+            .map(|days| now - i64::from(days) * DAY_MS)
+    }
+}
+
 impl RunArgs {
     /// The settings of an `import` or `worker` run. `owner` names this process in the lease
     /// table; `want_totals` spends a request per Lichess player on its game count, for bars.
@@ -78,7 +87,9 @@ impl RunArgs {
             max_games: None,
             want_totals,
             with_analysis: self.with_analysis,
+            refresh_since: None,
             rescan: false,
+            fresh_for: None,
             owner,
             lease_ttl: self.lease_ttl,
             batch_size: BATCH_SIZE,

@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::report::RunReport;
+use crate::report::{RunReport, printable};
+use crate::store::postgres::queue::JobChange;
 use crate::view::Screen;
 
 /// How long `status` and `export` wait for a writer that holds an SQLite database's lock (rare:
@@ -20,7 +21,8 @@ pub enum Exit {
     /// Every player succeeded (or was skipped because another run had it).
     Success = 0,
     /// At least one player failed; the others completed and were stored. For `check`: at least
-    /// one provider did not answer as expected.
+    /// one provider did not answer as expected. For `enqueue`: refused, the requester having as
+    /// many jobs as `--max-queued-per-requester` allows.
     PlayersFailed = 1,
     /// Bad usage or configuration; nothing was imported.
     Usage = 2,
@@ -59,6 +61,36 @@ pub(super) fn write_stdout(output: &[u8], what: &str) -> anyhow::Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// Refuses a `--db` that cannot hold the job queue, before connecting anywhere.
+pub(super) fn queue_target(target: &str) -> anyhow::Result<()> {
+    if !crate::store::is_postgres_url(target) {
+        anyhow::bail!("the import queue lives in PostgreSQL: give --db postgres://...");
+    }
+    Ok(())
+}
+
+/// Tells what `dequeue` or `requeue` did to each player's job: a line each on stderr, described
+/// by `describe`, or with `json` one object on stdout, `{"players":[...]}`.
+pub(super) fn print_job_changes(
+    changes: &[JobChange],
+    json: bool,
+    describe: impl Fn(&str) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        let json = serde_json::json!({ "players": changes });
+        return write_stdout(format!("{json}\n").as_bytes(), "the JSON summary");
+    }
+    for change in changes {
+        eprintln!(
+            "{}:{}: {}",
+            change.platform,
+            printable(&change.username),
+            describe(&change.outcome)
+        );
+    }
+    Ok(())
 }
 
 /// The signal that stopped the run, once one has.

@@ -316,6 +316,17 @@ mod tests {
             }
             Ok(self.0.len() as u64)
         }
+
+        fn for_each_game_id(
+            &mut self,
+            _player: &crate::player::Player,
+            each: &mut dyn FnMut(&str),
+        ) -> Result<u64, ReadError> {
+            for _ in &self.0 {
+                each("abcdefgh");
+            }
+            Ok(self.0.len() as u64)
+        }
     }
 
     #[test]

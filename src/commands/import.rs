@@ -27,6 +27,10 @@ pub async fn exec(args: ImportArgs, screen: Screen) -> anyhow::Result<Exit> {
             .import_options(lease::process_owner(), screen.shows_bars(), &cancel)?;
     (options.since, options.until) = args.window.millis()?;
     options.max_games = args.max_games;
+    options.fresh_for = args.fresh.fresh_for;
+    options.refresh_since = args.refresh_since();
+    // The games this run brings come with their analysis, and are not asked twice.
+    options.with_analysis |= options.refresh_since.is_some();
     let store = open_store(&args.store)?;
     let signalled = watch_signals(cancel.clone(), screen.clone());
     let report = run_players(players, options, store, &screen, cancel).await;

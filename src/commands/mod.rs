@@ -9,9 +9,11 @@ use crate::view::Screen;
 mod check;
 mod common;
 mod completions;
+mod dequeue;
 mod enqueue;
 mod export;
 mod import;
+mod requeue;
 mod rescan;
 mod status;
 mod verify;
@@ -35,6 +37,8 @@ pub fn run(cli: Cli, screen: Screen) -> anyhow::Result<Exit> {
         Command::Verify(args) => verify::exec(args, screen, &runtime()?),
         Command::Rescan(args) => runtime()?.block_on(rescan::exec(args, screen)),
         Command::Enqueue(args) => runtime()?.block_on(enqueue::exec(args)),
+        Command::Dequeue(args) => runtime()?.block_on(dequeue::exec(args)),
+        Command::Requeue(args) => runtime()?.block_on(requeue::exec(args)),
         Command::Status(args) => status::exec(&args),
         Command::Export(args) => export::exec(args, cli.quiet),
         Command::Completions(args) => completions::exec(args.shell),

@@ -128,6 +128,14 @@ enum AuditError {
     Provider(#[from] ProviderError),
     #[error("the profile has no game count{}", if *.closed { " (the account is closed)" } else { "" })]
     NoCount { closed: bool },
+    /// A Chess.com month that could not be read: the player is not verified, whatever the
+    /// other months say.
+    #[error("month {month}")]
+    Month {
+        month: String,
+        #[source]
+        source: ProviderError,
+    },
 }
 
 /// Runs the audit (and the repair) on `runtime`; the database is read between, outside it,
@@ -326,7 +334,12 @@ async fn chesscom(
     let mut served = 0;
     let mut gaps = Vec::new();
     for month in months {
-        providers::chesscom::month_games(source, player, &month, recorder).await?;
+        providers::chesscom::month_games(source, player, &month, recorder)
+            .await
+            .map_err(|source| AuditError::Month {
+                month: month.name.clone(),
+                source,
+            })?;
         let (games, missing) = recorder.take();
         served += games;
         if !missing.is_empty() {

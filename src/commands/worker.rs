@@ -20,7 +20,8 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     let store = postgres_store(&args.db.target)?;
     let cancel = CancellationToken::new();
     // Totals on or off the terminal: the job rows' progress needs them.
-    let options = args.run.import_options(process_owner(), true, &cancel)?;
+    let mut options = args.run.import_options(process_owner(), true, &cancel)?;
+    options.fresh_for = args.fresh.fresh_for;
     let queue = queue::JobQueue::open(
         &args.db.target,
         queue::WorkerOptions {
@@ -28,6 +29,7 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
             lease: args.run.lease_ttl,
             poll: args.poll_interval,
             once: args.once,
+            max_attempts: args.max_attempts,
         },
     )
     .await?;

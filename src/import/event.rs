@@ -29,6 +29,8 @@ pub enum Event {
         player: Player,
         new: u64,
         duplicate: u64,
+        /// Stored games brought up to date (`--refresh-analysis`).
+        updated: u64,
         invalid: u64,
     },
     Notice {

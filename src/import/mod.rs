@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::errors::with_causes;
+use crate::http::human_duration;
 use crate::lease;
 use crate::player::{Platform, Player};
 use crate::providers::{self, Plan, ProviderError, Sink, Sources};
-use crate::report::{PlayerReport, PlayerStatus, RunReport, printable};
-use crate::store::{Lease, PlayerState, Store};
+use crate::report::{PlayerReport, PlayerStatus, Retry, RunReport, printable};
+use crate::store::{Lease, PlayerState, Store, now_ms};
 
 mod event;
 mod progress;
@@ -43,8 +44,13 @@ pub struct ImportOptions {
     pub want_totals: bool,
     /// Ask Lichess for its engine analysis of each game.
     pub with_analysis: bool,
+    /// `--refresh-analysis`: bring the stored games that started at or after this instant (unix
+    /// ms) up to date, and every game served again.
+    pub refresh_since: Option<i64>,
     /// Ask each player's window again from nothing, behind its cursors too (`rescan`).
     pub rescan: bool,
+    /// A player whose last successful import ended less than this long ago is not fetched.
+    pub fresh_for: Option<Duration>,
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
@@ -175,10 +181,10 @@ pub async fn run(
                 let Some(player) = running.remove(&error.id()) else {
                     continue;
                 };
-                let report = PlayerReport::without_games(
+                let report = PlayerReport::failed(
                     &player,
-                    PlayerStatus::Failed,
-                    Some(format!("internal error: {error}")),
+                    format!("internal error: {error}"),
+                    Retry::Later { after: None },
                 );
                 let _ = events.send(Event::Finished {
                     report: report.clone(),
@@ -199,6 +205,35 @@ pub async fn run(
         cancel.is_cancelled(),
         started.elapsed().as_millis() as u64,
     )
+}
+
+/// Asks Lichess again, by id, for the player's stored games since `since` that have no analysis
+/// (`--refresh-analysis`), one export request per page of the store's ids, so that memory stays
+/// constant and the requests are as many as the window's games need; the sink updates them.
+async fn refresh_lichess(
+    shared: &RunContext,
+    player: &Player,
+    since: i64,
+    source: &providers::Source,
+    sink: &mut PlayerSink,
+) -> Result<(), ProviderError> {
+    let page = providers::lichess::IDS_PER_REQUEST;
+    let mut after = String::new();
+    loop {
+        // A store error is the writer's to report, as for a batch: the sink is closed.
+        let ids = shared
+            .writer
+            .unanalysed(player, since, &after, page)
+            .await?;
+        let Some(last) = ids.last() else {
+            return Ok(());
+        };
+        after.clone_from(last);
+        providers::lichess::refresh_analysis(source, player, &ids, sink).await?;
+        if ids.len() < page {
+            return Ok(());
+        }
+    }
 }
 
 /// The platforms that can start another player now.
@@ -239,7 +274,10 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
         player: player.clone(),
     });
     let mut report = match prepare(&shared, &player).await {
-        Ok((state, failure)) => fetch_and_store(&shared, &player, state, failure).await,
+        Ok((state, failure)) => match fresh(options.fresh_for, &state) {
+            Some(note) => PlayerReport::without_games(&player, PlayerStatus::Fresh, Some(note)),
+            None => fetch_and_store(&shared, &player, state, failure).await,
+        },
         Err(report) => report,
     };
     if report.status != PlayerStatus::Skipped {
@@ -252,14 +290,30 @@ async fn import_player(shared: Arc<RunContext>, player: Player) -> PlayerReport 
     report
 }
 
+/// Why the player need not be fetched, if its last successful import ended within `fresh_for`.
+fn fresh(fresh_for: Option<Duration>, state: &PlayerState) -> Option<String> {
+    let (fresh_for, success) = (fresh_for?, state.last_success_at?);
+    // A success a little in the future, by a database server's clock, is as fresh as can be.
+    let age = u64::try_from(now_ms().saturating_sub(success)).unwrap_or(0);
+    let age = Duration::from_millis(age);
+    (age < fresh_for).then(|| {
+        format!(
+            "imported {} ago, within --fresh-for {}",
+            human_duration(age),
+            human_duration(fresh_for)
+        )
+    })
+}
+
 /// Takes the player's lease and reads where its last import stopped.
 async fn prepare(
     shared: &RunContext,
     player: &Player,
 ) -> Result<(PlayerState, Failure), PlayerReport> {
     let options = &shared.options;
+    // The store failed, not the player.
     let failed = |error: writer::WriteError| {
-        PlayerReport::without_games(player, PlayerStatus::Failed, Some(with_causes(&error)))
+        PlayerReport::failed(player, with_causes(&error), Retry::Later { after: None })
     };
     match shared
         .writer
@@ -309,6 +363,7 @@ async fn fetch_and_store(
         max_games: options.max_games,
         want_total: options.want_totals,
         with_analysis: options.with_analysis,
+        refresh_since: options.refresh_since,
         ids_only: false,
     };
     let mut sink = PlayerSink::new(
@@ -316,12 +371,31 @@ async fn fetch_and_store(
         &shared.events,
         player.clone(),
         failure,
+        options.refresh_since.is_some(),
         options.batch_size,
         options.flush_interval,
     );
     let source = options.sources.of(player.platform);
     let result = match player.platform {
-        Platform::Lichess => providers::lichess::import(source, player, &plan, &mut sink).await,
+        Platform::Lichess => {
+            async {
+                // The refresh first: the games the import then brings are asked with their
+                // analysis already, and are not asked twice.
+                let refreshed = match options.refresh_since {
+                    Some(since) => refresh_lichess(shared, player, since, source, &mut sink).await,
+                    None => Ok(()),
+                };
+                if let Err(ProviderError::Interrupted | ProviderError::Sink(_)) = refreshed {
+                    return refreshed;
+                }
+                // A refresh that failed must not keep the player's new games from being
+                // imported; the player still fails, with the refresh's reason.
+                providers::lichess::import(source, player, &plan, &mut sink)
+                    .await
+                    .and(refreshed)
+            }
+            .await
+        }
         Platform::Chesscom => providers::chesscom::import(source, player, &plan, &mut sink).await,
     };
     // Whatever happened, what was fetched completely is kept.
@@ -340,17 +414,13 @@ async fn fetch_and_store(
     };
     let totals = shared.writer.finish(player, message.clone()).await;
     // A store failure outranks what the provider said: it is why the provider stopped.
-    let (status, message, retry_in) = match totals.write_error {
+    let (status, message, retry) = match totals.write_error {
         Some(error) => (
             PlayerStatus::Failed,
             Some(printable(&with_causes(&error))),
-            None,
+            Some(Retry::Later { after: None }),
         ),
-        None => (
-            status,
-            message,
-            error.as_ref().and_then(ProviderError::provider_down),
-        ),
+        None => (status, message, error.as_ref().map(ProviderError::retry)),
     };
     PlayerReport {
         platform: player.platform,
@@ -358,10 +428,37 @@ async fn fetch_and_store(
         status,
         new_games: totals.new,
         duplicate_games: totals.duplicate,
+        updated_games: totals.updated,
         invalid_games: totals.invalid + sink.unreadable,
         skipped_games: sink.skipped,
         elapsed_ms: 0,
         error: message,
-        retry_in,
+        retry: retry.filter(|_| status == PlayerStatus::Failed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_player_is_fresh_only_within_fresh_for_of_its_last_success() {
+        let hour = Duration::from_secs(3600);
+        let succeeded = |ms_ago: i64| PlayerState {
+            last_success_at: Some(now_ms() - ms_ago),
+            ..PlayerState::default()
+        };
+        assert_eq!(fresh(None, &succeeded(0)), None, "off unless given");
+        assert_eq!(
+            fresh(Some(hour), &PlayerState::default()),
+            None,
+            "never imported"
+        );
+        assert_eq!(fresh(Some(hour), &succeeded(2 * 3_600_000)), None);
+        let note = fresh(Some(hour), &succeeded(60_000)).unwrap_or_default();
+        assert!(note.starts_with("imported 1m"), "{note}");
+        assert!(note.ends_with("ago, within --fresh-for 1h"), "{note}");
+        // A database server's clock a little ahead of this host's.
+        assert!(fresh(Some(hour), &succeeded(-5_000)).is_some());
     }
 }

@@ -12,7 +12,8 @@ use crate::providers::Total;
 pub struct Progress {
     /// Games handed to the writer so far.
     pub games: u64,
-    /// Games the writer has stored (new or duplicate); fewer than `games` while it writes.
+    /// Games the writer has stored (new, duplicate or updated); fewer than `games` while it
+    /// writes.
     pub written: u64,
     pub new: u64,
     /// Chess.com months done.
@@ -83,9 +84,14 @@ impl Progress {
                 // New games mean the request that was retried or waited for got through.
                 self.activity = Activity::Fetching;
             }
-            Event::Stored { new, duplicate, .. } => {
+            Event::Stored {
+                new,
+                duplicate,
+                updated,
+                ..
+            } => {
                 self.new = new;
-                self.written = new + duplicate;
+                self.written = new + duplicate + updated;
             }
             Event::Notice { ref notice, .. } => {
                 self.activity = match *notice {
@@ -145,7 +151,8 @@ mod tests {
         let stored = Event::Stored {
             player: player(),
             new: 7,
-            duplicate: 3,
+            duplicate: 2,
+            updated: 1,
             invalid: 0,
         };
         progress.apply(&stored, now);

@@ -22,6 +22,8 @@ pub(super) struct PlayerSink {
     events: mpsc::UnboundedSender<Event>,
     /// Set by the writer when storing this player's games failed.
     failure: Failure,
+    /// Whether the games bring stored ones up to date (see [`crate::store::Batch::refresh`]).
+    refresh: bool,
     pending: Vec<GameRecord>,
     pending_cursor: Option<Cursor>,
     pending_ongoing: Vec<String>,
@@ -47,6 +49,7 @@ impl PlayerSink {
         events: &mpsc::UnboundedSender<Event>,
         player: Player,
         failure: Failure,
+        refresh: bool,
         batch_size: usize,
         flush_interval: Duration,
     ) -> Self {
@@ -55,6 +58,7 @@ impl PlayerSink {
             writer: writer.clone(),
             events: events.clone(),
             failure,
+            refresh,
             pending: Vec::with_capacity(batch_size),
             pending_cursor: None,
             pending_ongoing: Vec::new(),
@@ -120,6 +124,7 @@ impl Sink for PlayerSink {
                 month,
                 ongoing: std::mem::take(&mut self.pending_ongoing),
                 resolved: std::mem::take(&mut self.pending_resolved),
+                refresh: self.refresh,
                 invalid: 0,
             })
             .await?;

@@ -109,8 +109,18 @@ pub(super) enum WriteRequest {
         month: Option<MonthValidator>,
         ongoing: Vec<String>,
         resolved: Vec<String>,
+        /// Bring the games already stored up to date (see [`Batch::refresh`]).
+        refresh: bool,
         /// Games whose PGN did not parse or validate, counted by the parser thread.
         invalid: u64,
+    },
+    Unanalysed {
+        player: Player,
+        since: i64,
+        after: String,
+        limit: usize,
+        /// Dropped without an answer when the store fails: the player's storing has failed.
+        reply: oneshot::Sender<Vec<String>>,
     },
     Finish {
         player: Player,
@@ -124,6 +134,7 @@ pub(super) enum WriteRequest {
 pub(super) struct Totals {
     pub(super) new: u64,
     pub(super) duplicate: u64,
+    pub(super) updated: u64,
     pub(super) invalid: u64,
     /// Why storing the player's games failed, if it did.
     pub(super) write_error: Option<WriteError>,
@@ -207,6 +218,27 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         self.send(make(reply)).await?;
         Ok(answer.await.map_err(|_| SinkClosed)??)
+    }
+
+    /// A page of the player's stored games without analysis (see [`Store::unanalysed_games`]).
+    /// A store error fails the player's storing, as a batch's does: its totals say why.
+    pub(super) async fn unanalysed(
+        &self,
+        player: &Player,
+        since: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, SinkClosed> {
+        let (reply, answer) = oneshot::channel();
+        self.send(WriteRequest::Unanalysed {
+            player: player.clone(),
+            since,
+            after: after.to_string(),
+            limit,
+            reply,
+        })
+        .await?;
+        answer.await.map_err(|_| SinkClosed)
     }
 
     pub(super) async fn release(&self, player: &Player, owner: &str) {
@@ -348,6 +380,7 @@ fn write_loop(
                 month,
                 ongoing,
                 resolved,
+                refresh,
                 invalid,
             } => {
                 let Some((totals, failure)) = players.get_mut(&player) else {
@@ -363,6 +396,7 @@ fn write_loop(
                     month,
                     ongoing: &ongoing,
                     resolved: &resolved,
+                    refresh,
                 };
                 match store.write_batch(&batch) {
                     Ok(counts) => {
@@ -373,6 +407,7 @@ fn write_loop(
                         });
                         uncommitted.counts.new += counts.new;
                         uncommitted.counts.duplicate += counts.duplicate;
+                        uncommitted.counts.updated += counts.updated;
                         uncommitted.counts.invalid += invalid;
                     }
                     Err(error) => {
@@ -382,6 +417,21 @@ fn write_loop(
                     }
                 }
             }
+            WriteRequest::Unanalysed {
+                player,
+                since,
+                after,
+                limit,
+                reply,
+            } => match store.unanalysed_games(&player, since, &after, limit) {
+                Ok(ids) => {
+                    let _ = reply.send(ids);
+                }
+                Err(error) => match players.get_mut(&player) {
+                    Some((totals, failure)) => fail(&player, totals, failure, error),
+                    None => tracing::error!("{player}: {}", with_causes(&error)),
+                },
+            },
             WriteRequest::Finish {
                 player,
                 error,
@@ -427,17 +477,20 @@ fn commit(
     match committed {
         Ok(_) => {
             tracing::info!(
-                "{player}: committed {} new and {} duplicate games",
+                "{player}: committed {} new, {} updated and {} duplicate games",
                 counts.new,
+                counts.updated,
                 counts.duplicate
             );
             totals.new += counts.new;
             totals.duplicate += counts.duplicate;
+            totals.updated += counts.updated;
             totals.invalid += counts.invalid;
             let _ = events.send(Event::Stored {
                 player,
                 new: totals.new,
                 duplicate: totals.duplicate,
+                updated: totals.updated,
                 invalid: totals.invalid,
             });
         }
@@ -535,6 +588,16 @@ mod tests {
             Ok(())
         }
 
+        fn unanalysed_games(
+            &mut self,
+            _: &Player,
+            _: i64,
+            _: &str,
+            _: usize,
+        ) -> Result<Vec<String>, StoreError> {
+            Ok(Vec::new())
+        }
+
         fn record_result(&mut self, _: &Player, _: Option<&str>) -> Result<(), StoreError> {
             Ok(())
         }
@@ -580,6 +643,7 @@ mod tests {
             month: None,
             ongoing: Vec::new(),
             resolved: Vec::new(),
+            refresh: false,
             invalid: 0,
         };
         writer.send(request).await.unwrap();
@@ -639,6 +703,7 @@ mod tests {
             &events,
             bob.clone(),
             bob_failure.clone(),
+            false,
             10,
             Duration::from_secs(3600),
         );

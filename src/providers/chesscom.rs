@@ -450,15 +450,20 @@ pub async fn import(
     });
     let first_wanted = plan.since.map(month_of);
     let last_wanted = plan.until.map(|until| month_of(until - 1));
+    let first_refreshed = plan.refresh_since.map(month_of);
+    let behind_stored = |month: &Month| stored.is_some_and(|stored| month.name.as_str() < stored);
     let mut months = Vec::new();
     for month in archive_months(source, player, sink).await? {
         // Months before the newest stored one are complete; it and later ones may have grown.
-        let before_stored = stored.is_some_and(|stored| month.name.as_str() < stored);
+        // A complete month is asked again, conditionally, only when it is to be refreshed.
+        let refreshed = first_refreshed
+            .as_ref()
+            .is_some_and(|first| &month.name >= first);
         let before_wanted = first_wanted
             .as_ref()
             .is_some_and(|first| &month.name < first);
         let after_wanted = last_wanted.as_ref().is_some_and(|last| &month.name > last);
-        if !(before_stored || before_wanted || after_wanted) {
+        if !((behind_stored(&month) && !refreshed) || before_wanted || after_wanted) {
             months.push(month);
         }
     }
@@ -484,17 +489,20 @@ pub async fn import(
                 Ok(stored) => stored,
                 Err(error) => {
                     tracing::warn!("{player}: month {} failed: {error}", month.name);
-                    failures.failed.push((month.name.clone(), error));
                     failed_in_a_row += 1;
-                    // Not even a month stored before may be passed: it may have grown since.
-                    cursor_open = false;
+                    // Not even a month stored before may be passed: it may have grown since. A
+                    // month behind the cursor, asked only to refresh it, is not passed anyway.
+                    cursor_open &= behind_stored(month);
+                    failures.failed.push((month.name.clone(), error));
                     continue;
                 }
             };
         failed_in_a_row = 0;
         let already_stored = stored.is_some_and(|stored| month.name.as_str() <= stored);
         cursor_open &= complete || already_stored;
-        let cursor = cursor_open.then(|| Cursor::Month(month.name.clone()));
+        // A month behind the cursor, asked again to refresh it, leaves the cursor where it is.
+        let cursor =
+            (cursor_open && !behind_stored(month)).then(|| Cursor::Month(month.name.clone()));
         sink.commit(cursor, validator).await?;
         sink.month_done();
         if plan.max_games.is_some_and(|max| received >= max) {

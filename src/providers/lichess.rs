@@ -154,7 +154,7 @@ impl Stage {
 }
 
 /// How many ids `POST /api/games/export/_ids` takes at once.
-const IDS_PER_REQUEST: usize = 300;
+pub const IDS_PER_REQUEST: usize = 300;
 
 /// What chess-import reads of `GET /api/user/{name}`.
 #[derive(Debug, Deserialize)]
@@ -795,49 +795,11 @@ async fn refresh_ongoing(
     plan: &Plan,
     sink: &mut impl Sink,
 ) -> Result<(), ProviderError> {
-    let url = source.url("/api/games/export/_ids");
-    let mut query = vec![
-        ("pgnInJson", "true"),
-        ("clocks", "true"),
-        ("opening", "true"),
-    ];
-    if plan.with_analysis {
-        query.extend(ANALYSIS);
-    }
     for ids in plan.resume.ongoing.chunks(IDS_PER_REQUEST) {
-        let body = ids.join(",");
-        let build = || {
-            let request = source
-                .client
-                .post(&url)
-                .header(ACCEPT, "application/x-ndjson")
-                .header(CONTENT_TYPE, "text/plain")
-                .query(&query)
-                .body(body.clone());
-            authorized(source, request)
-        };
-        let answer = source
-            .etiquette
-            .fetch(build, &mut |n| sink.notice(n), source.limits.archive)
-            .await
-            .map_err(|error| match error {
-                HttpError::Interrupted => ProviderError::Interrupted,
-                source => ProviderError::Http {
-                    what: "export of in-progress games",
-                    source,
-                },
-            })?;
-        let mut answered = std::collections::HashSet::new();
-        let lines = answer.body.split(|&b| b == b'\n');
-        for line in lines.filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
-            let Ok(game) = serde_json::from_slice::<ExportedGame>(line) else {
-                sink.unreadable("unreadable line in the export of in-progress games");
-                continue;
-            };
-            let stage = Stage::of(game.status.get().map(String::as_str));
-            let Some(record) = into_record(&source.base_url, player, game, sink) else {
-                continue;
-            };
+        let what = "export of in-progress games";
+        let served = export_by_ids(source, player, ids, plan.with_analysis, what, sink).await?;
+        let mut answered = HashSet::new();
+        for (stage, record) in served {
             answered.insert(record.game_id.clone());
             match stage {
                 Stage::InProgress => {}
@@ -854,6 +816,80 @@ async fn refresh_ongoing(
         }
     }
     Ok(())
+}
+
+/// Fetches stored games again by id, with their analysis (`--refresh-analysis`), and hands the
+/// finished ones over to bring the stored ones up to date; a game no longer served stays as it
+/// is stored.
+pub async fn refresh_analysis(
+    source: &Source,
+    player: &Player,
+    ids: &[String],
+    sink: &mut impl Sink,
+) -> Result<(), ProviderError> {
+    for ids in ids.chunks(IDS_PER_REQUEST) {
+        let what = "export of games to refresh";
+        for (stage, record) in export_by_ids(source, player, ids, true, what, sink).await? {
+            if stage == Stage::Finished {
+                sink.game(record, None).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/games/export/_ids` of at most [`IDS_PER_REQUEST`] ids, asked as the export asks
+/// (and for the analysis with `with_analysis`), through the etiquette's Lichess lane: each game
+/// served, with where it stands. The answer is read whole, within [`super::Limits::archive`].
+async fn export_by_ids(
+    source: &Source,
+    player: &Player,
+    ids: &[String],
+    with_analysis: bool,
+    what: &'static str,
+    sink: &mut impl Sink,
+) -> Result<Vec<(Stage, GameRecord)>, ProviderError> {
+    let url = source.url("/api/games/export/_ids");
+    let mut query = vec![
+        ("pgnInJson", "true"),
+        ("clocks", "true"),
+        ("opening", "true"),
+    ];
+    if with_analysis {
+        query.extend(ANALYSIS);
+    }
+    let body = ids.join(",");
+    let build = || {
+        let request = source
+            .client
+            .post(&url)
+            .header(ACCEPT, "application/x-ndjson")
+            .header(CONTENT_TYPE, "text/plain")
+            .query(&query)
+            .body(body.clone());
+        authorized(source, request)
+    };
+    let answer = source
+        .etiquette
+        .fetch(build, &mut |n| sink.notice(n), source.limits.archive)
+        .await
+        .map_err(|error| match error {
+            HttpError::Interrupted => ProviderError::Interrupted,
+            source => ProviderError::Http { what, source },
+        })?;
+    let mut served = Vec::with_capacity(ids.len());
+    let lines = answer.body.split(|&b| b == b'\n');
+    for line in lines.filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        let Ok(game) = serde_json::from_slice::<ExportedGame>(line) else {
+            sink.unreadable(&format!("unreadable line in the {what}"));
+            continue;
+        };
+        let stage = Stage::of(game.status.get().map(String::as_str));
+        if let Some(record) = into_record(&source.base_url, player, game, sink) {
+            served.push((stage, record));
+        }
+    }
+    Ok(served)
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! hands games to a [`Sink`] and knows nothing of how they are stored or shown.
 
 use std::future::Future;
-use std::time::Duration;
 
 use crate::game::GameRecord;
 use crate::http::{Etiquette, HttpError, Notice};
 use crate::player::Platform;
+use crate::report::Retry;
 use crate::resume::{Cursor, MonthValidator, ResumePoint};
 
 pub mod chesscom;
@@ -99,6 +99,10 @@ pub struct Plan {
     pub want_total: bool,
     /// Ask Lichess for its engine analysis too (`--with-analysis`).
     pub with_analysis: bool,
+    /// Chess.com: ask again, conditionally, the months from the one holding this instant (unix
+    /// ms) on, even those stored completely (`--refresh-analysis`): their games are handed over
+    /// again, to bring the stored ones up to date.
+    pub refresh_since: Option<i64>,
     /// Lichess: only the finished games' ids and metadata, without moves or PGN, for
     /// `verify --deep` to compare against the store. Chess.com months have no such form.
     pub ids_only: bool,
@@ -487,15 +491,19 @@ impl ProviderError {
         }
     }
 
-    /// When the provider, not the player, failed (it is down): how soon it is worth trying the
-    /// player again.
-    pub fn provider_down(&self) -> Option<Duration> {
+    /// Whether the player is worth another attempt later, as the error tells: not when it does
+    /// not exist or the provider refuses this client, yes when the provider, the network or
+    /// the store failed or the provider's answers broke off or made no sense.
+    pub fn retry(&self) -> Retry {
         match self {
-            ProviderError::Http {
-                source: HttpError::Unavailable { retry_in, .. },
-                ..
-            } => Some(*retry_in),
-            _ => None,
+            ProviderError::UserNotFound | ProviderError::Refused(_) => Retry::Never,
+            ProviderError::Http { source, .. } => source.retry(),
+            ProviderError::BadResponse(_)
+            | ProviderError::NotJson { .. }
+            | ProviderError::ExportBroken { .. }
+            | ProviderError::Chesscom(_)
+            | ProviderError::Interrupted
+            | ProviderError::Sink(_) => Retry::Later { after: None },
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::any::Any;
 use std::time::Duration;
 
-use super::{Batch, Catalog, GameFilter, Lease, Store, WriteCounts, open_catalog};
+use super::{Batch, Catalog, GameFilter, Lease, Store, Value, View, WriteCounts, open_catalog};
 use crate::game::GameRecord;
 use crate::player::{Platform, Player};
 use crate::resume::{Cursor, MonthValidator};
@@ -55,6 +55,32 @@ impl Database {
         games
     }
 
+    /// The columns `names` of the stored game `id`, as text (`-` for NULL), as an export reads
+    /// them.
+    fn columns(&self, id: &str, names: &[&str]) -> Vec<String> {
+        let columns = View::Games.columns();
+        let mut found = Vec::new();
+        self.catalog()
+            .for_each_row(&GameFilter::default(), View::Games, &mut |row| {
+                let value = |name: &&str| {
+                    let index = columns.iter().position(|c| c == name).unwrap();
+                    match row[index] {
+                        Value::Null => "-".to_string(),
+                        Value::Text(text) => text.to_string(),
+                        Value::Int(n) => n.to_string(),
+                        Value::Real(x) => x.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                    }
+                };
+                if value(&"game_id") == id {
+                    found = names.iter().map(value).collect();
+                }
+                Ok(())
+            })
+            .unwrap();
+        found
+    }
+
     /// How many links between players and games there are.
     fn links(&self) -> u64 {
         let players = self.catalog().players().unwrap();
@@ -75,6 +101,8 @@ macro_rules! contract_tests {
             leases_exclude_other_owners_until_they_expire_or_are_released,
             records_results_keeping_the_last_success,
             lists_the_ids_of_a_players_stored_games,
+            a_refresh_updates_what_changed_in_the_stored_row,
+            lists_a_players_games_without_analysis_a_page_at_a_time,
         );
     };
     ($fresh:path; $($name:ident),* $(,)?) => {
@@ -112,6 +140,7 @@ fn batch<'a>(player: &'a Player, games: &'a [GameRecord]) -> Batch<'a> {
         month: None,
         ongoing: &[],
         resolved: &[],
+        refresh: false,
     }
 }
 
@@ -127,14 +156,14 @@ pub(crate) fn counts_new_and_duplicate_games_and_links_both_players(database: &D
         store.write_batch(&batch(&alice, &games)).unwrap(),
         WriteCounts {
             new: 2,
-            duplicate: 0
+            ..WriteCounts::default()
         }
     );
     assert_eq!(
         store.write_batch(&batch(&bob, &games)).unwrap(),
         WriteCounts {
-            new: 0,
-            duplicate: 2
+            duplicate: 2,
+            ..WriteCounts::default()
         }
     );
     store.commit().unwrap();
@@ -154,7 +183,8 @@ pub(crate) fn counts_new_and_duplicate_games_and_links_both_players(database: &D
         store.write_batch(&batch(&alice, &games)).unwrap(),
         WriteCounts {
             new: 1,
-            duplicate: 2
+            duplicate: 2,
+            updated: 0
         }
     );
     store.commit().unwrap();
@@ -335,6 +365,7 @@ pub(crate) fn leases_exclude_other_owners_until_they_expire_or_are_released(data
 pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
     let mut store = database.store();
     let alice = player("lichess:alice");
+    assert_eq!(store.player_state(&alice).unwrap().last_success_at, None);
     let outcome = || {
         let players = database.catalog().players().unwrap();
         let [alice] = players.as_slice() else {
@@ -342,6 +373,12 @@ pub(crate) fn records_results_keeping_the_last_success(database: &Database) {
         };
         let (success, attempt) = (alice.last_success_at.unwrap(), alice.last_attempt_at);
         assert!(attempt >= Some(success), "{alice:?}");
+        // What a run reads, to tell whether the player is fresh.
+        let state = database
+            .store()
+            .player_state(&player("lichess:alice"))
+            .unwrap();
+        assert_eq!(state.last_success_at, Some(success));
         (success, alice.last_error.clone())
     };
     store.record_result(&alice, None).unwrap();
@@ -379,4 +416,130 @@ pub(crate) fn lists_the_ids_of_a_players_stored_games(database: &Database) {
     assert_eq!(ids(&alice), ["a-1", "a-2", "shared"]);
     assert_eq!(ids(&bob), ["shared"]);
     assert!(ids(&player("lichess:alice")).is_empty());
+}
+
+pub(crate) fn a_refresh_updates_what_changed_in_the_stored_row(database: &Database) {
+    let mut store = database.store();
+    let alice = player("chesscom:alice");
+    let mut stored = game(Platform::Chesscom, "reviewed");
+    stored.white = Some("alice".into());
+    stored.white_elo = Some(1500);
+    store
+        .write_batch(&batch(&alice, &[stored.clone()]))
+        .unwrap();
+    store.commit().unwrap();
+    let imported_at = database.columns("reviewed", &["imported_at"]);
+    let refresh = |store: &mut Box<dyn Store>, games: &[GameRecord]| {
+        let counts = store
+            .write_batch(&Batch {
+                refresh: true,
+                ..batch(&alice, games)
+            })
+            .unwrap();
+        store.commit().unwrap();
+        counts
+    };
+    let fields = [
+        "white",
+        "white_elo",
+        "white_accuracy",
+        "black_accuracy",
+        "pgn",
+    ];
+
+    // A review appeared; the provider no longer sends the name: the name stays.
+    let mut reviewed = stored.clone();
+    reviewed.white = None;
+    reviewed.white_analysis.accuracy = Some(83.5);
+    reviewed.black_analysis.accuracy = Some(100.0);
+    let new = game(Platform::Chesscom, "new");
+    let counts = refresh(&mut store, &[reviewed.clone(), new]);
+    assert_eq!(
+        counts,
+        WriteCounts {
+            new: 1,
+            duplicate: 0,
+            updated: 1
+        }
+    );
+    assert_eq!(database.games().len(), 2, "one row per game");
+    assert_eq!(
+        database.columns("reviewed", &fields),
+        ["alice", "1500", "83.5", "100", stored.pgn.as_str()]
+    );
+    assert_eq!(database.columns("reviewed", &["imported_at"]), imported_at);
+
+    // Served again unchanged: nothing to write.
+    let counts = refresh(&mut store, &[reviewed.clone()]);
+    assert_eq!((counts.updated, counts.duplicate), (0, 1));
+
+    // Served twice in one batch: written once, as first served.
+    let mut twice = reviewed.clone();
+    twice.white_analysis.accuracy = Some(90.0);
+    let mut thrice = reviewed.clone();
+    thrice.white_analysis.accuracy = Some(95.0);
+    let counts = refresh(&mut store, &[twice, thrice]);
+    assert_eq!((counts.updated, counts.duplicate), (1, 1));
+    assert_eq!(database.columns("reviewed", &["white_accuracy"]), ["90"]);
+
+    // A batch that does not refresh leaves a stored game as it is.
+    let mut rerated = reviewed.clone();
+    rerated.white_elo = Some(1600);
+    let counts = store
+        .write_batch(&batch(&alice, &[rerated.clone()]))
+        .unwrap();
+    assert_eq!((counts.updated, counts.duplicate), (0, 1));
+    store.commit().unwrap();
+    assert_eq!(database.columns("reviewed", &["white_elo"]), ["1500"]);
+
+    // A new PGN and rating are written.
+    rerated.pgn = "[Site \"reviewed\"]\n\n1. d4 d5 *\n".into();
+    assert_eq!(refresh(&mut store, &[rerated.clone()]).updated, 1);
+    assert_eq!(
+        database.columns("reviewed", &["white_elo", "pgn"]),
+        ["1600", rerated.pgn.as_str()]
+    );
+    assert_eq!(database.links(), 2);
+}
+
+pub(crate) fn lists_a_players_games_without_analysis_a_page_at_a_time(database: &Database) {
+    let mut store = database.store();
+    let alice = player("lichess:alice");
+    let played = |id: &str, at: i64| {
+        let mut game = game(Platform::Lichess, id);
+        game.played_at = Some(at);
+        game
+    };
+    let mut accuracy = played("accuracy", 200);
+    accuracy.black_analysis.accuracy = Some(70.0);
+    let mut acpl = played("acplOnly", 300);
+    acpl.white_analysis.acpl = Some(31);
+    let games = [
+        played("zLater01", 400),
+        played("Aupper01", 100),
+        played("aLower01", 150),
+        played("tooEarly", 99),
+        accuracy,
+        acpl,
+    ];
+    store.write_batch(&batch(&alice, &games)).unwrap();
+    let bob = player("lichess:bob");
+    store
+        .write_batch(&batch(&bob, &[played("bobsOwn1", 500)]))
+        .unwrap();
+    let mut page = |after: &str, limit| store.unanalysed_games(&alice, 100, after, limit).unwrap();
+    assert_eq!(
+        page("", 10),
+        ["Aupper01", "aLower01", "zLater01"],
+        "bytewise"
+    );
+    assert_eq!(page("", 2), ["Aupper01", "aLower01"]);
+    assert_eq!(page("aLower01", 2), ["zLater01"]);
+    assert!(page("zLater01", 2).is_empty());
+    assert!(
+        store
+            .unanalysed_games(&alice, 401, "", 10)
+            .unwrap()
+            .is_empty()
+    );
 }

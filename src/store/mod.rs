@@ -50,6 +50,12 @@ mod upgrade;
 /// The schema version this build writes; stores refuse a newer one.
 pub const SCHEMA_VERSION: i64 = schema::VERSION;
 
+/// When a stored game has no engine analysis: neither side has an accuracy or an average
+/// centipawn loss. A Lichess analysis gives each side both (the accuracy when asked for), a
+/// Chess.com Game Review the accuracies.
+pub const UNANALYSED: &str = "white_accuracy IS NULL AND black_accuracy IS NULL \
+     AND white_acpl IS NULL AND black_acpl IS NULL";
+
 /// What a store remembers of a player between runs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlayerState {
@@ -57,6 +63,8 @@ pub struct PlayerState {
     pub resume: ResumePoint,
     /// How many games are linked to the player: what a progress estimate starts from.
     pub stored_games: u64,
+    /// When its last successful import ended (unix ms): what `--fresh-for` measures.
+    pub last_success_at: Option<i64>,
 }
 
 /// Games of one player to store in one transaction, with what they advance.
@@ -70,13 +78,19 @@ pub struct Batch<'a> {
     pub ongoing: &'a [String],
     /// Remembered in-progress games that have finished (and are in `games`) or are gone.
     pub resolved: &'a [String],
+    /// Whether games already stored are brought up to date with these (`import
+    /// --refresh-analysis`), rather than left as they are: see [`Store::write_batch`].
+    pub refresh: bool,
 }
 
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteCounts {
     pub new: u64,
+    /// Games already stored, left as they were.
     pub duplicate: u64,
+    /// Games already stored whose fields a refreshing batch changed.
+    pub updated: u64,
 }
 
 /// Whether this process may import a player now.
@@ -142,6 +156,10 @@ pub enum Cause {
         endpoint: String,
         limit: Duration,
     },
+    /// The server took longer than `limit` to answer a request, which was given up.
+    Unanswered {
+        limit: Duration,
+    },
     /// The connection was lost, and `tries` attempts to connect again failed; `last` is why the
     /// last one did.
     Reconnect {
@@ -162,6 +180,7 @@ impl Cause {
             Cause::Postgres(error) => postgres::advice(error),
             Cause::Connect { error, .. } => postgres::connect_advice(error),
             Cause::NoAnswer { .. } => " (is the host reachable and the port right?)",
+            Cause::Unanswered { .. } => postgres::UNANSWERED_ADVICE,
             Cause::SqliteOpen { .. }
             | Cause::Settings(_)
             | Cause::Reconnect { .. }
@@ -191,6 +210,11 @@ impl std::fmt::Display for Cause {
             Cause::NoAnswer { endpoint, limit } => write!(
                 f,
                 "no answer from {endpoint} within {} s",
+                limit.as_secs_f64()
+            ),
+            Cause::Unanswered { limit } => write!(
+                f,
+                "the server did not answer within {} s",
                 limit.as_secs_f64()
             ),
             Cause::Reconnect { tries, last } => write!(
@@ -224,7 +248,10 @@ pub trait Store: Send {
     fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError>;
 
     /// Stores the games (ignoring those already stored), links them to the player and advances
-    /// the cursor, all or nothing. A store may leave the batch in a transaction that stays open
+    /// the cursor, all or nothing. A [`Batch::refresh`] batch updates the games already stored
+    /// instead of ignoring them: each column the provider now sends with another value is
+    /// written, one it no longer sends keeps its value, and `pgn` is written only when it changed;
+    /// the key and `imported_at` stay. Either way a game is one row. A store may leave the batch in a transaction that stays open
     /// for the next batches (SQLite does, so that consecutive batches share one commit): the batch
     /// is durable once [`Store::commit`] returns, and a failed batch or commit loses everything
     /// written since the last commit, never part of a batch.
@@ -232,6 +259,18 @@ pub trait Store: Send {
 
     /// Makes every batch written since the last commit durable.
     fn commit(&mut self) -> Result<(), StoreError>;
+
+    /// The ids of `player`'s stored games that started at or after `since` (unix ms) and have
+    /// no engine analysis ([`UNANALYSED`]), in bytewise order: the first `limit` after `after`
+    /// (`""` for the first page). What `import --refresh-analysis` asks Lichess for again, a page
+    /// at a time, so that memory does not grow with the window.
+    fn unanalysed_games(
+        &mut self,
+        player: &Player,
+        since: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
 
     /// Records the end of a player's import: a success time, or the error.
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError>;
@@ -432,23 +471,14 @@ pub trait Catalog {
         each: &mut dyn FnMut(&[Value<'_>]) -> io::Result<()>,
     ) -> Result<u64, ReadError>;
 
-    /// Hands the id of each stored game linked to `player` to `each`, in no given order: what
-    /// `verify` compares with a provider. Returns how many were handed. This default reads the
-    /// games as an export does, PGNs and all; a store can read the ids alone.
+    /// Hands the id of each stored game linked to `player` to `each`, in no given order, one at
+    /// a time and without reading the PGNs: what `verify` compares with a provider. Returns how
+    /// many were handed.
     fn for_each_game_id(
         &mut self,
         player: &Player,
         each: &mut dyn FnMut(&str),
-    ) -> Result<u64, ReadError> {
-        let filter = GameFilter {
-            players: vec![player.clone()],
-            ..GameFilter::default()
-        };
-        self.for_each_game(&filter, &mut |game| {
-            each(game.game_id);
-            Ok(())
-        })
-    }
+    ) -> Result<u64, ReadError>;
 
     /// The job queue, for stores that have one (PostgreSQL, where workers share it); `None`
     /// for the others.

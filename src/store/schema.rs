@@ -204,6 +204,38 @@ pub(crate) fn names<'a>(columns: impl IntoIterator<Item = &'a Column>) -> String
     names.join(", ")
 }
 
+/// How an update of a stored game (`import --refresh-analysis`) writes the columns, in SQL both
+/// databases speak, given how the statement names each column's new value (`value`).
+///
+/// It writes a game's own fields but its id, the key: the platform is the key's other half, and
+/// `imported_at` stays when the game was first stored. A value the provider no longer sends
+/// (NULL) keeps what was stored, and a value equal to the stored one keeps the stored one
+/// itself, so that an unchanged `pgn` is never written (PostgreSQL keeps its TOAST as it is).
+pub(crate) struct Update {
+    /// `column = ...` for each column, comma-separated.
+    pub(crate) set: String,
+    /// True when some column has a new value: rows where it is false are not updated at all.
+    pub(crate) changed: String,
+}
+
+pub(crate) fn update(value: impl Fn(usize, &Column) -> String) -> Update {
+    let (set, changed): (Vec<String>, Vec<String>) = GAME_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, column)| matches!(column.fill, Fill::Game(_)) && column.name != "game_id")
+        .map(|(index, column)| {
+            let (name, new) = (column.name, value(index, column));
+            let differs = format!("({new} IS NOT NULL AND {new} IS DISTINCT FROM games.{name})");
+            let set = format!("{name} = CASE WHEN {differs} THEN {new} ELSE games.{name} END");
+            (set, differs)
+        })
+        .unzip();
+    Update {
+        set: set.join(", "),
+        changed: changed.join(" OR "),
+    }
+}
+
 /// `name type [NOT NULL]`, aligned as the first schema was written: SQLite keeps a table's
 /// `CREATE` text as it was given, so a new database's text stays the same as an old one's.
 pub(crate) fn definition(column: &Column, sql_type: &str) -> String {
@@ -365,11 +397,15 @@ macro_rules! last_served {
 pub(crate) use last_served;
 
 /// The queue's second version: priorities, requesters (served in turn within a priority),
-/// defaults that let an application enqueue with a plain `INSERT` of the columns it knows, the
-/// live progress a running job's worker keeps in its row, and the workers' heartbeats.
+/// recurring jobs (`every_ms`: queued again that long after each run ends), a done job's `note`
+/// (why nothing was fetched), defaults that let an application enqueue with a plain `INSERT` of
+/// the columns it knows, the live progress a running job's worker keeps in its row, and the
+/// workers' heartbeats.
 const POSTGRES_QUEUE_V2: &str = "ALTER TABLE import_jobs
     ADD COLUMN priority integer NOT NULL DEFAULT 0,
     ADD COLUMN requested_by text,
+    ADD COLUMN every_ms bigint CHECK (every_ms > 0),
+    ADD COLUMN note text,
     ADD COLUMN phase text CHECK (phase IN ('fetching', 'writing', 'waiting', 'retrying')),
     ADD COLUMN games_done bigint,
     ADD COLUMN games_total bigint,

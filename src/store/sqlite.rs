@@ -2,6 +2,7 @@
 //! read while an import writes, with consecutive batches of a player in one transaction (see
 //! [`SqliteStore::write_batch`](Store::write_batch)); and its reading side, [`SqliteCatalog`].
 
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -30,6 +31,29 @@ static INSERT_GAME: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO games ({}) VALUES ({}) ON CONFLICT (platform, game_id) DO NOTHING",
         schema::names(GAME_COLUMNS),
         parameters.join(", ")
+    )
+});
+
+/// `UPDATE games ...` of one stored game from a refreshing batch (see [`schema::update`]), with
+/// the parameters of [`INSERT_GAME`]: each column's value is the parameter of its place.
+static UPDATE_GAME: LazyLock<String> = LazyLock::new(|| {
+    let update = schema::update(|index, _| format!("?{}", index + 1));
+    format!(
+        "UPDATE games SET {} WHERE platform = ?1 AND game_id = ?2 AND ({})",
+        update.set, update.changed
+    )
+});
+
+/// The player's stored games without analysis since `?3`, after `?4`, `?5` at most; through the
+/// start-time index, since the window is recent.
+static UNANALYSED_GAMES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT g.game_id FROM games g
+         WHERE g.played_at >= ?3 AND +g.platform = ?1 AND g.game_id > ?4 AND {}
+           AND EXISTS (SELECT 1 FROM player_games p
+                       WHERE p.platform = ?1 AND p.username = ?2 AND p.game_id = g.game_id)
+         ORDER BY g.game_id LIMIT ?5",
+        store::UNANALYSED
     )
 });
 
@@ -450,18 +474,27 @@ impl SqliteStore {
         let mut counts = WriteCounts::default();
         {
             let mut insert_game = tx.prepare_cached(&INSERT_GAME)?;
+            let mut update_game = batch
+                .refresh
+                .then(|| tx.prepare_cached(&UPDATE_GAME))
+                .transpose()?;
             let mut link = tx.prepare_cached(
                 "INSERT INTO player_games (platform, username, game_id) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
             )?;
+            // A game served twice in a refreshing batch is written as first served, as the
+            // PostgreSQL store's merge keeps it.
+            let mut seen = HashSet::new();
             for game in batch.games {
-                let inserted = insert_game.execute(rusqlite::params_from_iter(cells(
-                    game,
-                    platform,
-                    imported_at,
-                )))?;
-                if inserted == 1 {
+                let values = || rusqlite::params_from_iter(cells(game, platform, imported_at));
+                let first = update_game.is_some() && seen.insert(game.game_id.as_str());
+                if insert_game.execute(values())? == 1 {
                     counts.new += 1;
+                } else if let Some(update) = &mut update_game
+                    && first
+                    && update.execute(values())? == 1
+                {
+                    counts.updated += 1;
                 } else {
                     counts.duplicate += 1;
                 }
@@ -574,6 +607,25 @@ impl Store for SqliteStore {
 
     fn commit(&mut self) -> Result<(), StoreError> {
         self.committed(|_| Ok(()))
+    }
+
+    fn unanalysed_games(
+        &mut self,
+        player: &Player,
+        since: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let (platform, username) = (player.platform.as_str(), player.username());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.committed(|conn| {
+            let mut statement = conn.prepare_cached(&UNANALYSED_GAMES)?;
+            let ids = statement
+                .query_map(params![platform, username, since, after, limit], |row| {
+                    row.get(0)
+                })?;
+            ids.collect()
+        })
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
@@ -793,6 +845,19 @@ impl Store for Deferred {
         }
     }
 
+    fn unanalysed_games(
+        &mut self,
+        player: &Player,
+        since: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        match self.existing()? {
+            Some(store) => store.unanalysed_games(player, since, after, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
         match self.existing()? {
             Some(store) => store.record_result(player, error),
@@ -871,15 +936,15 @@ const BOUNDARY_GAMES: &str = "SELECT g.game_id FROM games g
 fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerState> {
     let platform = player.platform.as_str();
     let username = player.username();
-    let (last_created_at, last_month) = conn
+    let (last_created_at, last_month, last_success_at) = conn
         .query_row(
-            "SELECT last_created_at, last_month FROM import_state
+            "SELECT last_created_at, last_month, last_success_at FROM import_state
              WHERE platform = ?1 AND username = ?2",
             params![platform, username],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .optional()?
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let stored_games: i64 = conn
         .prepare_cached("SELECT count(*) FROM player_games WHERE platform = ?1 AND username = ?2")?
         .query_row([platform, username], |row| row.get(0))?;
@@ -926,6 +991,7 @@ fn read_state(conn: &Connection, player: &Player) -> rusqlite::Result<PlayerStat
             months,
         },
         stored_games: count(stored_games),
+        last_success_at,
     })
 }
 
@@ -1418,6 +1484,7 @@ mod tests {
             month: None,
             ongoing: &[],
             resolved: &[],
+            refresh: false,
         };
         assert_eq!(store.write_batch(&batch).unwrap().new, 1);
         drop(store);
@@ -1558,6 +1625,7 @@ mod tests {
                         month: None,
                         ongoing: &[],
                         resolved: &[],
+                        refresh: false,
                     })
                     .unwrap();
                 store.record_result(&player, None).unwrap();

@@ -27,6 +27,9 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
             HumanCount(report.duplicate_games),
             HumanCount(report.invalid_games),
         );
+        if report.updated_games > 0 {
+            counts.push_str(&format!(" · {} updated", HumanCount(report.updated_games)));
+        }
         if report.skipped_games > 0 {
             counts.push_str(&format!(" · {} skipped", HumanCount(report.skipped_games)));
         }
@@ -58,29 +61,35 @@ pub fn result_line(report: &PlayerReport, color: bool) -> String {
             paint("–", "2", color),
             error.unwrap_or("import already in progress elsewhere")
         ),
+        PlayerStatus::Fresh => format!(
+            "{} {name}  fresh: {}",
+            paint("✔", "2", color),
+            error.unwrap_or("imported within --fresh-for")
+        ),
     }
 }
 
-const TITLES: [&str; 8] = [
+const TITLES: [&str; 9] = [
     "player",
     "status",
     "new",
     "duplicate",
+    "updated",
     "invalid",
     "skipped",
     "time",
     "error",
 ];
 /// For a narrow terminal, where the error texts need the room.
-const SHORT_TITLES: [&str; 8] = [
-    "player", "status", "new", "dup", "inv", "skip", "time", "error",
+const SHORT_TITLES: [&str; 9] = [
+    "player", "status", "new", "dup", "upd", "inv", "skip", "time", "error",
 ];
 
 /// The human summary table, the same in every progress mode. With `columns` (a terminal's
 /// width), every line fits in them: long error texts are cut with `…` (the result lines above
 /// and `--json` keep them whole).
 pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
-    let rows: Vec<[String; 8]> = report
+    let rows: Vec<[String; 9]> = report
         .players
         .iter()
         .map(|p| {
@@ -89,6 +98,7 @@ pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
                 p.status.as_str().to_string(),
                 HumanCount(p.new_games).to_string(),
                 HumanCount(p.duplicate_games).to_string(),
+                HumanCount(p.updated_games).to_string(),
                 HumanCount(p.invalid_games).to_string(),
                 HumanCount(p.skipped_games).to_string(),
                 tenths(p.elapsed_ms),
@@ -96,8 +106,8 @@ pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
             ]
         })
         .collect();
-    let build = |titles: [&str; 8]| {
-        let aligns = [Left, Left, Right, Right, Right, Right, Right, Left];
+    let build = |titles: [&str; 9]| {
+        let aligns = [Left, Left, Right, Right, Right, Right, Right, Right, Left];
         let columns: Vec<(&str, Align)> = titles.into_iter().zip(aligns).collect();
         let mut table = Table::new(&columns);
         for row in &rows {
@@ -119,6 +129,9 @@ pub fn summary_table(report: &RunReport, columns: Option<usize>) -> String {
     );
     if report.skipped_players > 0 {
         totals.push_str(&format!(", {} skipped", HumanCount(report.skipped_players)));
+    }
+    if report.fresh_players > 0 {
+        totals.push_str(&format!(", {} fresh", HumanCount(report.fresh_players)));
     }
     if report.interrupted {
         totals.push_str(", interrupted");
@@ -164,15 +177,22 @@ mod tests {
         );
         let mut partly = report("lichess:carol", PlayerStatus::Failed, Some("HTTP 503"));
         partly.new_games = 3;
+        partly.updated_games = 2;
         partly.skipped_games = 1;
         assert_eq!(
             result_line(&partly, false),
-            "✘ lichess:carol  HTTP 503 (after 3 new · 0 dup · 0 invalid · 1 skipped · 14.2s)"
+            "✘ lichess:carol  HTTP 503 (after 3 new · 0 dup · 0 invalid · 2 updated · 1 skipped · \
+             14.2s)"
         );
         let skipped = report("lichess:dave", PlayerStatus::Skipped, Some("held by x"));
         assert_eq!(
             result_line(&skipped, false),
             "– lichess:dave  skipped: held by x"
+        );
+        let fresh = report("lichess:eve", PlayerStatus::Fresh, Some("imported 5m ago"));
+        assert_eq!(
+            result_line(&fresh, false),
+            "✔ lichess:eve  fresh: imported 5m ago"
         );
     }
 
@@ -180,16 +200,19 @@ mod tests {
     fn summary_table_lists_every_player_and_the_totals() {
         let mut ok = report("lichess:alice", PlayerStatus::Ok, None);
         ok.new_games = 1234;
+        ok.updated_games = 7;
         let failed = report("chesscom:bob", PlayerStatus::Failed, Some("user not found"));
         let skipped = report("lichess:carol", PlayerStatus::Skipped, Some("held by x"));
-        let run = RunReport::new(vec![ok, failed, skipped], false, 15_000);
+        let fresh = report("lichess:dave", PlayerStatus::Fresh, Some("imported 5m ago"));
+        let run = RunReport::new(vec![ok, failed, skipped, fresh], false, 15_000);
         assert_eq!(
             summary_table(&run, None),
-            "player         status     new  duplicate  invalid  skipped   time  error\n\
-             lichess:alice  ok       1,234          0        0        0  14.2s\n\
-             chesscom:bob   failed       0          0        0        0  14.2s  user not found\n\
-             lichess:carol  skipped      0          0        0        0  14.2s  held by x\n\
-             1,234 new games from 3 players; 1 failed, 1 skipped in 15.0s\n"
+            "player         status     new  duplicate  updated  invalid  skipped   time  error\n\
+             lichess:alice  ok       1,234          0        7        0        0  14.2s\n\
+             chesscom:bob   failed       0          0        0        0        0  14.2s  user not found\n\
+             lichess:carol  skipped      0          0        0        0        0  14.2s  held by x\n\
+             lichess:dave   fresh        0          0        0        0        0  14.2s  imported 5m ago\n\
+             1,234 new games from 4 players; 1 failed, 1 skipped, 1 fresh in 15.0s\n"
         );
         // On a terminal of 80 columns, or a narrower one, nothing wraps.
         // On a terminal, nothing wraps: shorter titles first, then the errors are cut.
@@ -198,8 +221,8 @@ mod tests {
         let run = RunReport::new(vec![long], true, 15_000);
         assert_eq!(
             summary_table(&run, Some(80)),
-            "player         status  new  dup  inv  skip   time  error\n\
-             lichess:alice  failed    0    0    0     0  14.2s  HTTP 503 Service Unavailable…\n\
+            "player         status  new  dup  upd  inv  skip   time  error\n\
+             lichess:alice  failed    0    0    0    0     0  14.2s  HTTP 503 Service Unavai…\n\
              0 new games from 1 player; 1 failed, interrupted in 15.0s\n"
         );
         assert!(summary_table(&run, Some(200)).contains("  duplicate  "));

@@ -293,7 +293,7 @@ fn on_80_columns_the_lines_are_shortened_never_wrapped() {
     terminal.assert_results_and_summary();
     // The summary fits: the error is cut, not wrapped (the result line above keeps it whole).
     assert!(
-        terminal.last.contains("  archive list: HTTP 503 Serv…\n"),
+        terminal.last.contains("  archive list: HTTP 503…\n"),
         "{}",
         terminal.last
     );

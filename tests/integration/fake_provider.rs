@@ -303,6 +303,35 @@ fn lichess_analysis_titles_and_events_follow_the_flags() {
 }
 
 #[test]
+fn a_late_lichess_analysis_is_served_by_id_from_then_on() {
+    let s = FakeServer::start();
+    let id = s.add_lichess_game(LichessGameSpec::new("bob", "carl", T0));
+    let ongoing = s.add_lichess_ongoing_game("bob", "carl", T0 + 1000);
+    let url = format!(
+        "{}/api/games/export/_ids?pgnInJson=true&evals=true&accuracy=true",
+        s.lichess_url()
+    );
+    let by_id = || post(&url, &[NDJSON], id.clone()).json_lines();
+    let before = by_id();
+    assert!(before[0]["players"]["white"].get("analysis").is_none());
+    assert!(s.analyse_lichess_game(&id));
+    assert!(!s.analyse_lichess_game(&id), "analysed once");
+    assert!(!s.analyse_lichess_game(&ongoing), "only a finished game");
+    let after = by_id();
+    assert!(after[0]["players"]["white"]["analysis"]["accuracy"].is_u64());
+    assert!(
+        after[0]["pgn"]
+            .as_str()
+            .is_some_and(|p| p.contains("[%eval "))
+    );
+    assert!(after[0]["moves"].is_string());
+    assert_eq!(
+        after[0]["moves"], before[0]["moves"],
+        "the same game, analysed"
+    );
+}
+
+#[test]
 fn lichess_not_found_forms() {
     let s = FakeServer::start();
     s.add_lichess_games("carol", 1, T0, 1);

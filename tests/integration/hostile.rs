@@ -211,6 +211,17 @@ fn bad_option_values_are_usage_errors_naming_the_option_before_any_request() {
             &["--since", "2024-05-01", "--until", "2024-04-01"][..],
             "--since 2024-05-01 is after --until 2024-04-01",
         ),
+        (&["--refresh-analysis", "0"][..], "--refresh-analysis"),
+        (&["--refresh-analysis", "366"][..], "1..=365"),
+        (&["--refresh-analysis", "7d"][..], "--refresh-analysis"),
+        (
+            &["--refresh-analysis", "7", "--since", "2024-05-01"][..],
+            "cannot be used with",
+        ),
+        (
+            &["--refresh-analysis", "7", "--max-games", "5"][..],
+            "cannot be used with",
+        ),
     ] {
         let run = Import::new(&fake)
             .players(["lichess:alice"])

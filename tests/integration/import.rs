@@ -63,11 +63,13 @@ fn json_summary_has_the_documented_shape(backend: Backend) {
             "duplicate_games",
             "elapsed_ms",
             "failed_players",
+            "fresh_players",
             "interrupted",
             "invalid_games",
             "new_games",
             "players",
-            "skipped_players"
+            "skipped_players",
+            "updated_games"
         ]
     );
     let players = summary["players"].as_array().unwrap();
@@ -82,6 +84,7 @@ fn json_summary_has_the_documented_shape(backend: Backend) {
             "platform",
             "skipped_games",
             "status",
+            "updated_games",
             "username"
         ]
     );
@@ -443,4 +446,45 @@ fn an_unusable_postgresql_target_is_a_usage_error_with_the_password_masked() {
         assert!(run.stderr.contains("***"), "{}", run.stderr);
     }
     assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn a_player_imported_successfully_within_fresh_for_is_not_fetched_at_all() {
+    let fake = FakeServer::start();
+    fake.add_lichess_games("alice", 3, T0, MINUTE);
+    fake.add_chesscom_games("bob", 2023, 10, 2);
+    let first = Import::new(&fake).players(["lichess:alice"]).run();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    fake.clear_requests();
+    let again = Import::new(&fake)
+        .db(&first.db)
+        .players(["lichess:alice", "chesscom:bob"])
+        .args(["--fresh-for", "1h"])
+        .run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let summary = again.json();
+    let alice = &summary["players"][0];
+    assert_eq!(alice["status"], "fresh", "{summary}");
+    let note = alice["error"].as_str().unwrap_or_default();
+    assert!(note.contains("within --fresh-for 1h"), "{note}");
+    assert_eq!(
+        summary["players"][1]["status"], "ok",
+        "never imported: fetched"
+    );
+    assert_eq!(summary["fresh_players"], 1);
+    let asked = |user: &str| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.user.as_deref() == Some(user))
+            .count()
+    };
+    assert_eq!(asked("alice"), 0, "{:?}", fake.requests());
+    assert!(asked("bob") > 0);
+    // Without it, the player is fetched as always.
+    let plain = Import::new(&fake)
+        .db(&first.db)
+        .players(["lichess:alice"])
+        .run();
+    assert_eq!(plain.json()["players"][0]["status"], "ok");
+    assert!(asked("alice") > 0);
 }

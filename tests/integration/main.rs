@@ -40,6 +40,8 @@ mod postgres_connect;
 mod postgres_store;
 // Many workers sharing one PostgreSQL job queue.
 mod queue;
+// Late reviews and analyses picked up in place by `import --refresh-analysis`.
+mod refresh;
 // `status` and `export` on a real import, in SQLite and PostgreSQL.
 mod status_export;
 // `verify` and `rescan`: gaps named per player and month, repaired without moving a cursor.
@@ -48,6 +50,8 @@ mod verify;
 mod watching;
 // A version-1 database of the last release upgraded in place, or left as it was.
 mod upgrade;
+// A PostgreSQL server that does not answer: requests given up, and cancelled.
+mod unanswered;
 
 // The PostgreSQL tests again, each database reached through PgBouncer in transaction mode.
 mod pooled;

@@ -105,9 +105,9 @@ fn fake_with_trouble() -> FakeServer {
 }
 
 const SUMMARY: &str = "\
-player         status  new  duplicate  invalid  skipped  time  error
-lichess:alice  ok        3          0        0        0  0.0s
-chesscom:bob   failed    0          0        0        0  0.0s  user not found
+player         status  new  duplicate  updated  invalid  skipped  time  error
+lichess:alice  ok        3          0        0        0        0  0.0s
+chesscom:bob   failed    0          0        0        0        0  0.0s  user not found
 3 new games from 2 players; 1 failed in 0.0s
 ";
 
@@ -147,8 +147,8 @@ fn auto_mode_without_a_terminal_is_plain() {
         normalise(&run.stderr),
         "<time> lichess:alice: started
 <time> ✔ lichess:alice  2 new · 0 dup · 0 invalid · 0.0s
-player         status  new  duplicate  invalid  skipped  time  error
-lichess:alice  ok        2          0        0        0  0.0s
+player         status  new  duplicate  updated  invalid  skipped  time  error
+lichess:alice  ok        2          0        0        0        0  0.0s
 2 new games from 1 player; 0 failed in 0.0s
 "
     );

@@ -14,5 +14,8 @@ mod queue;
 #[path = "status_export.rs"]
 mod status_export;
 #[allow(clippy::duplicate_mod)]
+#[path = "unanswered.rs"]
+mod unanswered;
+#[allow(clippy::duplicate_mod)]
 #[path = "watching.rs"]
 mod watching;

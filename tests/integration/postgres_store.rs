@@ -56,6 +56,7 @@ fn games_batch<'a>(player: &'a Player, games: &'a [GameRecord]) -> Batch<'a> {
         month: None,
         ongoing: &[],
         resolved: &[],
+        refresh: false,
     }
 }
 
@@ -337,7 +338,7 @@ fn five_thousand_games_go_in_as_one_batch() {
         counts,
         WriteCounts {
             new: 5000,
-            duplicate: 0
+            ..WriteCounts::default()
         }
     );
     assert_eq!(pg::query_i64(&f.url, "SELECT count(*) FROM games"), 5000);

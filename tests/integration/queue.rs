@@ -16,6 +16,8 @@ use crate::support::{pg, wait_for};
 
 const T0: i64 = 1_700_000_000_000;
 const SECOND: i64 = 1_000;
+/// A `--not-before` long past: due at once, and earlier than any job's time.
+const PAST: &str = "2020-01-01T00:00:00Z";
 
 pub(crate) fn database() -> Option<String> {
     match Backend::postgres()? {
@@ -24,13 +26,18 @@ pub(crate) fn database() -> Option<String> {
     }
 }
 
+/// The number `sql` reads, 0 for none.
+fn number(db: &str, sql: &str) -> i64 {
+    value_in(Path::new(db), sql)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn jobs_with_status(db: &str, status: &str) -> i64 {
-    value_in(
-        Path::new(db),
+    number(
+        db,
         &format!("SELECT count(*) FROM import_jobs WHERE status = '{status}'"),
     )
-    .and_then(|n| n.parse().ok())
-    .unwrap_or(0)
 }
 
 /// Waits until no lease is live by the server's clock, neither a job's nor a player's: a worker
@@ -345,6 +352,29 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
     assert_eq!(summary(&output)["players"], Value::Array(Vec::new()));
 }
 
+/// How many seconds from now each queued job is due, with its attempts and last error, by
+/// username.
+fn queued_jobs(db: &str) -> Vec<(String, i64, i64, String)> {
+    pg::query_strings(
+        db,
+        "SELECT username || ' ' || (available_at - now_ms) / 1000 || ' ' || attempts || ' '
+                || coalesce(last_error, '')
+         FROM (SELECT *, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms
+               FROM import_jobs WHERE status = 'queued') AS job
+         ORDER BY username",
+    )
+    .into_iter()
+    .flatten()
+    .map(|row| {
+        let mut parts = row.splitn(4, ' ');
+        let mut next = || parts.next().unwrap_or_default().to_string();
+        let (name, due, attempts, error) = (next(), next(), next(), next());
+        let number = |text: String| text.parse().unwrap_or(i64::MIN);
+        (name, number(due), number(attempts), error)
+    })
+    .collect()
+}
+
 #[test]
 fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends() {
     let Some(db) = database() else { return };
@@ -366,31 +396,72 @@ fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends
         .output()
         .expect("run the worker");
     assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
-    // A worker asks each Lichess profile for its game count first: ann's profile and export
-    // fail, ben's profile is the third request in a row to fail: the provider is taken for down.
-    assert_eq!(jobs_with_status(&db, "failed"), 1, "{}", summary(&output));
-    assert_eq!(jobs_with_status(&db, "queued"), 3);
-    let queued = value_in(
-        Path::new(&db),
-        "SELECT username || ' ' || (available_at - now_ms) / 1000 || ' ' || last_error
-         FROM (SELECT *, floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
-                   AS now_ms
-               FROM import_jobs WHERE status = 'queued' AND username = 'dot') AS job",
-    )
-    .unwrap_or_default();
-    let mut parts = queued.splitn(3, ' ');
-    assert_eq!(parts.next(), Some("dot"), "{queued}");
-    let put_off: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    assert!(
-        put_off > 60,
-        "put off until the provider may be up: {queued}"
+    assert_eq!(jobs_with_status(&db, "queued"), 4, "{}", summary(&output));
+    let queued = queued_jobs(&db);
+    // A worker asks each Lichess profile for its game count first. Ann's profile and export
+    // failed on 503s, and she waits the first backoff, a minute; ben's profile was the third
+    // request in a row to fail, so the provider was down for the other three, which wait until
+    // it may be up.
+    let (name, due, attempts, error) = &queued[0];
+    assert_eq!(name, "ann");
+    assert!((50..=60).contains(due), "{queued:?}");
+    assert_eq!(*attempts, 1, "{queued:?}");
+    assert!(error.contains("HTTP 503"), "{queued:?}");
+    for (name, due, attempts, error) in &queued[1..] {
+        assert!(
+            *due > 60,
+            "{name} put off until the provider may be up: {queued:?}"
+        );
+        assert_eq!(*attempts, 1, "{queued:?}");
+        assert!(error.contains("Lichess unreachable"), "{queued:?}");
+    }
+}
+
+#[test]
+fn transient_failures_come_back_later_each_time_until_max_attempts_and_a_missing_user_fails_at_once()
+ {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    fake.push_fault_n(
+        Provider::Lichess,
+        chess_import_fake::Matcher::user("ann"),
+        chess_import_fake::Fault::ServiceUnavailable,
+        usize::MAX,
     );
-    assert!(
-        parts
-            .next()
-            .is_some_and(|e| e.contains("Lichess unreachable")),
-        "{queued}"
+    // ghost does not exist.
+    assert_eq!(enqueue(&db, &["lichess:ann", "lichess:ghost"]).0, 0);
+    let run = || {
+        let output = worker(&fake, &db)
+            .args(["--retries", "0", "--max-attempts", "3"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    };
+    let make_due = || pg::execute(&db, "UPDATE import_jobs SET available_at = 0");
+    run();
+    let ghost = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+                 WHERE username = 'ghost'";
+    assert_eq!(
+        value_in(Path::new(&db), ghost).as_deref(),
+        Some("failed 1 user not found")
     );
+    // A minute, then two: each attempt waits twice as long as the one before.
+    for (attempts, wait) in [(1, 60), (2, 120)] {
+        let queued = queued_jobs(&db);
+        let [(name, due, spent, error)] = queued.as_slice() else {
+            panic!("{queued:?}")
+        };
+        assert_eq!((name.as_str(), *spent), ("ann", attempts), "{queued:?}");
+        assert!((wait - 10..=wait).contains(due), "{queued:?}");
+        assert!(error.contains("HTTP 503"), "{queued:?}");
+        make_due();
+        run();
+    }
+    let ann = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+               WHERE username = 'ann'";
+    let ann = value_in(Path::new(&db), ann).unwrap_or_default();
+    assert!(ann.starts_with("failed 3 "), "{ann}");
+    assert!(ann.contains("HTTP 503"), "{ann}");
 }
 
 #[test]
@@ -450,17 +521,32 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
     assert_eq!(jobs_with_status(&db, "done"), 1);
 }
 
-/// `enqueue` with options, as `--json`.
+/// `enqueue` with options, as `--json`, which must succeed.
 fn enqueue_with(db: &str, players: &[&str], options: &[&str]) -> Value {
-    let output = crate::support::cli::binary()
-        .args(["enqueue", "--json", "--db", db])
-        .args(options)
-        .args(players)
-        .stdin(std::process::Stdio::null())
+    let output = enqueue_command(db, players, options)
         .output()
         .expect("run chess-import enqueue");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     summary(&output)
+}
+
+fn enqueue_command(db: &str, players: &[&str], options: &[&str]) -> std::process::Command {
+    let mut command = crate::support::cli::binary();
+    command
+        .args(["enqueue", "--json", "--db", db])
+        .args(options)
+        .args(players)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+fn jobs_of(db: &str, requester: &str) -> i64 {
+    number(
+        db,
+        &format!("SELECT count(*) FROM import_jobs WHERE requested_by = '{requester}'"),
+    )
 }
 
 /// The players of the done jobs, in the order workers started them.
@@ -474,6 +560,13 @@ fn started_order(db: &str) -> Vec<String> {
     .split(',')
     .map(str::to_string)
     .collect()
+}
+
+/// Runs a `--once` worker that must end with exit status 0, and returns its summary.
+fn work(fake: &FakeServer, db: &str) -> Value {
+    let output = worker(fake, db).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    summary(&output)
 }
 
 fn a_fake_with(players: &[&str]) -> FakeServer {
@@ -517,8 +610,7 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     let fake = a_fake_with(&["ann", "ben"]);
     enqueue_with(&db, &["lichess:ann"], &["--not-before", "+1h"]);
     enqueue_with(&db, &["lichess:ben"], &[]);
-    let output = worker(&fake, &db).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    work(&fake, &db);
     assert_eq!(started_order(&db), ["ben"]);
     let waiting = value_in(
         Path::new(&db),
@@ -527,13 +619,8 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     );
     assert_eq!(waiting.as_deref(), Some("queued 59"));
     // An earlier time raises it: due now, it is taken.
-    enqueue_with(
-        &db,
-        &["lichess:ann"],
-        &["--not-before", "2020-01-01T00:00:00Z"],
-    );
-    let output = worker(&fake, &db).output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    enqueue_with(&db, &["lichess:ann"], &["--not-before", PAST]);
+    work(&fake, &db);
     assert_eq!(started_order(&db), ["ben", "ann"]);
 }
 
@@ -581,6 +668,10 @@ fn enqueue_option_values_out_of_range_are_usage_errors_naming_the_option() {
         ("--not-before", "+2y"),
         ("--not-before", "tomorrow"),
         ("--requested-by", ""),
+        ("--every", "10s"),
+        ("--max-queued-per-requester", "0"),
+        // Without --requested-by, whose jobs it counts.
+        ("--max-queued-per-requester", "5"),
     ] {
         let output = crate::support::cli::binary()
             .args(["enqueue", "--db", "postgres://nobody@127.0.0.1:1/none"])
@@ -596,4 +687,229 @@ fn enqueue_option_values_out_of_range_are_usage_errors_naming_the_option() {
             "refused before connecting: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_recurring_job_is_queued_again_after_it_ends_and_enqueueing_it_again_reschedules_it() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    let options = ["--every", "1h", "--priority", "3", "--requested-by", "u1"];
+    enqueue_with(&db, &["lichess:ann"], &options);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    // Queued again for an hour after it finished, its last run's outcome kept while it waits.
+    let job = "SELECT count(*) || ' ' || min(status) || ' ' || min(available_at - finished_at)
+                   || ' ' || min(priority) || ' ' || min(requested_by) || ' ' || min(new_games)
+                   || ' ' || min(attempts) || ' ' || coalesce(min(last_error), '-')
+               FROM import_jobs";
+    let row = value_in(Path::new(&db), job);
+    assert_eq!(row.as_deref(), Some("1 queued 3600000 3 u1 2 0 -"));
+    // The same schedule for later changes nothing; a new one is the same job, rescheduled.
+    let later = ["--not-before", "+2h"];
+    let same = enqueue_with(
+        &db,
+        &["lichess:ann"],
+        &[&["--every", "1h"][..], &later].concat(),
+    );
+    assert_eq!(same["unchanged"], 1, "{same}");
+    let faster = enqueue_with(
+        &db,
+        &["lichess:ann"],
+        &[&["--every", "30m"][..], &later].concat(),
+    );
+    assert_eq!(faster["queued"], 1, "{faster}");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT count(*) || ' ' || min(every_ms) || ' ' || min(requested_by) FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("1 1800000 u1"));
+    // Due at once (the earlier time wins), it runs, and waits for its next run again.
+    enqueue_with(&db, &["lichess:ann"], &["--not-before", PAST]);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || (available_at - finished_at) || ' ' || new_games
+         FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("queued 1800000 0"));
+    // A running job keeps running, and takes the new schedule for when it ends.
+    pg::execute(
+        &db,
+        "UPDATE import_jobs SET status = 'running', worker = 'elsewhere',
+             lease_expires_at = 9000000000000000000",
+    );
+    let running = enqueue_with(&db, &["lichess:ann"], &["--every", "2h"]);
+    assert_eq!(running["queued"], 1, "{running}");
+    let row = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || worker || ' ' || every_ms FROM import_jobs",
+    );
+    assert_eq!(row.as_deref(), Some("running elsewhere 7200000"));
+}
+
+#[test]
+fn an_enqueue_past_the_requesters_limit_queues_none_of_its_players_even_when_enqueues_race() {
+    let Some(db) = database() else { return };
+    let limit = |who: &'static str| ["--requested-by", who, "--max-queued-per-requester", "3"];
+    let two = enqueue_with(&db, &["lichess:ann", "lichess:ben"], &limit("u1"));
+    assert_eq!(two["queued"], 2, "{two}");
+    let output = enqueue_command(&db, &["lichess:cid", "lichess:dot"], &limit("u1"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let refused = summary(&output);
+    assert_eq!(
+        refused["refused"],
+        serde_json::json!({"requested_by": "u1", "held": 2, "more": 2, "max": 3}),
+        "{refused}"
+    );
+    let reason = refused["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("--max-queued-per-requester 3"), "{reason}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(reason));
+    assert_eq!(jobs_of(&db, "u1"), 2, "all or nothing");
+    // A player the requester has already queued takes no more room.
+    let one = enqueue_with(&db, &["lichess:ann", "lichess:cid"], &limit("u1"));
+    assert_eq!((&one["queued"], &one["unchanged"]), (&1.into(), &1.into()));
+    assert_eq!(jobs_of(&db, "u1"), 3);
+    // Another requester has room of its own.
+    enqueue_with(&db, &["lichess:eve"], &limit("u2"));
+    // Eight enqueues of one player each, at once: three find room, whatever the timing.
+    let racing: Vec<_> = (0..8)
+        .map(|i| {
+            enqueue_command(&db, &[&format!("lichess:racer{i}")], &limit("u3"))
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let codes: Vec<Option<i32>> = racing
+        .into_iter()
+        .map(|child| child.wait_with_output().unwrap().status.code())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|&&c| c == Some(0)).count(),
+        3,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|&&c| c == Some(1)).count(),
+        5,
+        "{codes:?}"
+    );
+    assert_eq!(jobs_of(&db, "u3"), 3);
+}
+
+/// Runs `dequeue` or `requeue` with `args`, which must succeed, and returns each player's
+/// `platform:username outcome`.
+fn change_jobs(db: &str, args: &[&str]) -> Vec<String> {
+    let output = crate::support::cli::binary()
+        .args(args)
+        .args(["--json", "--db", db])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run chess-import");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    summary(&output)["players"]
+        .as_array()
+        .expect("players")
+        .iter()
+        .map(|p| format!("{}:{} {}", p["platform"], p["username"], p["outcome"]).replace('"', ""))
+        .collect()
+}
+
+#[test]
+fn dequeue_removes_queued_jobs_and_requeue_puts_failed_ones_back() {
+    let Some(db) = database() else { return };
+    // gus and hal do not exist: their jobs fail.
+    let fake = a_fake_with(&["ann", "ben", "cid"]);
+    assert_eq!(enqueue(&db, &["lichess:gus", "lichess:hal"]).0, 0);
+    let output = worker(&fake, &db).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
+    assert_eq!(jobs_with_status(&db, "failed"), 2);
+    enqueue_with(&db, &["lichess:ann", "lichess:ben"], &[]);
+    enqueue_with(&db, &["lichess:cid"], &["--every", "1h"]);
+    // cid is running elsewhere.
+    pg::execute(
+        &db,
+        "UPDATE import_jobs SET status = 'running', worker = 'elsewhere',
+             lease_expires_at = 9000000000000000000 WHERE username = 'cid'",
+    );
+    let dequeued = change_jobs(
+        &db,
+        &[
+            "dequeue",
+            "lichess:ann",
+            "lichess:cid",
+            "lichess:gus",
+            "lichess:zed",
+        ],
+    );
+    assert_eq!(
+        dequeued,
+        [
+            "lichess:ann removed",
+            "lichess:cid running",
+            "lichess:gus failed",
+            "lichess:zed none"
+        ]
+    );
+    let jobs = "SELECT string_agg(username || ' ' || status || ' ' || coalesce(every_ms, 0),
+                                  ', ' ORDER BY username) FROM import_jobs";
+    assert_eq!(
+        value_in(Path::new(&db), jobs).as_deref(),
+        Some("ben queued 0, cid running 0, gus failed 0, hal failed 0"),
+        "cid finishes, and is not queued again"
+    );
+    let text = crate::support::cli::binary()
+        .args(["dequeue", "lichess:ben", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    let stderr = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        stderr.contains("lichess:ben: removed from the queue"),
+        "{stderr}"
+    );
+
+    let requeued = change_jobs(&db, &["requeue", "--failed", "lichess:gus", "lichess:cid"]);
+    assert_eq!(requeued, ["lichess:gus requeued", "lichess:cid running"]);
+    let gus = "SELECT status || ' ' || attempts || ' ' || last_error FROM import_jobs
+               WHERE username = 'gus'";
+    assert_eq!(
+        value_in(Path::new(&db), gus).as_deref(),
+        Some("queued 0 user not found"),
+        "due again, its last error kept until its next run ends"
+    );
+    // Without players: every failed job.
+    assert_eq!(
+        change_jobs(&db, &["requeue", "--failed"]),
+        ["lichess:hal requeued"]
+    );
+    assert_eq!(jobs_with_status(&db, "failed"), 0);
+    assert!(change_jobs(&db, &["requeue", "--failed"]).is_empty());
+}
+
+#[test]
+fn a_worker_with_fresh_for_does_not_fetch_a_fresh_player_and_marks_its_job_done_with_a_note() {
+    let Some(db) = database() else { return };
+    let fake = a_fake_with(&["ann"]);
+    assert_eq!(enqueue(&db, &["lichess:ann"]).0, 0);
+    assert_eq!(work(&fake, &db)["players"][0]["status"], "ok");
+    fake.clear_requests();
+    assert_eq!(enqueue(&db, &["lichess:ann"]).0, 0);
+    let output = worker(&fake, &db)
+        .args(["--fresh-for", "10m"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", summary(&output));
+    let report = summary(&output);
+    assert_eq!(report["players"][0]["status"], "fresh", "{report}");
+    assert_eq!(report["fresh_players"], 1);
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+    let job = value_in(
+        Path::new(&db),
+        "SELECT status || ' ' || new_games || ' ' || coalesce(last_error, '-') || ' ' || note
+         FROM import_jobs",
+    )
+    .unwrap_or_default();
+    assert!(job.starts_with("done 0 - imported "), "{job}");
+    assert!(job.ends_with("within --fresh-for 10m"), "{job}");
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, Provider};
+use chess_import_fake::{ChesscomGameSpec, Endpoint, FakeServer, Fault, Matcher, Provider};
 use serde_json::Value;
 
 use crate::support::cli::{Backend, Import, binary, games_in, on_both_stores, value_in};
@@ -336,4 +336,25 @@ fn a_player_the_provider_does_not_know_is_not_verified_and_bad_usage_is_exit_2()
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_chesscom_month_that_cannot_be_read_leaves_the_player_unverified() {
+    let fake = FakeServer::start();
+    let (import, _, _) = imported(&fake, &Backend::Sqlite);
+    let down = fake.push_fault_n(
+        Provider::Chesscom,
+        Matcher::endpoint(Endpoint::ChesscomMonth).and_path_ending("/2023/11"),
+        Fault::ServiceUnavailable,
+        usize::MAX,
+    );
+    let (code, report) = run(&fake, "verify", import.db_path(), &["chesscom:bob"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(fake.fault_hits(down) > 0);
+    assert_eq!(report["ok"], false, "{report}");
+    let bob = player(&report, "chesscom:bob");
+    let error = bob["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("month 2023/11: "), "{report}");
+    assert!(error.contains("503"), "{report}");
+    assert_eq!(bob["gaps"], serde_json::json!([]), "{report}");
 }

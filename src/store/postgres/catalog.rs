@@ -8,7 +8,7 @@ use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
-use super::Connection;
+use super::{Connection, answered};
 use crate::player::Player;
 use crate::store::schema::{self, Kind};
 use crate::store::{
@@ -63,6 +63,14 @@ fn games_export(select: &str) -> [String; 2] {
 /// The PGN export's passes.
 static POSTGRES_EXPORT: LazyLock<[String; 2]> =
     LazyLock::new(|| games_export("platform, game_id, played_at, pgn"));
+
+/// The ids of the chosen players' stored games, in no given order, with the export's parameters:
+/// from the players' links and the games' primary key, so that no PGN is read.
+const GAME_IDS: &str = "SELECT p.game_id FROM player_games p
+     JOIN games g ON g.platform = p.platform AND g.game_id = p.game_id
+     WHERE (p.platform, p.username) IN (SELECT * FROM unnest($3::text[], $4::text[]))
+       AND ($1::bigint IS NULL OR g.played_at >= $1)
+       AND ($2::bigint IS NULL OR g.played_at < $2)";
 
 /// The export of `view`'s rows, every column, with the games' parameters and order.
 fn rows_query(view: View) -> Vec<String> {
@@ -188,32 +196,37 @@ impl PostgresCatalog {
         let usernames: Vec<&str> = filter.players.iter().map(Player::username).collect();
         let params: [&(dyn ToSql + Sync); 4] =
             [&filter.since, &filter.until, &platforms, &usernames];
-        let read = self.runtime.block_on(self.connection.once(async |client| {
-            let tx = snapshot(client).await?;
-            let mut count = 0;
-            for sql in passes {
-                // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
-                // chunk written out before the next is asked for. It and its statement, prepared
-                // by name, are closed at the end of the pass, inside the transaction, as a
-                // transaction pooler needs.
-                let portal = tx.bind(sql.as_ref(), &params).await?;
-                loop {
-                    let rows = tx.query_portal(&portal, EXPORT_CHUNK).await?;
-                    for row in &rows {
-                        if let Err(error) = each(row)? {
-                            return Ok(Err(error));
+        // The export takes as long as its reader does; each request to the server is bounded.
+        let limit = self.connection.answer_timeout();
+        let read = self
+            .runtime
+            .block_on(self.connection.streaming(async |client| {
+                let tx = answered(limit, snapshot(client)).await??;
+                let mut count = 0;
+                for sql in passes {
+                    // A portal is a server-side cursor: the rows come `EXPORT_CHUNK` at a time, each
+                    // chunk written out before the next is asked for. It and its statement, prepared
+                    // by name, are closed at the end of the pass, inside the transaction, as a
+                    // transaction pooler needs.
+                    let portal = answered(limit, tx.bind(sql.as_ref(), &params)).await??;
+                    loop {
+                        let rows =
+                            answered(limit, tx.query_portal(&portal, EXPORT_CHUNK)).await??;
+                        for row in &rows {
+                            if let Err(error) = each(row)? {
+                                return Ok(Err(error));
+                            }
+                            count += 1;
                         }
-                        count += 1;
-                    }
-                    // A short chunk is the portal's last.
-                    if rows.len() < EXPORT_CHUNK as usize {
-                        break;
+                        // A short chunk is the portal's last.
+                        if rows.len() < EXPORT_CHUNK as usize {
+                            break;
+                        }
                     }
                 }
-            }
-            tx.commit().await?;
-            Ok(Ok(count))
-        }));
+                answered(limit, tx.commit()).await??;
+                Ok(Ok(count))
+            }));
         match read {
             Ok(written) => Ok(written?),
             Err(cause) => Err(self.query_error(cause)),
@@ -325,6 +338,22 @@ impl Catalog for PostgresCatalog {
                 .map(|(index, &(_, kind))| value(row, index, kind))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(each(&cells))
+        })
+    }
+
+    /// The ids alone, streamed as an export is: no PGN is read.
+    fn for_each_game_id(
+        &mut self,
+        player: &Player,
+        each: &mut dyn FnMut(&str),
+    ) -> Result<u64, ReadError> {
+        let filter = GameFilter {
+            players: vec![player.clone()],
+            ..GameFilter::default()
+        };
+        self.stream(&[GAME_IDS], &filter, &mut |row| {
+            each(row.try_get(0)?);
+            Ok(Ok(()))
         })
     }
 

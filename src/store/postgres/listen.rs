@@ -121,15 +121,17 @@ impl Listener {
     /// Listens until the connection ends.
     async fn listen(&self, link: &Link) -> Ended {
         let (sender, mut notifications) = mpsc::unbounded_channel();
-        let client = match link.open_sending(&self.runtime, Some(sender)).await {
-            Ok(client) => client,
+        // The I/O task ends with the client, dropped when this returns or the task is aborted.
+        let (client, _io) = match link.open_sending(&self.runtime, Some(sender)).await {
+            Ok(opened) => opened,
             Err(cause) => return Ended::Lost(cause.to_string()),
         };
-        if let Err(error) = client
-            .batch_execute(concat!("LISTEN ", jobs_channel!()))
-            .await
-        {
-            return Ended::Lost(super::message(&error));
+        let limit = link.settings.answer_timeout;
+        let listening = client.batch_execute(concat!("LISTEN ", jobs_channel!()));
+        match tokio::time::timeout(limit, listening).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Ended::Lost(super::message(&error)),
+            Err(_) => return Ended::Lost(format!("no answer within {} s", limit.as_secs())),
         }
         let sent = {
             let mut queue = self.queue.lock().await;
@@ -155,7 +157,7 @@ impl Listener {
             Ok(false) => return Ended::Lost("connection lost".into()),
             Err(_) => {
                 // Whichever server connection took the `LISTEN` need not keep it.
-                let _ = client.batch_execute("UNLISTEN *").await;
+                let _ = tokio::time::timeout(limit, client.batch_execute("UNLISTEN *")).await;
                 return Ended::Unavailable;
             }
         }

@@ -22,10 +22,11 @@ use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{AsyncMessage, Client, Config, Notification, Row};
+use tokio_postgres::{AsyncMessage, CancelToken, Client, Config, Notification, Row};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::schema::POSTGRES_MIGRATIONS;
@@ -50,6 +51,15 @@ macro_rules! statement_ms {
     };
 }
 
+/// The variable that sets the answer timeout (see [`settings::ANSWER_TIMEOUT`]), for the texts
+/// that name it.
+macro_rules! answer_timeout_env {
+    () => {
+        "CHESS_IMPORT_PG_TIMEOUT"
+    };
+}
+
+mod cancel;
 mod catalog;
 mod conninfo;
 mod listen;
@@ -91,6 +101,10 @@ const RECONNECT_DELAYS: [Duration; 5] = [
     Duration::from_millis(1600),
 ];
 
+/// How long a schema upgrade may take, waiting for another process's included: the backfill
+/// reads and rewrites every game once, minutes for millions of games.
+const UPGRADE_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// How many times [`Connection::retrying`] starts work whose connection was lost midway, the
 /// first included: once more on a new connection is what a dropped connection needs, and a
 /// third covers one dropped again right after it was replaced.
@@ -116,6 +130,9 @@ pub(crate) struct Connection {
     /// Where the connection's I/O task runs.
     runtime: Handle,
     client: Client,
+    /// The client's connection's I/O task, stopped when a request goes unanswered: dropping the
+    /// client alone would leave it waiting for the answer.
+    io: AbortHandle,
     /// The client's connection was seen lost, possibly before the client noticed: it is
     /// replaced before its next use.
     lost: bool,
@@ -130,16 +147,22 @@ impl Connection {
         let masked = mask_password(target);
         let connected = async {
             let link = Link::new(target)?;
-            let mut client = link.open(&runtime).await?;
-            migrate(&mut client).await?;
-            Ok((link, client))
+            let (mut client, io) = link.open(&runtime).await?;
+            let cancel = client.cancel_token();
+            let migrated = migrate(&mut client, link.settings.answer_timeout).await;
+            if let Err(cause) = &migrated {
+                link.abandon(cause, &io, cancel).await;
+            }
+            migrated?;
+            Ok((link, client, io))
         };
         match connected.await {
-            Ok((link, client)) => Ok(Connection {
+            Ok((link, client, io)) => Ok(Connection {
                 link,
                 target: masked,
                 runtime,
                 client,
+                io,
                 lost: false,
             }),
             Err(cause) => Err(StoreError::Open {
@@ -154,15 +177,35 @@ impl Connection {
         &self.target
     }
 
+    /// How long the server may take to answer one request (see [`settings::ANSWER_TIMEOUT`]).
+    pub(crate) fn answer_timeout(&self) -> Duration {
+        self.link.settings.answer_timeout
+    }
+
     /// Runs `work` once with the client, connecting again first if the connection was lost
-    /// (see [`RECONNECT_DELAYS`]). For work that must not run twice, such as a statement whose
-    /// effect a second run would repeat.
+    /// (see [`RECONNECT_DELAYS`]), and gives it up if it is not done within the answer timeout.
+    /// For work that must not run twice, such as a statement whose effect a second run would
+    /// repeat.
     pub(crate) async fn once<T>(
         &mut self,
         work: impl AsyncFnOnce(&mut Client) -> Result<T, Cause>,
     ) -> Result<T, Cause> {
-        let result = work(self.client().await?).await;
-        self.note(&result);
+        let limit = self.answer_timeout();
+        self.streaming(async |client| answered(limit, work(client)).await?)
+            .await
+    }
+
+    /// Runs `work` once as [`Connection::once`] does, but without a bound on the whole: for
+    /// work that goes at a reader's pace, such as an export, which must bound each of its
+    /// requests with [`answered`] instead.
+    pub(crate) async fn streaming<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, Cause>,
+    ) -> Result<T, Cause> {
+        let client = self.client().await?;
+        let cancel = client.cancel_token();
+        let result = work(client).await;
+        self.note(&result, cancel).await;
         result
     }
 
@@ -193,11 +236,14 @@ impl Connection {
         params: &Params<'_>,
         rerun: Rerun,
     ) -> Result<Vec<Row>, Cause> {
+        let limit = self.answer_timeout();
         let mut runs = 1;
         loop {
-            let result = self.client().await?.query_typed(sql, params).await;
-            let result = result.map_err(Cause::from);
-            self.note(&result);
+            let client = self.client().await?;
+            let cancel = client.cancel_token();
+            let result = answered(limit, client.query_typed(sql, params)).await;
+            let result = result.and_then(|rows| rows.map_err(Cause::from));
+            self.note(&result, cancel).await;
             match result {
                 Err(cause) if rerun == Rerun::WhenLost && self.run_again(&mut runs, &cause) => {}
                 result => return result,
@@ -213,10 +259,16 @@ impl Connection {
         Ok(&mut self.client)
     }
 
-    /// Remembers whether `result` says the connection was lost.
-    fn note<T>(&mut self, result: &Result<T, Cause>) {
-        if let Err(Cause::Postgres(error)) = result {
-            self.lost = is_lost(error) || self.client.is_closed();
+    /// Remembers whether `result` says the connection was lost; one whose request went
+    /// unanswered is abandoned, to be replaced before its next use.
+    async fn note<T>(&mut self, result: &Result<T, Cause>, cancel: CancelToken) {
+        match result {
+            Err(Cause::Postgres(error)) => self.lost = is_lost(error) || self.client.is_closed(),
+            Err(cause @ Cause::Unanswered { .. }) => {
+                self.lost = true;
+                self.link.abandon(cause, &self.io, cancel).await;
+            }
+            _ => {}
         }
     }
 
@@ -224,7 +276,9 @@ impl Connection {
     /// (not before it, when connecting again already had its tries), and `runs` (counting this
     /// one) is under [`RUNS`].
     fn run_again(&self, runs: &mut u32, cause: &Cause) -> bool {
-        if !self.lost || matches!(cause, Cause::Reconnect { .. }) || *runs >= RUNS {
+        // A server that did not answer in time is not expected to answer a second run sooner.
+        let given_up = matches!(cause, Cause::Reconnect { .. } | Cause::Unanswered { .. });
+        if !self.lost || given_up || *runs >= RUNS {
             return false;
         }
         tracing::warn!("{}: {cause}; trying again", self.target);
@@ -239,8 +293,9 @@ impl Connection {
         loop {
             tries += 1;
             let cause = match self.link.open(&self.runtime).await {
-                Ok(client) => {
+                Ok((client, io)) => {
                     self.client = client;
+                    self.io = io;
                     self.lost = false;
                     return Ok(());
                 }
@@ -287,9 +342,41 @@ impl Link {
         Ok(Link { settings, tls })
     }
 
+    /// Closes a connection whose work failed with `cause`; if the server did not answer, also
+    /// cancels the request (on a connection of its own, as PostgreSQL's cancel requests go,
+    /// within the connect timeout). A server does not notice a client gone while it waits, for
+    /// a lock say: uncancelled, the request would hold its locks meanwhile and then take effect,
+    /// after this program has reported it failed.
+    ///
+    /// The cancel goes first: a pooler forwards it only for a client still connected.
+    async fn abandon(&self, cause: &Cause, io: &AbortHandle, token: CancelToken) {
+        if matches!(cause, Cause::Unanswered { .. }) {
+            let limit = self.connect_timeout();
+            let config = &self.settings.config;
+            let cancelled = cancel::cancel(&token, config, &self.tls);
+            match tokio::time::timeout(limit, cancelled).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!("cannot cancel the request the server did not answer: {error}");
+                }
+                Err(_) => tracing::warn!(
+                    "cannot cancel the request the server did not answer: no answer within {} s",
+                    limit.as_secs_f64()
+                ),
+            }
+        }
+        io.abort();
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        let config = &self.settings.config;
+        let timeout = config.get_connect_timeout().copied();
+        timeout.unwrap_or(settings::CONNECT_TIMEOUT)
+    }
+
     /// Connects (one attempt, within the connect timeout, two for `sslmode=allow`) and starts
     /// the connection's I/O task on `runtime`.
-    async fn open(&self, runtime: &Handle) -> Result<Client, Cause> {
+    async fn open(&self, runtime: &Handle) -> Result<(Client, AbortHandle), Cause> {
         self.open_sending(runtime, None).await
     }
 
@@ -299,12 +386,9 @@ impl Link {
         &self,
         runtime: &Handle,
         notifications: Option<mpsc::UnboundedSender<Notification>>,
-    ) -> Result<Client, Cause> {
+    ) -> Result<(Client, AbortHandle), Cause> {
         let config = &self.settings.config;
-        let limit = config
-            .get_connect_timeout()
-            .copied()
-            .unwrap_or(settings::CONNECT_TIMEOUT);
+        let limit = self.connect_timeout();
         // libpq ignores sslmode on unix sockets, where PostgreSQL has no TLS.
         let unix = config
             .get_hosts()
@@ -349,19 +433,19 @@ impl Link {
         mode: WireSslMode,
         runtime: &Handle,
         notifications: Option<mpsc::UnboundedSender<Notification>>,
-    ) -> Result<Client, tokio_postgres::Error> {
+    ) -> Result<(Client, AbortHandle), tokio_postgres::Error> {
         let mut config = self.settings.config.clone();
         config.ssl_mode(mode);
         let (client, mut connection) = config.connect(self.tls.clone()).await?;
         let Some(notifications) = notifications else {
-            runtime.spawn(async move {
+            let io = runtime.spawn(async move {
                 if let Err(error) = connection.await {
                     tracing::debug!("PostgreSQL connection ended: {error}");
                 }
             });
-            return Ok(client);
+            return Ok((client, io.abort_handle()));
         };
-        runtime.spawn(async move {
+        let io = runtime.spawn(async move {
             // Polled for its messages, which also drives it: the connection as a future drops
             // notifications.
             loop {
@@ -378,64 +462,96 @@ impl Link {
                 }
             }
         });
-        Ok(client)
+        Ok((client, io.abort_handle()))
     }
 }
 
 /// Applies missing migrations in one transaction under an advisory lock, so that two processes
 /// starting at once on a fresh database apply them once, the second waiting for the first.
-async fn migrate(client: &mut Client) -> Result<(), Cause> {
-    let tx = client.transaction().await?;
-    tx.execute_typed(
+///
+/// Each request is bounded by `limit`, the answer timeout, but for the lock, which may wait for
+/// another process's upgrade, and the upgrade itself: [`UPGRADE_TIMEOUT`] each.
+async fn migrate(client: &mut Client, limit: Duration) -> Result<(), Cause> {
+    let tx = answered(limit, client.transaction()).await??;
+    let lock = tx.execute_typed(
         "SELECT pg_advisory_xact_lock($1)",
         &[(&MIGRATION_LOCK, Type::INT8)],
-    )
-    .await?;
-    // Checked before creating, so that a user without CREATE rights can use an up-to-date
-    // database.
-    let exists: bool = tx
-        .query_typed_one(
-            "SELECT to_regclass($1) IS NOT NULL",
-            &[(&VERSION_TABLE, Type::TEXT)],
-        )
-        .await?
-        .try_get(0)?;
-    let version: i64 = if exists {
-        tx.query_typed_one(
-            &format!("SELECT coalesce(max(version), 0)::bigint FROM {VERSION_TABLE}"),
-            &[],
-        )
-        .await?
-        .try_get(0)?
-    } else {
-        tx.batch_execute(&format!(
-            "CREATE TABLE {VERSION_TABLE} (
-                 version    bigint      PRIMARY KEY,
-                 applied_at timestamptz NOT NULL DEFAULT now()
-             )"
-        ))
-        .await?;
-        0
-    };
+    );
+    answered(UPGRADE_TIMEOUT, lock).await??;
+    let version = answered(limit, async {
+        // Checked before creating, so that a user without CREATE rights can use an up-to-date
+        // database.
+        let exists: bool = tx
+            .query_typed_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[(&VERSION_TABLE, Type::TEXT)],
+            )
+            .await?
+            .try_get(0)?;
+        if !exists {
+            tx.batch_execute(&format!(
+                "CREATE TABLE {VERSION_TABLE} (
+                     version    bigint      PRIMARY KEY,
+                     applied_at timestamptz NOT NULL DEFAULT now()
+                 )"
+            ))
+            .await?;
+            return Ok(0);
+        }
+        let row = tx
+            .query_typed_one(
+                &format!("SELECT coalesce(max(version), 0)::bigint FROM {VERSION_TABLE}"),
+                &[],
+            )
+            .await?;
+        row.try_get::<_, i64>(0)
+    })
+    .await??;
     if version > SCHEMA_VERSION {
         return Err(Cause::newer_schema(version));
     }
-    for (applied, migration) in (1_i64..)
-        .zip(POSTGRES_MIGRATIONS.iter())
-        .skip(usize::try_from(version).unwrap_or(0))
-    {
-        tx.batch_execute(migration).await?;
-        if applied == upgrade::BACKFILLED_BY {
-            let games = upgrade::postgres(&tx).await?;
-            tracing::info!("upgraded {games} games to schema {applied}");
-        }
-        tx.execute_typed(
-            &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
-            &[(&applied, Type::INT8)],
-        )
-        .await?;
+    if version == SCHEMA_VERSION {
+        return Ok(answered(limit, tx.commit()).await??);
     }
-    Ok(tx.commit().await?)
+    answered(UPGRADE_TIMEOUT, async {
+        for (applied, migration) in (1_i64..)
+            .zip(POSTGRES_MIGRATIONS.iter())
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.batch_execute(migration).await?;
+            if applied == upgrade::BACKFILLED_BY {
+                let games = upgrade::postgres(&tx).await?;
+                tracing::info!("upgraded {games} games to schema {applied}");
+            }
+            tx.execute_typed(
+                &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
+                &[(&applied, Type::INT8)],
+            )
+            .await?;
+        }
+        Ok::<_, Cause>(tx.commit().await?)
+    })
+    .await?
+}
+
+/// What to do about [`Cause::Unanswered`].
+pub(crate) const UNANSWERED_ADVICE: &str = concat!(
+    " (is the server, or a pooler in front of it, paused or overloaded, or a lock held by \
+     another session? set ",
+    answer_timeout_env!(),
+    " to the seconds to wait)"
+);
+
+/// `request`'s result, or [`Cause::Unanswered`] when the server has not answered within
+/// `limit`. The connection is then in the middle of a request and must not be used again:
+/// [`Connection`] replaces it.
+pub(crate) async fn answered<T>(
+    limit: Duration,
+    request: impl Future<Output = T>,
+) -> Result<T, Cause> {
+    tokio::time::timeout(limit, request)
+        .await
+        .map_err(|_| Cause::Unanswered { limit })
 }
 
 /// Where the server was looked for, for connection errors: the URL may not say it plainly

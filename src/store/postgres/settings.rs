@@ -16,6 +16,20 @@ use super::conninfo::{self, Malformed};
 /// How long a connection attempt may take, unless `connect_timeout` says otherwise.
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long chess-import waits for the server's answer to any one request, unless
+/// [`ANSWER_TIMEOUT_ENV`] says otherwise: a statement, or a transaction of the store's, that a
+/// healthy server finishes in well under a second. Longer means the server, or a pooler in front
+/// of it, is stuck (a paused PgBouncer, a lock held by a forgotten session), and the request is
+/// given up rather than waited for forever.
+pub(super) const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// This program's own variable for [`ANSWER_TIMEOUT`], in whole seconds as libpq's
+/// `PGCONNECT_TIMEOUT`; libpq has no such setting, so it is no connection parameter.
+pub(super) const ANSWER_TIMEOUT_ENV: &str = answer_timeout_env!();
+
+/// The longest [`ANSWER_TIMEOUT_ENV`] may ask for, in seconds.
+const MAX_ANSWER_TIMEOUT: u64 = 3600;
+
 /// Where libpq looks for the server when no host is given, on Debian.
 const DEFAULT_SOCKET_DIR: &str = "/var/run/postgresql";
 
@@ -110,6 +124,8 @@ pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) ssl_mode: SslMode,
     pub(crate) verify: Verify,
+    /// How long a request may go unanswered (see [`ANSWER_TIMEOUT`]).
+    pub(crate) answer_timeout: Duration,
 }
 
 /// Why connection settings cannot be used. Names the parameter, never its value, which may be a
@@ -154,6 +170,8 @@ pub enum Invalid {
     SystemRoots(String),
     #[error("cannot set up TLS")]
     Tls(#[source] rustls::Error),
+    #[error("invalid {ANSWER_TIMEOUT_ENV} (expected whole seconds from 1 to {MAX_ANSWER_TIMEOUT})")]
+    AnswerTimeout,
 }
 
 impl Settings {
@@ -185,6 +203,13 @@ impl Settings {
             .entry("application_name".into())
             .or_insert_with(|| "chess-import".into());
         let home = env("HOME").map(PathBuf::from);
+        let answer_timeout = match env(ANSWER_TIMEOUT_ENV) {
+            None => ANSWER_TIMEOUT,
+            Some(seconds) => match seconds.trim().parse::<u64>() {
+                Ok(seconds @ 1..=MAX_ANSWER_TIMEOUT) => Duration::from_secs(seconds),
+                _ => return Err(Invalid::AnswerTimeout),
+            },
+        };
 
         let forwarded: Vec<String> = parameters
             .iter()
@@ -267,6 +292,7 @@ impl Settings {
             config,
             ssl_mode,
             verify,
+            answer_timeout,
         })
     }
 
@@ -402,6 +428,24 @@ mod tests {
                 Host::Unix(dir) => format!("{}:{port}", dir.display()),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_answer_timeout_is_whole_seconds_within_an_hour() {
+        let timeout = |value: &str| {
+            resolve("postgresql://u@h/db", &[(ANSWER_TIMEOUT_ENV, value)])
+                .map(|settings| settings.answer_timeout)
+        };
+        assert_eq!(
+            resolved("postgresql://u@h/db", &[]).answer_timeout,
+            ANSWER_TIMEOUT
+        );
+        assert_eq!(timeout("1").ok(), Some(Duration::from_secs(1)));
+        assert_eq!(timeout(" 3600 ").ok(), Some(Duration::from_secs(3600)));
+        for bad in ["0", "3601", "-1", "1.5", "10s", "x"] {
+            let error = timeout(bad).expect_err(bad).to_string();
+            assert!(error.contains(ANSWER_TIMEOUT_ENV), "{bad}: {error}");
+        }
     }
 
     #[test]

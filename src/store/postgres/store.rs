@@ -92,6 +92,42 @@ static STAGING: LazyLock<Staging> = LazyLock::new(|| {
     }
 });
 
+/// What a refreshing batch does before its merge, on the staging table: lock the stored games it
+/// updates, in key order as the merge inserts, so that two refreshes of a shared game cannot
+/// deadlock; then update them (see [`schema::update`]), the first occurrence of a game served
+/// twice, as the merge keeps. The update's row count is the number of games changed.
+static REFRESH: LazyLock<[String; 2]> = LazyLock::new(|| {
+    let update = schema::update(|_, column| format!("new.{}", column.name));
+    [
+        "SELECT 1 FROM games
+         WHERE platform = $1 AND game_id IN (SELECT game_id FROM pg_temp.chess_import_staging)
+         ORDER BY game_id
+         FOR UPDATE"
+            .to_string(),
+        format!(
+            "UPDATE games SET {}
+             FROM (SELECT DISTINCT ON (game_id) * FROM pg_temp.chess_import_staging
+                   ORDER BY game_id, ord) AS new
+             WHERE games.platform = $1 AND games.game_id = new.game_id AND ({})",
+            update.set, update.changed
+        ),
+    ]
+});
+
+/// The player's stored games without analysis since `$3`, after `$4`, `$5` at most, in bytewise
+/// order, as SQLite sorts.
+static UNANALYSED_GAMES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        r#"SELECT g.game_id FROM games g
+           WHERE g.platform = $1 AND g.played_at >= $3 AND g.game_id COLLATE "C" > $4 AND {}
+             AND EXISTS (SELECT 1 FROM player_games p
+                         WHERE p.platform = $1 AND p.username = $2 AND p.game_id = g.game_id)
+           ORDER BY g.game_id COLLATE "C"
+           LIMIT $5"#,
+        crate::store::UNANALYSED
+    )
+});
+
 /// PostgreSQL's text cannot hold NUL, which SQLite stores: see [`text`]. A 32-bit column gets
 /// its value checked rather than cut.
 impl ToSql for Cell<'_> {
@@ -253,7 +289,7 @@ impl Store for PostgresStore {
                 .await?;
             let row = tx
                 .query_typed_opt(
-                    "SELECT last_created_at, last_month FROM import_state
+                    "SELECT last_created_at, last_month, last_success_at FROM import_state
                      WHERE platform = $1 AND username = $2",
                     &player,
                 )
@@ -262,6 +298,7 @@ impl Store for PostgresStore {
             if let Some(row) = row {
                 state.resume.last_created_at = row.try_get(0)?;
                 state.resume.last_month = row.try_get(1)?;
+                state.last_success_at = row.try_get(2)?;
             }
             let stored_games: i64 = tx
                 .query_typed_one(
@@ -334,6 +371,37 @@ impl Store for PostgresStore {
     /// batch cheap, and a transaction held open would hold its row locks against other workers.
     fn commit(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    fn unanalysed_games(
+        &mut self,
+        player: &Player,
+        since: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let platform = player.platform.as_str();
+        let username = player.username();
+        let after = text(after);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(async |client| {
+            let rows = client
+                .query_typed(
+                    &UNANALYSED_GAMES,
+                    &[
+                        (&platform, Type::TEXT),
+                        (&username, Type::TEXT),
+                        (&since, Type::INT8),
+                        (&after, Type::TEXT),
+                        (&limit, Type::INT8),
+                    ],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<_, _>>()?)
+        })
     }
 
     fn record_result(&mut self, player: &Player, error: Option<&str>) -> Result<(), StoreError> {
@@ -464,10 +532,15 @@ async fn write_batch(client: &mut Client, batch: &Batch<'_>) -> Result<WriteCoun
             writer.as_mut().write_raw(&row).await?;
         }
         writer.as_mut().finish().await?;
+        if batch.refresh {
+            let [lock, update] = &*REFRESH;
+            tx.execute_typed(lock, &[(&platform, Type::TEXT)]).await?;
+            counts.updated = tx.execute_typed(update, &[(&platform, Type::TEXT)]).await?;
+        }
         counts.new = tx
             .execute_typed(&STAGING.merge, &[(&platform, Type::TEXT)])
             .await?;
-        counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new);
+        counts.duplicate = (batch.games.len() as u64).saturating_sub(counts.new + counts.updated);
         tx.execute_typed(LINK_GAMES, &player).await?;
     }
     match &batch.cursor {

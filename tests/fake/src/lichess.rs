@@ -279,7 +279,64 @@ pub(crate) fn rating_base(name: &str) -> u32 {
     1200 + (games::hash_str(&name.to_lowercase()) % 1000) as u32
 }
 
+/// A computer analysis of a game of `plies`: the evaluation after each ply, and each side's
+/// summary.
+fn analyse(rng: &mut fastrand::Rng, plies: usize) -> (Vec<i32>, SideAnalysis, SideAnalysis) {
+    let mut eval = 20;
+    let evals = (0..plies)
+        .map(|_| {
+            eval += rng.i32(-60..61);
+            eval
+        })
+        .collect();
+    let mut side = || SideAnalysis {
+        inaccuracy: rng.u32(0..5),
+        mistake: rng.u32(0..3),
+        blunder: rng.u32(0..2),
+        acpl: rng.u32(5..90),
+        accuracy: rng.u32(50..100),
+    };
+    let white = side();
+    (evals, white, side())
+}
+
 impl LichessGame {
+    /// This finished game, analysed now: what lila serves once someone asks for a computer
+    /// analysis after the game.
+    fn analysed(&self, seed: u64) -> LichessGame {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let (evals, white, black) = analyse(&mut rng, self.ply_count());
+        LichessGame {
+            id: self.id.clone(),
+            seq: self.seq,
+            rated: self.rated,
+            speed: self.speed,
+            source: self.source,
+            created_at: self.created_at,
+            last_move_at: self.last_move_at,
+            status: self.status,
+            white: Player {
+                analysis: Some(white),
+                ..self.white.clone()
+            },
+            black: Player {
+                analysis: Some(black),
+                ..self.black.clone()
+            },
+            winner: self.winner,
+            opening: self.opening,
+            moves: self.moves.clone(),
+            clocks: self.clocks.clone(),
+            clock: self.clock,
+            days_per_turn: self.days_per_turn,
+            evals: Some(evals),
+            division: self.division,
+            event: self.event.clone(),
+            finished_version: None,
+            cache: Default::default(),
+        }
+    }
+
     fn generate(spec: &LichessGameSpec, seed: u64, id: String, seq: u64) -> LichessGame {
         let mut rng = fastrand::Rng::with_seed(seed);
         let target = spec.plies.unwrap_or_else(|| rng.usize(20..=80));
@@ -307,25 +364,11 @@ impl LichessGame {
         let mut white = player(&spec.white, spec.white_rating, &spec.white_title);
         let mut black = player(&spec.black, spec.black_rating, &spec.black_title);
         let evals = spec.analysed.then(|| {
-            let mut eval = 20;
-            (0..played.plies)
-                .map(|_| {
-                    eval += rng.i32(-60..61);
-                    eval
-                })
-                .collect::<Vec<i32>>()
+            let (evals, white_side, black_side) = analyse(&mut rng, played.plies);
+            white.analysis = Some(white_side);
+            black.analysis = Some(black_side);
+            evals
         });
-        if spec.analysed {
-            let mut side = || SideAnalysis {
-                inaccuracy: rng.u32(0..5),
-                mistake: rng.u32(0..3),
-                blunder: rng.u32(0..2),
-                acpl: rng.u32(5..90),
-                accuracy: rng.u32(50..100),
-            };
-            white.analysis = Some(side());
-            black.analysis = Some(side());
-        }
         let division = match played.plies {
             0..20 => (None, None),
             plies => (Some(plies / 3), Some(plies * 2 / 3)),
@@ -1009,6 +1052,25 @@ impl FakeServer {
             return false;
         };
         d.games.insert(id.to_string(), full);
+        true
+    }
+
+    /// Let Lichess analyse a finished game now, as when someone asks for a computer analysis
+    /// after the game was exported: from now on its `evals` (in the PGN and the JSON),
+    /// `accuracy` and each side's summary are served, when asked for. Returns `false` for an
+    /// unknown, unfinished or already analysed game.
+    pub fn analyse_lichess_game(&self, id: &str) -> bool {
+        let mut d = self.lichess_mut();
+        let Some(game) = d
+            .games
+            .get(id)
+            .filter(|g| g.status.finished() && g.evals.is_none())
+        else {
+            return false;
+        };
+        let seed = games::mix(self.shared.seed ^ 0xA7A1, games::hash_str(id));
+        let analysed = Arc::new(game.analysed(seed));
+        d.games.insert(id.to_string(), analysed);
         true
     }
 

@@ -306,3 +306,62 @@ fn admin_console(url: &str, command: &str) -> Vec<std::collections::HashMap<Stri
             .collect()
     })
 }
+
+/// A lock another session holds on the database at `url`, in a transaction kept open until the
+/// value is dropped: what makes the server leave this program's requests unanswered.
+pub struct HeldLock {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    holder: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HeldLock {
+    /// Runs `sql` (a `LOCK TABLE ...`) in a transaction of a session of its own, on the server
+    /// directly (a pooler would end it with the transaction), and returns once the lock is held.
+    pub fn take(url: &str, sql: &str) -> HeldLock {
+        let (held, locked) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let server = server(ENV).expect("the test server");
+        let url = with_database(&server, &database_name(url));
+        let sql = sql.to_string();
+        let holder = std::thread::spawn(move || {
+            with_client(&url, async |client| {
+                client
+                    .batch_execute(&format!("BEGIN; {sql}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+                let _ = held.send(());
+                // Dropped or sent: either way the lock's time is up.
+                let _ = released.recv();
+                let _ = client.batch_execute("ROLLBACK").await;
+            });
+        });
+        locked.recv().expect("the lock is taken");
+        HeldLock {
+            release: Some(release),
+            holder: Some(holder),
+        }
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(holder) = self.holder.take() {
+            let _ = holder.join();
+        }
+    }
+}
+
+/// How many sessions of `application_name` wait for a lock on the database at `url` (asked of
+/// the server directly).
+pub fn waiting_for_locks(url: &str, application_name: &str) -> i64 {
+    let server = server(ENV).expect("the test server");
+    query_i64(
+        &with_database(&server, &database_name(url)),
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND application_name = '{application_name}'"
+        ),
+    )
+}
