@@ -268,7 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'chess-import' -ScriptBlock {
         }
         'chess-import;worker' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string')
-            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs (10ms-1h)')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)')
             [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)')
             [CompletionResult]::new('--fresh-for', '--fresh-for', [CompletionResultType]::ParameterName, 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many players are imported at once (1-256)')

@@ -255,7 +255,7 @@ set edit:completion:arg-completer[chess-import] = {|@words|
         }
         &'chess-import;worker'= {
             cand --db 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string'
-            cand --poll-interval 'How often an idle worker looks for new jobs (10ms-1h)'
+            cand --poll-interval 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)'
             cand --max-attempts 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)'
             cand --fresh-for 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]'
             cand -j 'How many players are imported at once (1-256)'

@@ -225,7 +225,7 @@ complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s v 
 complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chess-import -n "__fish_chess_import_using_subcommand requeue" -s V -l version -d 'Print version'
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l db -d 'The PostgreSQL database holding the queue: a URL (postgres://...) or a libpq key=value string' -r
-complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs (10ms-1h)' -r
+complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l poll-interval -d 'How often an idle worker looks for new jobs, besides when told of one (10ms-1h)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l max-attempts -d 'Attempts of a job that fails for a transient reason (the provider unreachable or rate limiting past --max-wait, a database error), put off longer each time, before it fails for good (1-100)' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -l fresh-for -d 'Do not fetch a player whose last successful import ended less than this long ago; its status is `fresh` (1s-365d) [default: always fetch]' -r
 complete -c chess-import -n "__fish_chess_import_using_subcommand worker" -s j -l jobs -d 'How many players are imported at once (1-256)' -r

@@ -45,6 +45,11 @@ pub fn describe(owner: &str) -> String {
     }
 }
 
+/// The host and the process id `owner` names, when it is one of ours.
+pub fn host_and_pid(owner: &str) -> Option<(&str, u32)> {
+    Owner::parse(owner).map(|owner| (owner.host, owner.pid))
+}
+
 /// An owner string, read.
 #[derive(Debug, PartialEq, Eq)]
 struct Owner<'a> {

@@ -271,7 +271,7 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub once: bool,
 
-    /// How often an idle worker looks for new jobs (10ms-1h).
+    /// How often an idle worker looks for new jobs, besides when told of one (10ms-1h).
     #[arg(long, value_name = "DURATION", default_value = "5s",
           value_parser = duration_in(Duration::from_millis(10), HOUR))]
     pub poll_interval: Duration,

@@ -61,7 +61,8 @@ pub(super) async fn run_players(
         .enumerate()
         .map(|(index, p)| ((p.platform, p.username().to_string()), index))
         .collect();
-    let mut report = run_viewed(PlayerList::new(players), options, store, screen, cancel).await;
+    let players = PlayerList::new(players);
+    let mut report = run_viewed(players, options, store, screen, cancel, None).await;
     report
         .players
         .sort_by_cached_key(|done| order.get(&(done.platform, done.username.clone())).copied());
@@ -73,35 +74,62 @@ pub(super) fn postgres_store(target: &str) -> anyhow::Result<PostgresStore> {
     Ok(PostgresStore::connect(target, handle)?)
 }
 
-/// Runs the importer with the view listening and signals watched.
+/// Something besides the view that sees every event, before the view does.
+pub(super) type Watcher = Box<dyn FnMut(&Event) + Send>;
+
+/// Runs the importer with the view and `watcher` listening and signals watched.
 pub(super) async fn run(
     jobs: impl Jobs,
     options: ImportOptions,
     store: Box<dyn Store>,
     screen: &Screen,
     cancel: CancellationToken,
+    watcher: Watcher,
 ) -> (RunReport, Signalled) {
     let signalled = watch_signals(cancel.clone(), screen.clone());
-    let report = run_viewed(jobs, options, store, screen, cancel).await;
+    let report = run_viewed(jobs, options, store, screen, cancel, Some(watcher)).await;
     (report, signalled)
 }
 
-/// Runs the importer with the view listening. Signals are the caller's to watch, once per
-/// command: `verify --repair` runs several imports under one watch.
+/// Runs the importer with the view (and the watcher, if any) listening. Signals are the
+/// caller's to watch, once per command: `verify --repair` runs several imports under one watch.
 async fn run_viewed(
     jobs: impl Jobs,
     options: ImportOptions,
     store: Box<dyn Store>,
     screen: &Screen,
     cancel: CancellationToken,
+    watcher: Option<Watcher>,
 ) -> RunReport {
     let (events, receiver) = mpsc::unbounded_channel();
+    let receiver = match watcher {
+        Some(watcher) => tee(receiver, watcher),
+        None => receiver,
+    };
     let view = spawn_view(screen.clone(), receiver, options.jobs);
     let report = import::run(jobs, options, store, events, cancel).await;
     if let Ok(view) = view {
         let _ = tokio::task::spawn_blocking(move || view.join()).await;
     }
     report
+}
+
+/// Shows each of `events` to `watcher`, then passes it on to the receiver returned; that one
+/// ends when `events` does.
+fn tee(
+    mut events: mpsc::UnboundedReceiver<Event>,
+    mut watcher: Watcher,
+) -> mpsc::UnboundedReceiver<Event> {
+    let (forward, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            watcher(&event);
+            if forward.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
 }
 
 /// Draws on a thread of its own: a terminal that is slow to take the output (a busy terminal

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use super::common::Exit;
 use super::import::{postgres_store, print_report, run};
 use crate::cli::WorkerArgs;
+use crate::import;
 use crate::lease::process_owner;
 use crate::store;
 use crate::store::postgres::queue;
@@ -18,9 +19,8 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     }
     let store = postgres_store(&args.db.target)?;
     let cancel = CancellationToken::new();
-    let mut options = args
-        .run
-        .import_options(process_owner(), screen.shows_bars(), &cancel)?;
+    // Totals on or off the terminal: the job rows' progress needs them.
+    let mut options = args.run.import_options(process_owner(), true, &cancel)?;
     options.fresh_for = args.fresh.fresh_for;
     let queue = queue::JobQueue::open(
         &args.db.target,
@@ -34,7 +34,11 @@ pub async fn exec(args: WorkerArgs, screen: Screen) -> anyhow::Result<Exit> {
     )
     .await?;
     let stopped = queue.stopped();
-    let (report, signalled) = run(queue, options, Box::new(store), &screen, cancel).await;
+    let progress = queue.progress();
+    let presence = queue.presence();
+    let watcher = Box::new(move |event: &import::Event| progress.see(event));
+    let (report, signalled) = run(queue, options, Box::new(store), &screen, cancel, watcher).await;
+    presence.leave().await;
     let exit = print_report(&report, &signalled, args.run.json)?;
     // A worker that lost its queue ends with the reason, after the report of what it did.
     match stopped.take() {

@@ -22,10 +22,12 @@ use crate::report::{PlayerReport, PlayerStatus, Retry, RunReport, printable};
 use crate::store::{Lease, PlayerState, Store, now_ms};
 
 mod event;
+mod progress;
 mod sink;
 mod writer;
 
 pub use event::Event;
+pub use progress::{Activity, Phase, Progress};
 
 use sink::PlayerSink;
 use writer::{CommitPolicy, Failure, Writer};

@@ -315,6 +315,12 @@ pub struct QueueSummary {
     pub failed: u64,
     pub running_jobs: Vec<Job>,
     pub failed_jobs: Vec<Job>,
+    /// The queued jobs, in the order workers will take them.
+    pub queued_jobs: Vec<Job>,
+    /// When the last queued or running job should be done, by `import_queue`'s estimates.
+    pub drains_at: Option<i64>,
+    /// The workers that said they were alive in the last day, by host then pid.
+    pub workers: Vec<Worker>,
 }
 
 impl QueueSummary {
@@ -338,6 +344,41 @@ pub struct Job {
     pub lease_expired: bool,
     pub finished_at: Option<i64>,
     pub last_error: Option<String>,
+    /// Where a queued or running job stands, from `import_queue`.
+    pub place: Option<Place>,
+}
+
+/// A queued or running job's row of `import_queue`: its place in line, its progress and its
+/// estimates. Times are unix milliseconds, of the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// 1 for the next job a worker takes; `None` for a running one.
+    pub position: Option<u64>,
+    pub priority: i32,
+    pub phase: Option<String>,
+    pub games_done: Option<u64>,
+    pub expected_games: u64,
+    /// A running job's games done of its expected games, in whole percent, at most 100.
+    pub percent: Option<u8>,
+    pub estimated_start: i64,
+    pub estimated_finish: i64,
+}
+
+/// A worker of the queue, as its heartbeats in `import_workers` tell it. Times are unix
+/// milliseconds, of the server's clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worker {
+    /// Its name in `import_jobs.worker`.
+    pub worker: String,
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+    /// The jobs it runs.
+    pub jobs: u64,
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+    /// Its heartbeat had expired when the queue was read, by the server's clock: the worker
+    /// stopped without leaving, most likely killed or cut off.
+    pub dead: bool,
 }
 
 /// Which games to export.

@@ -283,6 +283,8 @@ fn migrations(dialect: Dialect) -> Vec<String> {
                     sql.push_str(PLAYER_GAMES_VIEW);
                     if dialect == Dialect::Postgres {
                         sql.push_str(POSTGRES_QUEUE_V2);
+                        sql.push_str(IMPORT_QUEUE_VIEW);
+                        sql.push_str(JOBS_NOTIFY);
                     }
                 }
                 _ => {}
@@ -383,19 +385,157 @@ FROM (
 ) AS sides;
 ";
 
+/// When the requester of `job` was last served: the key by which workers take turns between
+/// requesters, in the claim and in [`IMPORT_QUEUE_VIEW`]'s order alike. Jobs without a
+/// requester have never been served.
+macro_rules! last_served {
+    () => {
+        "(SELECT max(served.started_at) FROM import_jobs AS served
+          WHERE served.requested_by = job.requested_by)"
+    };
+}
+pub(crate) use last_served;
+
 /// The queue's second version: priorities, requesters (served in turn within a priority),
 /// recurring jobs (`every_ms`: queued again that long after each run ends), a done job's `note`
-/// (why nothing was fetched), and defaults that let an application enqueue with a plain `INSERT` of the columns it knows.
+/// (why nothing was fetched), defaults that let an application enqueue with a plain `INSERT` of
+/// the columns it knows, the live progress a running job's worker keeps in its row, and the
+/// workers' heartbeats.
 const POSTGRES_QUEUE_V2: &str = "ALTER TABLE import_jobs
     ADD COLUMN priority integer NOT NULL DEFAULT 0,
     ADD COLUMN requested_by text,
     ADD COLUMN every_ms bigint CHECK (every_ms > 0),
     ADD COLUMN note text,
+    ADD COLUMN phase text CHECK (phase IN ('fetching', 'writing', 'waiting', 'retrying')),
+    ADD COLUMN games_done bigint,
+    ADD COLUMN games_total bigint,
+    ADD COLUMN progress_at bigint,
     ALTER COLUMN status SET DEFAULT 'queued',
     ALTER COLUMN enqueued_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
     ALTER COLUMN available_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint;
 CREATE INDEX import_jobs_requester ON import_jobs (requested_by, started_at);
+CREATE TABLE import_workers (
+    worker       text   PRIMARY KEY,
+    host         text,
+    pid          bigint,
+    started_at   bigint NOT NULL,
+    heartbeat_at bigint NOT NULL,
+    expires_at   bigint NOT NULL
+);
 ";
+
+/// The channel on which a job that becomes queued is announced, to wake idle workers.
+macro_rules! jobs_channel {
+    () => {
+        "chess_import_jobs"
+    };
+}
+pub(crate) use jobs_channel;
+
+/// Announces every job that becomes queued, however it was queued (`enqueue`, an application's
+/// own `INSERT`, a job put back), on [`jobs_channel`]. The server sends one notification of a
+/// transaction however many jobs it queued, since they are all alike.
+const JOBS_NOTIFY: &str = concat!(
+    "CREATE FUNCTION import_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('",
+    jobs_channel!(),
+    "', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER import_jobs_notify AFTER INSERT OR UPDATE OF status, available_at ON import_jobs
+    FOR EACH ROW WHEN (NEW.status = 'queued') EXECUTE FUNCTION import_jobs_notify();
+"
+);
+
+/// Every queued and running job, in the order workers will take the queued ones, with when
+/// each should start and finish (see the README's estimation rule). A claim takes the ready job
+/// first by priority, then by its requester's [`last_served`], then by `seq`; taking it makes
+/// its requester the last served, so successive claims serve each requester's first job, then
+/// each one's second: the `turn` here. Jobs without a requester are never served, and each is
+/// in the first turn. Jobs not ready yet come after the ready ones, by the time they are.
+const IMPORT_QUEUE_VIEW: &str = concat!(
+    "CREATE VIEW import_queue AS
+WITH clock AS (
+    SELECT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint AS now_ms
+),
+live AS (
+    SELECT greatest(count(*), 1) AS workers FROM import_workers, clock WHERE expires_at >= now_ms
+),
+recent AS (
+    SELECT platform, games_done, coalesce(finished_at, progress_at) - started_at AS spent_ms,
+        row_number() OVER (PARTITION BY platform
+                           ORDER BY coalesce(finished_at, progress_at) DESC) AS recency
+    FROM import_jobs
+    WHERE status IN ('done', 'running') AND games_done > 0 AND started_at IS NOT NULL
+),
+rate AS (
+    SELECT platform, sum(games_done)::float8 * 1000 / greatest(sum(spent_ms), 1) AS games_per_s
+    FROM recent WHERE recency <= 20 GROUP BY platform
+),
+provider (platform, games, games_per_s) AS (
+    VALUES ('lichess', 1000, 20.0::float8), ('chesscom', 1000, 20.0::float8)
+),
+jobs AS (
+    SELECT job.*, clock.now_ms,
+        greatest(coalesce(job.games_total,
+                          nullif((SELECT count(*) FROM player_games AS stored
+                                  WHERE stored.platform = job.platform
+                                    AND stored.username = job.username), 0),
+                          provider.games, 1000),
+                 CASE WHEN job.status = 'running' THEN coalesce(job.games_done, 0) ELSE 0 END)
+            AS expected_games,
+        coalesce(rate.games_per_s, provider.games_per_s, 20.0) AS games_per_s,
+        CASE WHEN job.status = 'queued' THEN ",
+    last_served!(),
+    " END AS last_served
+    FROM import_jobs AS job
+    CROSS JOIN clock
+    LEFT JOIN provider ON provider.platform = job.platform
+    LEFT JOIN rate ON rate.platform = job.platform
+    WHERE job.status IN ('queued', 'running')
+),
+turns AS (
+    SELECT jobs.*,
+        CASE WHEN requested_by IS NULL THEN 1
+             ELSE rank() OVER (PARTITION BY status, priority, requested_by ORDER BY seq)
+        END AS turn
+    FROM jobs
+),
+work AS (
+    SELECT turns.*,
+        CASE WHEN status = 'running'
+             THEN least(coalesce(games_done, 0)::float8 / expected_games, 1.0) END AS progress,
+        (expected_games - CASE WHEN status = 'running' THEN coalesce(games_done, 0) ELSE 0 END)
+            * 1000 / games_per_s AS work_ms,
+        CASE WHEN status = 'queued' THEN row_number() OVER (
+            ORDER BY status <> 'queued', available_at > now_ms,
+                CASE WHEN available_at > now_ms THEN available_at END, priority DESC, turn,
+                last_served NULLS FIRST, seq) END AS position
+    FROM turns
+),
+ahead AS (
+    SELECT work.*,
+        (SELECT coalesce(sum(running.work_ms), 0) FROM work AS running
+         WHERE running.status = 'running') AS running_ms,
+        coalesce(sum(work_ms) FILTER (WHERE status = 'queued') OVER (
+            ORDER BY position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS queued_ms
+    FROM work
+)
+SELECT position, platform, username, status, priority, requested_by, worker, phase, games_done,
+    games_total, expected_games, progress, enqueued_at, available_at, started_at, progress_at,
+    CASE WHEN status = 'running' THEN started_at
+         ELSE greatest(now_ms + ((running_ms + queued_ms) / live.workers)::bigint, available_at)
+    END AS estimated_start,
+    CASE WHEN status = 'running' THEN now_ms + work_ms::bigint
+         ELSE greatest(now_ms + ((running_ms + queued_ms) / live.workers)::bigint, available_at)
+             + work_ms::bigint
+    END AS estimated_finish
+FROM ahead CROSS JOIN live
+ORDER BY position NULLS FIRST, started_at;
+"
+);
 
 /// The SQLite tables beside `games`, as the first migration creates them.
 const SQLITE_TABLES: &str = "CREATE TABLE player_games (

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 use console::{measure_text_width, truncate_str};
 use indicatif::HumanCount;
 
-use crate::http::Notice;
-use crate::import::{self, Event};
+use crate::import::{self, Activity, Event, Progress};
 use crate::player::{Platform, Player};
 use crate::providers::Total;
 use crate::report::PlayerStatus;
@@ -52,31 +51,8 @@ pub struct Board {
 struct Live {
     player: Player,
     since: Instant,
-    /// Games handed to the writer so far.
-    games: u64,
-    /// Games the writer has stored (new, duplicate or updated); fewer than `games` while it
-    /// writes.
-    written: u64,
-    new: u64,
-    months: u64,
-    total: Option<Total>,
-    activity: Activity,
+    progress: Progress,
     rate: Rate,
-}
-
-/// What a running player is doing besides fetching, as its last notice said.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Activity {
-    Fetching,
-    Waiting {
-        until: Instant,
-    },
-    Retrying {
-        attempt: u32,
-        max: u32,
-    },
-    /// Another process of this host holds the provider's lane.
-    HostBusy,
 }
 
 /// The recent rate of a growing count, from samples taken at each redraw.
@@ -166,53 +142,16 @@ impl Board {
                 self.running.push(Live {
                     player,
                     since: now,
-                    games: 0,
-                    written: 0,
-                    new: 0,
-                    months: 0,
-                    total: None,
-                    activity: Activity::Fetching,
+                    progress: Progress::default(),
                     rate: Rate::new(now),
                 });
             }
-            Event::Total { player, total } => {
-                if let Some(live) = self.live(&player) {
-                    live.total = Some(total);
-                }
-            }
-            Event::Fetched {
-                player,
-                games,
-                months,
-            } => {
-                if let Some(live) = self.live(&player) {
-                    live.games = games;
-                    live.months = months;
-                    // New games mean the request that was retried or waited for got through.
-                    live.activity = Activity::Fetching;
-                }
-            }
-            Event::Stored {
-                player,
-                new,
-                duplicate,
-                updated,
-                ..
-            } => {
-                if let Some(live) = self.live(&player) {
-                    live.new = new;
-                    live.written = new + duplicate + updated;
-                }
-            }
-            Event::Notice { player, notice } => {
-                if let Some(live) = self.live(&player) {
-                    live.activity = match notice {
-                        Notice::Waiting(wait) => Activity::Waiting { until: now + wait },
-                        Notice::Retrying { attempt, max, .. } => {
-                            Activity::Retrying { attempt, max }
-                        }
-                        Notice::HostBusy => Activity::HostBusy,
-                    };
+            Event::Total { ref player, .. }
+            | Event::Fetched { ref player, .. }
+            | Event::Stored { ref player, .. }
+            | Event::Notice { ref player, .. } => {
+                if let Some(live) = self.live(player) {
+                    live.progress.apply(&event, now);
                 }
             }
             Event::Finished { report } => {
@@ -244,7 +183,7 @@ impl Board {
     }
 
     fn stored(&self) -> u64 {
-        self.finished_new + self.running.iter().map(|l| l.new).sum::<u64>()
+        self.finished_new + self.running.iter().map(|l| l.progress.new).sum::<u64>()
     }
 
     /// The live area, each line at most `width` columns: the header, a line per running player,
@@ -252,7 +191,7 @@ impl Board {
     pub fn rows(&mut self, now: Instant, width: usize) -> Vec<String> {
         self.stored_rate.sample(now, self.stored());
         for live in &mut self.running {
-            live.rate.sample(now, live.games);
+            live.rate.sample(now, live.progress.games);
         }
         let shown_queue = self.queue.values().take(QUEUED_LINES);
         let names = self
@@ -357,7 +296,8 @@ impl Board {
 
 impl Live {
     fn row(&self, now: Instant, names: usize, layout: Layout) -> String {
-        let state = match self.activity {
+        let progress = &self.progress;
+        let state = match progress.activity {
             Activity::Waiting { until } if until > now && layout.long_state => {
                 format!("waiting {} (rate limited)", seconds(until - now))
             }
@@ -367,18 +307,20 @@ impl Live {
             Activity::Retrying { attempt, max } => format!("retrying {attempt}/{max}"),
             Activity::HostBusy if layout.long_state => "waiting for this host".to_string(),
             Activity::HostBusy => "waiting".to_string(),
-            _ if self.written < self.games => "writing".to_string(),
-            _ => "fetching".to_string(),
+            _ => progress.phase(now).as_str().to_string(),
         };
         // One column for the state, whichever it is, so that what follows does not jump about.
         let states = if layout.long_state { 26 } else { 12 };
         let mut row = format!(
             "  {:names$}  {state:states$}  {:>7} games",
             self.player.to_string(),
-            HumanCount(self.games).to_string(),
+            HumanCount(progress.games).to_string(),
         );
         if layout.rate {
-            let rate = format!("{}/s", HumanCount(self.rate.per_second(now, self.games)));
+            let rate = format!(
+                "{}/s",
+                HumanCount(self.rate.per_second(now, progress.games))
+            );
             row.push_str(&format!("  {rate:>7}"));
         }
         if let Some((done, total)) = self.progress() {
@@ -404,9 +346,10 @@ impl Live {
     /// Done of total, when the size is known: games against the profile's count (an estimate,
     /// so the bar stops at 100%), or Chess.com months.
     fn progress(&self) -> Option<(u64, u64)> {
-        let (done, total) = match self.total? {
-            Total::Games(total) => (self.games, total),
-            Total::Months(total) => (self.months, total),
+        let progress = &self.progress;
+        let (done, total) = match progress.total? {
+            Total::Games(total) => (progress.games, total),
+            Total::Months(total) => (progress.months, total),
         };
         (total > 0).then_some((done.min(total), total))
     }
@@ -491,6 +434,7 @@ fn compact_duration(elapsed: Duration) -> String {
 mod tests {
     use super::super::testing::{player, report};
     use super::*;
+    use crate::http::Notice;
 
     const WIDE: usize = 200;
 

@@ -46,6 +46,8 @@ mod refresh;
 mod status_export;
 // `verify` and `rescan`: gaps named per player and month, repaired without moving a cursor.
 mod verify;
+// An application watching the queue: progress, workers, positions and ETAs, prompt pick-up.
+mod watching;
 // A version-1 database of the last release upgraded in place, or left as it was.
 mod upgrade;
 // A PostgreSQL server that does not answer: requests given up, and cancelled.

@@ -16,3 +16,6 @@ mod status_export;
 #[allow(clippy::duplicate_mod)]
 #[path = "unanswered.rs"]
 mod unanswered;
+#[allow(clippy::duplicate_mod)]
+#[path = "watching.rs"]
+mod watching;

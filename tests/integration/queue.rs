@@ -19,7 +19,7 @@ const SECOND: i64 = 1_000;
 /// A `--not-before` long past: due at once, and earlier than any job's time.
 const PAST: &str = "2020-01-01T00:00:00Z";
 
-fn database() -> Option<String> {
+pub(crate) fn database() -> Option<String> {
     match Backend::postgres()? {
         Backend::Postgres(url) => Some(url),
         Backend::Sqlite => None,
@@ -70,7 +70,7 @@ fn stored_games(db: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn summary(output: &Output) -> Value {
+pub(crate) fn summary(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\n{}",
@@ -263,6 +263,13 @@ fn an_import_and_a_worker_never_import_one_player_at_once() {
     assert_eq!(jobs_with_status(&db, "done"), 1);
 }
 
+/// How many connections a worker has open while it imports: its store's, its queue's and the one
+/// that listens for new jobs, which through a transaction pooler leaves once it has found that
+/// notifications do not come.
+fn worker_connections() -> std::ops::RangeInclusive<i64> {
+    if pg::pooled() { 2..=3 } else { 3..=3 }
+}
+
 /// `url` with an `application_name` of its own, by which a test finds the process's connections.
 fn named(url: &str, name: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -278,12 +285,12 @@ fn a_worker_whose_connections_the_server_drops_mid_run_reconnects_and_stores_eve
     let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
     let stored = || stored_games(&db);
     wait_for("the worker to commit games", || stored() > 0);
-    // Every connection of the worker: its store's and its queue's.
+    // Every connection of the worker: its store's, its queue's and the one listening for jobs.
     let killed = pg::drop_connections(&db, &[&name]);
     let before = stored();
     let output = running.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(killed, 2, "{stderr}");
+    assert!(worker_connections().contains(&killed), "{killed}: {stderr}");
     assert!(
         before < ids.len(),
         "the job finished before the connections were dropped"
@@ -317,7 +324,7 @@ fn a_worker_whose_database_is_gone_for_good_stops_with_the_reason() {
     let name = format!("worker_{:08x}", fastrand::u32(..));
     let running = worker(&fake, &named(&db, &name)).spawn().unwrap();
     wait_for("the worker's store and queue to connect", || {
-        pg::clients(&db, &name) == 2
+        pg::clients(&db, &name) >= 2
     });
     let database = pg::query_strings(&db, "SELECT current_database()").remove(0);
     let database = database.unwrap();
@@ -391,20 +398,23 @@ fn jobs_a_dead_provider_failed_go_back_to_the_queue_and_a_once_worker_still_ends
     assert_eq!(output.status.code(), Some(1), "{}", summary(&output));
     assert_eq!(jobs_with_status(&db, "queued"), 4, "{}", summary(&output));
     let queued = queued_jobs(&db);
-    // The first three failed on 503s, and wait the first backoff, a minute; the provider was
-    // down by then for the fourth, which waits until it may be up.
-    for (name, due, attempts, error) in &queued[..3] {
-        assert!((50..=60).contains(due), "{name}: {queued:?}");
+    // A worker asks each Lichess profile for its game count first. Ann's profile and export
+    // failed on 503s, and she waits the first backoff, a minute; ben's profile was the third
+    // request in a row to fail, so the provider was down for the other three, which wait until
+    // it may be up.
+    let (name, due, attempts, error) = &queued[0];
+    assert_eq!(name, "ann");
+    assert!((50..=60).contains(due), "{queued:?}");
+    assert_eq!(*attempts, 1, "{queued:?}");
+    assert!(error.contains("HTTP 503"), "{queued:?}");
+    for (name, due, attempts, error) in &queued[1..] {
+        assert!(
+            *due > 60,
+            "{name} put off until the provider may be up: {queued:?}"
+        );
         assert_eq!(*attempts, 1, "{queued:?}");
-        assert!(error.contains("HTTP 503"), "{queued:?}");
+        assert!(error.contains("Lichess unreachable"), "{queued:?}");
     }
-    let (name, due, _, error) = &queued[3];
-    assert_eq!(name, "dot");
-    assert!(
-        *due > 60,
-        "put off until the provider may be up: {queued:?}"
-    );
-    assert!(error.contains("Lichess unreachable"), "{queued:?}");
 }
 
 #[test]
@@ -501,7 +511,8 @@ fn an_import_and_a_worker_whose_connections_are_all_dropped_mid_run_both_store_e
         assert!(stderr.contains("connection lost"), "{what}: {stderr}");
         assert_eq!(summary(&output)["players"][0]["status"], "ok", "{what}");
     }
-    assert_eq!(dropped, 3);
+    // And the import's store.
+    assert!(worker_connections().contains(&(dropped - 1)), "{dropped}");
     assert_eq!(
         games_in(Path::new(&db)),
         game_keys(&[alice, bob].concat(), &[])
@@ -613,15 +624,20 @@ fn a_job_not_before_a_later_time_is_left_queued_by_a_once_worker() {
     assert_eq!(started_order(&db), ["ben", "ann"]);
 }
 
-#[test]
-fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
-    let Some(db) = database() else { return };
+/// The README's statement that enqueues lichess:zed, as an application would run it.
+pub(crate) fn readme_enqueue_sql() -> &'static str {
     let readme = include_str!("../../README.md");
     let start = readme
         .find("-- enqueue from an application\n")
         .expect("the README's SQL");
     let sql = &readme[start..];
-    let sql = &sql[..sql.find("```").expect("the end of the block")];
+    &sql[..sql.find("```").expect("the end of the block")]
+}
+
+#[test]
+fn the_readmes_sql_enqueue_run_through_psql_is_picked_up_by_a_worker() {
+    let Some(db) = database() else { return };
+    let sql = readme_enqueue_sql();
     // The tables come with the first connection of chess-import: a worker's, with nothing to do.
     let fake = a_fake_with(&["zed"]);
     let idle = worker(&fake, &db).output().unwrap();

@@ -200,7 +200,8 @@ fn status_shows_one_row_per_imported_player(backend: Backend) {
         assert_eq!(
             json["queue"],
             json!({"queued": 0, "running": 0, "done": 0, "failed": 0,
-                   "running_jobs": [], "failed_jobs": []})
+                   "running_jobs": [], "queued_jobs": [], "failed_jobs": [], "workers": [],
+                   "drains_at": null})
         );
         assert_eq!(lines[4..], ["", "queue: empty", "(times in UTC)"]);
     } else {
@@ -553,24 +554,45 @@ fn status_shows_the_postgres_job_queue() {
         [
             "",
             "queue: 1 queued, 2 running, 1 done, 1 failed",
-            "running          worker          since             lease"
+            &format!(
+                "running          worker          since             lease{:36}progress     eta",
+                ""
+            )
         ]
     );
+    // The lease, the estimated times and the drain are measured from now.
     assert!(
         lines[4].starts_with("lichess:alive    host-b:42:cafe  2023-11-14 22:13  until 20"),
         "{}",
         lines[4]
     );
-    assert_eq!(
-        lines[5..],
-        [
+    assert!(
+        lines[5].starts_with(
             "lichess:dead     host-a:17:beef  2023-11-14 22:13  expired 2023-11-14 22:14 \
-             (worker dead?)",
+             (worker dead?)  0/~1,000 0%  20"
+        ),
+        "{}",
+        lines[5]
+    );
+    assert_eq!(lines[6], "next  queued           priority   games  start");
+    assert!(
+        lines[7].starts_with("   1  lichess:queued          0  ~1,000  20"),
+        "{}",
+        lines[7]
+    );
+    assert_eq!(
+        lines[8..10],
+        [
             "failed           attempts  finished          error",
             "chesscom:nobody         3  2023-11-14 22:15  user not found",
-            "(times in UTC)",
         ]
     );
+    assert!(
+        lines[10].starts_with("queue drains around 20"),
+        "{}",
+        lines[10]
+    );
+    assert_eq!(lines[11..], ["(times in UTC)"]);
 
     let run = chess_import(&["status", "--json"], db);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -590,12 +612,19 @@ fn status_shows_the_postgres_job_queue() {
     assert_eq!(alive["username"], "alive");
     assert_eq!(alive["attempts"], 2);
     assert_eq!(alive["lease_expired"], false);
+    let mut dead = queue["running_jobs"][1].clone();
+    assert!(dead["estimated_finish"].is_string(), "{dead}");
+    dead["estimated_finish"] = Value::Null;
     assert_eq!(
-        queue["running_jobs"][1],
+        dead,
         json!({"platform": "lichess", "username": "dead", "worker": "host-a:17:beef",
                "attempts": 1, "started": "2023-11-14T22:13:21Z",
-               "lease_expires": "2023-11-14T22:14:21Z", "lease_expired": true})
+               "lease_expires": "2023-11-14T22:14:21Z", "lease_expired": true,
+               "position": null, "priority": 0, "phase": null, "games_done": null,
+               "expected_games": 1000, "progress_percent": 0,
+               "estimated_start": "2023-11-14T22:13:21Z", "estimated_finish": null})
     );
+    assert_eq!(queue["queued_jobs"][0]["position"], 1);
     assert_eq!(
         queue["failed_jobs"],
         json!([{"platform": "chesscom", "username": "nobody", "worker": "host-b:42:cafe",

@@ -6,14 +6,14 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, IsolationLevel, Transaction};
+use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
 use super::{Connection, answered};
 use crate::player::Player;
 use crate::store::schema::{self, Kind};
 use crate::store::{
-    Catalog, Cause, GameFilter, Job, PlayerSummary, QueueSummary, ReadError, StoredGame, Value,
-    View, count,
+    Catalog, Cause, GameFilter, Job, Place, PlayerSummary, QueueSummary, ReadError, StoredGame,
+    Value, View, Worker, count,
 };
 
 /// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
@@ -108,21 +108,62 @@ fn value(
 
 const QUEUE_COUNTS: &str = "
 SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status = 'running'),
-       count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed')
+       count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status = 'failed'),
+       (SELECT max(estimated_finish) FROM import_queue)
 FROM import_jobs";
 
 /// A lease has expired once it is in the past (the next worker claims the job a third of a lease
 /// later); the past by the server's clock, the one workers write leases with, so a reader on a
 /// host with a wrong clock judges them right.
 const QUEUE_JOBS: &str = concat!(
-    "SELECT platform, username, status, worker, attempts, started_at, lease_expires_at,
-         coalesce(lease_expires_at < ",
+    "SELECT job.platform, job.username, job.status, job.worker, job.attempts, job.started_at,
+         job.lease_expires_at, coalesce(job.lease_expires_at < ",
     transaction_ms!(),
-    r#", false), finished_at, last_error
-     FROM import_jobs
-     WHERE status IN ('running', 'failed')
-     ORDER BY platform COLLATE "C", username COLLATE "C""#
+    r#", false), job.finished_at, job.last_error, place.position, place.priority, place.phase,
+         place.games_done, place.expected_games, place.progress, place.estimated_start,
+         place.estimated_finish
+     FROM import_jobs AS job
+     LEFT JOIN import_queue AS place
+         ON place.platform = job.platform AND place.username = job.username
+     WHERE job.status IN ('queued', 'running', 'failed')
+     ORDER BY place.position NULLS FIRST, job.platform COLLATE "C", job.username COLLATE "C""#
 );
+
+/// A worker is dead once its heartbeat has expired, by the server's clock as for leases.
+const QUEUE_WORKERS: &str = concat!(
+    "SELECT w.worker, w.host, w.pid,
+         (SELECT count(*) FROM import_jobs AS job
+          WHERE job.status = 'running' AND job.worker = w.worker),
+         w.started_at, w.heartbeat_at, w.expires_at < ",
+    transaction_ms!(),
+    r#"
+     FROM import_workers AS w
+     ORDER BY w.host COLLATE "C", w.pid, w.worker COLLATE "C""#
+);
+
+/// The `import_queue` columns of a [`QUEUE_JOBS`] row, when the job is queued or running.
+fn place(row: &Row) -> Result<Option<Place>, tokio_postgres::Error> {
+    let Some(expected_games) = row.try_get::<_, Option<i64>>(14)? else {
+        return Ok(None);
+    };
+    let positive = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(Some(Place {
+        position: row.try_get::<_, Option<i64>>(10)?.map(positive),
+        priority: row.try_get(11)?,
+        phase: row.try_get(12)?,
+        games_done: row.try_get::<_, Option<i64>>(13)?.map(positive),
+        expected_games: positive(expected_games),
+        percent: row.try_get::<_, Option<f64>>(15)?.map(percent),
+        estimated_start: row.try_get(16)?,
+        estimated_finish: row.try_get(17)?,
+    }))
+}
+
+/// A fraction done as whole percent, floored and capped: never past 100 however far an
+/// estimate was exceeded, never below 0.
+fn percent(fraction: f64) -> u8 {
+    (fraction * 100.0).floor().clamp(0.0, 100.0) as u8
+}
 
 /// The reading side of a PostgreSQL database.
 ///
@@ -325,6 +366,7 @@ impl Catalog for PostgresCatalog {
                 running: column(1)?,
                 done: column(2)?,
                 failed: column(3)?,
+                drains_at: counts.try_get(4)?,
                 ..QueueSummary::default()
             };
             for row in tx.query_typed(QUEUE_JOBS, &[]).await? {
@@ -338,11 +380,24 @@ impl Catalog for PostgresCatalog {
                     lease_expired: row.try_get(7)?,
                     finished_at: row.try_get(8)?,
                     last_error: row.try_get(9)?,
+                    place: place(&row)?,
                 };
                 match row.try_get::<_, &str>(2)? {
+                    "queued" => queue.queued_jobs.push(job),
                     "running" => queue.running_jobs.push(job),
                     _ => queue.failed_jobs.push(job),
                 }
+            }
+            for row in tx.query_typed(QUEUE_WORKERS, &[]).await? {
+                queue.workers.push(Worker {
+                    worker: row.try_get(0)?,
+                    host: row.try_get(1)?,
+                    pid: row.try_get(2)?,
+                    jobs: count(row.try_get(3)?),
+                    started_at: row.try_get(4)?,
+                    heartbeat_at: row.try_get(5)?,
+                    dead: row.try_get(6)?,
+                });
             }
             Ok(Some(queue))
         })
@@ -352,6 +407,17 @@ impl Catalog for PostgresCatalog {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use super::percent;
+
+    #[test]
+    fn progress_is_capped_to_whole_percent_between_0_and_100() {
+        assert_eq!(percent(0.615), 61);
+        assert_eq!(percent(1.0), 100);
+        assert_eq!(percent(1.7), 100);
+        assert_eq!(percent(-0.2), 0);
+        assert_eq!(percent(f64::NAN), 0);
+    }
 
     use crate::store::open_catalog;
 

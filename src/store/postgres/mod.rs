@@ -21,11 +21,12 @@
 use std::time::Duration;
 
 use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio_postgres::config::{Host, SslMode as WireSslMode};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{CancelToken, Client, Config, Row};
+use tokio_postgres::{AsyncMessage, CancelToken, Client, Config, Notification, Row};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::schema::POSTGRES_MIGRATIONS;
@@ -61,6 +62,8 @@ macro_rules! answer_timeout_env {
 mod cancel;
 mod catalog;
 mod conninfo;
+mod listen;
+mod progress;
 pub mod queue;
 mod settings;
 mod store;
@@ -68,6 +71,7 @@ mod tls;
 
 pub use catalog::PostgresCatalog;
 pub use conninfo::{Malformed, is_conninfo, mask_password};
+pub use progress::JobProgress;
 pub use settings::{Invalid, SslMode};
 pub use store::PostgresStore;
 
@@ -373,6 +377,16 @@ impl Link {
     /// Connects (one attempt, within the connect timeout, two for `sslmode=allow`) and starts
     /// the connection's I/O task on `runtime`.
     async fn open(&self, runtime: &Handle) -> Result<(Client, AbortHandle), Cause> {
+        self.open_sending(runtime, None).await
+    }
+
+    /// Connects as [`Link::open`] does; the I/O task passes the server's notifications to
+    /// `notifications`, and drops it when the connection ends.
+    async fn open_sending(
+        &self,
+        runtime: &Handle,
+        notifications: Option<mpsc::UnboundedSender<Notification>>,
+    ) -> Result<(Client, AbortHandle), Cause> {
         let config = &self.settings.config;
         let limit = self.connect_timeout();
         // libpq ignores sslmode on unix sockets, where PostgreSQL has no TLS.
@@ -388,14 +402,15 @@ impl Link {
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => WireSslMode::Require,
         };
         let attempts = async {
-            match self.connect(wire, runtime).await {
+            match self.connect(wire, runtime, notifications.clone()).await {
                 // `allow`: TLS once the server has refused plain text.
                 Err(error)
                     if self.settings.ssl_mode == SslMode::Allow
                         && !unix
                         && error.as_db_error().is_some() =>
                 {
-                    self.connect(WireSslMode::Require, runtime).await
+                    self.connect(WireSslMode::Require, runtime, notifications)
+                        .await
                 }
                 result => result,
             }
@@ -417,13 +432,34 @@ impl Link {
         &self,
         mode: WireSslMode,
         runtime: &Handle,
+        notifications: Option<mpsc::UnboundedSender<Notification>>,
     ) -> Result<(Client, AbortHandle), tokio_postgres::Error> {
         let mut config = self.settings.config.clone();
         config.ssl_mode(mode);
-        let (client, connection) = config.connect(self.tls.clone()).await?;
+        let (client, mut connection) = config.connect(self.tls.clone()).await?;
+        let Some(notifications) = notifications else {
+            let io = runtime.spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!("PostgreSQL connection ended: {error}");
+                }
+            });
+            return Ok((client, io.abort_handle()));
+        };
         let io = runtime.spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!("PostgreSQL connection ended: {error}");
+            // Polled for its messages, which also drives it: the connection as a future drops
+            // notifications.
+            loop {
+                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    Some(Ok(AsyncMessage::Notification(notification))) => {
+                        let _ = notifications.send(notification);
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => {
+                        tracing::debug!("PostgreSQL connection ended: {error}");
+                        break;
+                    }
+                    None => break,
+                }
             }
         });
         Ok((client, io.abort_handle()))

@@ -4,8 +4,9 @@
 //! again after its lease has expired; the store's cursor, committed with the games, makes the
 //! second attempt continue where the first stopped.
 //!
-//! A worker holds one connection to the queue, shared by its claims and its lease heartbeat,
-//! and replaced when the server drops it. A worker that cannot reach the queue for
+//! A worker holds one connection to the queue, shared by its claims, its heartbeat (leases and
+//! `import_workers`) and its running jobs' progress ([`super::progress`]), and replaced when the
+//! server drops it; and one that listens for new jobs ([`super::listen`]). A worker that cannot reach the queue for
 //! [`MAX_FAILURES`] requests in a row stops with an error rather than polling a dead server.
 
 use std::collections::HashMap;
@@ -18,10 +19,14 @@ use tokio::time::MissedTickBehavior;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_util::sync::CancellationToken;
 
+use super::listen::Wakeups;
+use super::progress::{JobProgress, report_progress};
 use super::{Connection, Params, Rerun};
 use crate::import::Jobs;
+use crate::lease;
 use crate::player::{Platform, Player};
 use crate::report::{PlayerReport, PlayerStatus, Retry};
+use crate::store::schema::last_served;
 use crate::store::{Cause, StoreError, millis};
 
 /// Players keep the order they were enqueued in: `seq` grows with every insert, and a player
@@ -80,7 +85,8 @@ const LOCK_REQUESTER: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
 const HELD: &str =
     "SELECT count(*) FROM import_jobs WHERE requested_by = $1 AND status IN ('queued', 'running')";
 
-/// Takes the next job: the highest priority first, within it the requester served least
+/// Takes the next job (the first of `import_queue`'s order, which mirrors this one): the highest
+/// priority first, within it the requester served least
 /// recently (so that one requester's 500 players never starve another's one; jobs without a
 /// requester count as one requester), then the oldest. A job is ready when it is queued and
 /// available, or running with a lease expired for a third of a lease (`$3`, this worker's): the
@@ -96,10 +102,9 @@ const CLAIM: &str = concat!(
     ") OR (status = 'running' AND lease_expires_at < ",
     statement_ms!(),
     " - $3::bigint / 3))
-         ORDER BY priority DESC,
-             (SELECT max(served.started_at) FROM import_jobs AS served
-              WHERE served.requested_by = job.requested_by) NULLS FIRST,
-             seq
+         ORDER BY priority DESC, ",
+    last_served!(),
+    " NULLS FIRST, seq
          LIMIT 1
          FOR UPDATE SKIP LOCKED)
      UPDATE import_jobs AS job SET status = 'running', worker = $1, attempts = job.attempts + 1,
@@ -107,17 +112,41 @@ const CLAIM: &str = concat!(
     statement_ms!(),
     ", lease_expires_at = ",
     statement_ms!(),
-    " + $3
+    " + $3, phase = 'fetching', games_done = 0, games_total = NULL, progress_at = ",
+    statement_ms!(),
+    "
      FROM next
      WHERE job.platform = next.platform AND job.username = next.username
      RETURNING job.platform, job.username, job.attempts"
 );
 
-const RENEW: &str = concat!(
-    "UPDATE import_jobs SET lease_expires_at = ",
+/// Renews the leases of the worker's (`$1`) jobs for `$2` ms, and says it is alive in
+/// `import_workers` (host `$3`, pid `$4`) until as long. Workers whose heartbeat stopped a day
+/// ago are forgotten: `status` shows a dead one for that long, and the table stays as small as
+/// the workers of a day.
+const HEARTBEAT: &str = concat!(
+    "WITH renewed AS (
+         UPDATE import_jobs SET lease_expires_at = ",
     statement_ms!(),
-    " + $2 WHERE worker = $1 AND status = 'running'"
+    " + $2 WHERE worker = $1 AND status = 'running'),
+     forgotten AS (
+         DELETE FROM import_workers WHERE worker <> $1 AND expires_at < ",
+    statement_ms!(),
+    " - 86400000)
+     INSERT INTO import_workers (worker, host, pid, started_at, heartbeat_at, expires_at)
+     VALUES ($1, $3, $4, ",
+    statement_ms!(),
+    ", ",
+    statement_ms!(),
+    ", ",
+    statement_ms!(),
+    " + $2)
+     ON CONFLICT (worker) DO UPDATE SET
+         heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at"
 );
+
+/// A worker that ends cleanly leaves the table: only dead ones linger.
+const LEAVE: &str = "DELETE FROM import_workers WHERE worker = $1";
 
 /// Ends a job: `done` or `failed` (`$4`), with its outcome: new games, the error of a failed
 /// one, the note of a done one (`$7`: why nothing was fetched). A recurring job is queued again
@@ -132,7 +161,7 @@ const FINISH: &str = concat!(
          attempts = CASE WHEN every_ms IS NULL THEN attempts ELSE 0 END,
          worker = CASE WHEN every_ms IS NULL THEN worker END,
          finished_at = now.ms, new_games = $5, last_error = $6, note = $7,
-         lease_expires_at = NULL
+         lease_expires_at = NULL, phase = NULL
      FROM (SELECT ",
     statement_ms!(),
     " AS ms) AS now
@@ -142,7 +171,7 @@ const FINISH: &str = concat!(
 /// Puts a job back for `$4` ms later, giving back `$6` attempts (1 for one that did not really
 /// run, held by an `import` or interrupted).
 const REQUEUE: &str = concat!(
-    "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL,
+    "UPDATE import_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, phase = NULL,
          attempts = greatest(attempts - $6::integer, 0), available_at = ",
     statement_ms!(),
     " + $4, last_error = $5
@@ -466,7 +495,7 @@ pub struct WorkerOptions {
     pub worker: String,
     /// How long a claimed job stays the worker's without renewal.
     pub lease: Duration,
-    /// How often an idle worker looks for new jobs.
+    /// How often an idle worker looks for new jobs, besides when it is told one was queued.
     pub poll: Duration,
     /// Stop once the queue is drained instead of waiting for more.
     pub once: bool,
@@ -505,6 +534,11 @@ pub struct JobQueue {
     target: String,
     options: WorkerOptions,
     heartbeat: JoinHandle<()>,
+    progress: JobProgress,
+    /// Writes `progress` into the running jobs' rows.
+    reporter: JoinHandle<()>,
+    /// Come when a job is queued, so that an idle worker need not wait for its next poll.
+    wakeups: Wakeups,
     /// How many requests in a row failed, and why the last one did.
     failing: Option<(u32, Cause)>,
     /// The jobs this worker runs, with how many attempts each has had, this one included.
@@ -517,20 +551,49 @@ impl JobQueue {
         let connection = Connection::open(url, Handle::current()).await?;
         let target = connection.target().to_string();
         let connection = Arc::new(tokio::sync::Mutex::new(connection));
-        let heartbeat = tokio::spawn(renew_leases(
+        let heartbeat = tokio::spawn(heartbeat(
             connection.clone(),
             options.worker.clone(),
             options.lease,
+        ));
+        let wakeups = Wakeups::start(
+            url,
+            Handle::current(),
+            connection.clone(),
+            &options.worker,
+            options.poll,
+        );
+        let progress = JobProgress::default();
+        let reporter = tokio::spawn(report_progress(
+            connection.clone(),
+            options.worker.clone(),
+            progress.clone(),
         ));
         Ok(JobQueue {
             connection,
             target,
             options,
             heartbeat,
+            progress,
+            reporter,
+            wakeups,
             failing: None,
             claimed: HashMap::new(),
             stopped: Stopped::default(),
         })
+    }
+
+    /// How the worker, once its run is over, leaves `import_workers`.
+    pub fn presence(&self) -> Presence {
+        Presence {
+            connection: self.connection.clone(),
+            worker: self.options.worker.clone(),
+        }
+    }
+
+    /// What the worker's running jobs show in their rows: to be fed with the import's events.
+    pub fn progress(&self) -> JobProgress {
+        self.progress.clone()
     }
 
     /// Where the queue will say why it stopped before the queue was drained, if it does.
@@ -681,6 +744,7 @@ impl JobQueue {
 impl Drop for JobQueue {
     fn drop(&mut self) {
         self.heartbeat.abort();
+        self.reporter.abort();
     }
 }
 
@@ -735,6 +799,7 @@ impl Jobs for JobQueue {
         }
         tokio::select! {
             _ = tokio::time::sleep(self.options.poll) => true,
+            () = self.wakeups.next() => true,
             _ = cancel.cancelled() => false,
         }
     }
@@ -745,30 +810,62 @@ impl Jobs for JobQueue {
     }
 }
 
-/// Keeps this worker's claimed jobs its own while it works on them, until the queue is dropped.
-/// A renewal that fails, after its attempts to connect again, is logged, and the next tick tries
-/// again: the leases last three ticks.
-async fn renew_leases(
+/// A worker's row in `import_workers`, to take out when it ends cleanly.
+pub struct Presence {
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+    worker: String,
+}
+
+impl Presence {
+    /// Takes the worker out of `import_workers`; one that cannot is logged, and shows as dead
+    /// once its heartbeat has expired.
+    pub async fn leave(self) {
+        let mut connection = self.connection.lock().await;
+        let left = connection
+            .query(LEAVE, &[(&self.worker, Type::TEXT)], Rerun::WhenLost)
+            .await;
+        if let Err(cause) = left {
+            tracing::warn!(
+                "{}: cannot leave import_workers: {cause}",
+                connection.target()
+            );
+        }
+    }
+}
+
+/// Keeps this worker's claimed jobs its own while it works on them, and the worker known as
+/// alive, until the queue is dropped: at once, then every third of a lease. A heartbeat that
+/// fails, after its attempts to connect again, is logged, and the next tick tries again: the
+/// leases last three ticks.
+async fn heartbeat(
     connection: Arc<tokio::sync::Mutex<Connection>>,
     worker: String,
     lease: Duration,
 ) {
     let mut ticks = tokio::time::interval(lease / 3);
-    // A renewal that waited for a reconnection is not followed by a burst of catch-up ones.
+    // A heartbeat that waited for a reconnection is not followed by a burst of catch-up ones.
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks.tick().await;
     let ms = millis(lease);
+    let (host, pid) = match lease::host_and_pid(&worker) {
+        Some((host, pid)) => (Some(host.to_string()), Some(i64::from(pid))),
+        None => (None, None),
+    };
     loop {
         ticks.tick().await;
         let mut connection = connection.lock().await;
-        let renewed = connection
+        let beat = connection
             .query(
-                RENEW,
-                &[(&worker, Type::TEXT), (&ms, Type::INT8)],
+                HEARTBEAT,
+                &[
+                    (&worker, Type::TEXT),
+                    (&ms, Type::INT8),
+                    (&host, Type::TEXT),
+                    (&pid, Type::INT8),
+                ],
                 Rerun::WhenLost,
             )
             .await;
-        if let Err(cause) = renewed {
+        if let Err(cause) = beat {
             tracing::warn!("{}: cannot renew job leases: {cause}", connection.target());
         }
     }
