@@ -358,14 +358,21 @@ fn queue_table(queue: &QueueSummary) -> String {
         HumanCount(queue.done),
         HumanCount(queue.failed)
     );
-    if !queue.running_jobs.is_empty() {
-        out.push_str(&running.to_string());
-    }
-    if !queue.queued_jobs.is_empty() {
-        out.push_str(&queued.to_string());
-    }
-    if !queue.failed_jobs.is_empty() {
-        out.push_str(&failed.to_string());
+    // The store lists the first jobs of each status; the counts say how many there are.
+    let lists = [
+        (running, queue.running_jobs.len(), queue.running, "running"),
+        (queued, queue.queued_jobs.len(), queue.queued, "queued"),
+        (failed, queue.failed_jobs.len(), queue.failed, "failed"),
+    ];
+    for (table, listed, all, status) in lists {
+        if listed == 0 {
+            continue;
+        }
+        out.push_str(&table.to_string());
+        let more = all.saturating_sub(listed as u64);
+        if more > 0 {
+            out.push_str(&format!("... and {} more {status}\n", HumanCount(more)));
+        }
     }
     if let Some(drains_at) = queue.drains_at {
         out.push_str(&format!(
@@ -568,6 +575,7 @@ mod tests {
                 "lichess:erin   host-a:7:cafe   2024-05-02 10:10  until 2024-05-02 11:11                   fetching 1,234/~2,000 61%  2024-05-02 10:15",
                 "next  queued          priority   games  start",
                 "   1  chesscom:frank         5  ~1,000  2024-05-02 10:15",
+                "... and 1,199 more queued",
                 "failed         attempts  finished          error",
                 "chesscom:dave         3  2024-05-02 10:11  user not found",
                 "queue drains around 2024-05-02 10:17 (estimate)",

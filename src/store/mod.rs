@@ -305,6 +305,10 @@ pub struct PlayerSummary {
     pub last_error: Option<String>,
 }
 
+/// How many jobs of each status (queued, running, failed) a [`QueueSummary`] lists: its counts
+/// count them all.
+pub const LISTED_JOBS: usize = 100;
+
 /// The job queue (`import_jobs`) as `status` shows it: how many jobs are in each state, and the
 /// running and failed ones, each by platform then username.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -313,9 +317,10 @@ pub struct QueueSummary {
     pub running: u64,
     pub done: u64,
     pub failed: u64,
+    /// The first [`LISTED_JOBS`] running jobs, failed ones and queued ones (in the order workers
+    /// will take them).
     pub running_jobs: Vec<Job>,
     pub failed_jobs: Vec<Job>,
-    /// The queued jobs, in the order workers will take them.
     pub queued_jobs: Vec<Job>,
     /// When the last queued or running job should be done, by `import_queue`'s estimates.
     pub drains_at: Option<i64>,

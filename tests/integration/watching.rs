@@ -350,3 +350,25 @@ fn a_worker_whose_listening_connection_is_dropped_listens_again() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot listen for new jobs"), "{stderr}");
 }
+
+#[test]
+fn status_lists_the_first_hundred_queued_jobs_and_counts_the_rest() {
+    let Some(db) = database() else { return };
+    let players: Vec<String> = (0..105).map(|n| format!("lichess:p{n:03}")).collect();
+    let players: Vec<&str> = players.iter().map(String::as_str).collect();
+    assert_eq!(enqueue(&db, &players).0, 0);
+
+    let table = status(&db, false);
+    assert!(table.contains("queue: 105 queued"), "{table}");
+    assert!(table.contains("lichess:p099"), "{table}");
+    assert!(!table.contains("lichess:p100"), "{table}");
+    assert!(table.contains("... and 5 more queued"), "{table}");
+
+    let json: Value = serde_json::from_str(&status(&db, true)).expect("status JSON");
+    let queue = &json["queue"];
+    assert_eq!(queue["queued"], 105, "{queue}");
+    let listed = queue["queued_jobs"].as_array().expect("queued_jobs");
+    assert_eq!(listed.len(), 100);
+    assert_eq!(listed[0]["position"], 1);
+    assert_eq!(listed[99]["position"], 100);
+}

@@ -5,15 +5,15 @@ use std::sync::LazyLock;
 
 use anyhow::Context;
 use tokio::runtime::Runtime;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
 use super::{Connection, answered};
 use crate::player::Player;
 use crate::store::schema::{self, Kind};
 use crate::store::{
-    Catalog, Cause, GameFilter, Job, Place, PlayerSummary, QueueSummary, ReadError, StoredGame,
-    Value, View, Worker, count,
+    Catalog, Cause, GameFilter, Job, LISTED_JOBS, Place, PlayerSummary, QueueSummary, ReadError,
+    StoredGame, Value, View, Worker, count,
 };
 
 /// How many rows of an export are fetched at once from PostgreSQL: enough to amortise the round
@@ -112,21 +112,28 @@ SELECT count(*) FILTER (WHERE status = 'queued'), count(*) FILTER (WHERE status 
        (SELECT max(estimated_finish) FROM import_queue)
 FROM import_jobs";
 
+/// The first `$1` jobs of each status, queued, running and failed, in the order `status` lists
+/// them: a queue of a hundred thousand players is counted, not listed.
+///
 /// A lease has expired once it is in the past (the next worker claims the job a third of a lease
 /// later); the past by the server's clock, the one workers write leases with, so a reader on a
 /// host with a wrong clock judges them right.
 const QUEUE_JOBS: &str = concat!(
-    "SELECT job.platform, job.username, job.status, job.worker, job.attempts, job.started_at,
+    "SELECT * FROM (
+     SELECT job.platform, job.username, job.status, job.worker, job.attempts, job.started_at,
          job.lease_expires_at, coalesce(job.lease_expires_at < ",
     transaction_ms!(),
     r#", false), job.finished_at, job.last_error, place.position, place.priority, place.phase,
          place.games_done, place.expected_games, place.progress, place.estimated_start,
-         place.estimated_finish
+         place.estimated_finish,
+         row_number() OVER (PARTITION BY job.status ORDER BY place.position NULLS FIRST,
+             job.platform COLLATE "C", job.username COLLATE "C") AS listed
      FROM import_jobs AS job
      LEFT JOIN import_queue AS place
          ON place.platform = job.platform AND place.username = job.username
-     WHERE job.status IN ('queued', 'running', 'failed')
-     ORDER BY place.position NULLS FIRST, job.platform COLLATE "C", job.username COLLATE "C""#
+     WHERE job.status IN ('queued', 'running', 'failed')) AS jobs
+     WHERE listed <= $1
+     ORDER BY position NULLS FIRST, platform COLLATE "C", username COLLATE "C""#
 );
 
 /// A worker is dead once its heartbeat has expired, by the server's clock as for leases.
@@ -369,7 +376,8 @@ impl Catalog for PostgresCatalog {
                 drains_at: counts.try_get(4)?,
                 ..QueueSummary::default()
             };
-            for row in tx.query_typed(QUEUE_JOBS, &[]).await? {
+            let listed = i64::try_from(LISTED_JOBS).unwrap_or(i64::MAX);
+            for row in tx.query_typed(QUEUE_JOBS, &[(&listed, Type::INT8)]).await? {
                 let job = Job {
                     platform: row.try_get(0)?,
                     username: row.try_get(1)?,
