@@ -19,8 +19,6 @@ use crate::providers::{self, Limits, Source, Sources};
 use crate::runtime_dir;
 use crate::view::Display;
 
-/// How many games one batch of a player holds at most.
-const BATCH_SIZE: usize = 1000;
 /// Longest time fetched games wait before they are handed to the store.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest backoff between two tries, unless `--retry-backoff` itself is longer.
@@ -92,7 +90,6 @@ impl RunArgs {
             fresh_for: None,
             owner,
             lease_ttl: self.lease_ttl,
-            batch_size: BATCH_SIZE,
             flush_interval: FLUSH_INTERVAL,
         })
     }

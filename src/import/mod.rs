@@ -54,7 +54,6 @@ pub struct ImportOptions {
     /// Who this process is in the lease table.
     pub owner: String,
     pub lease_ttl: Duration,
-    pub batch_size: usize,
     /// Longest time fetched games wait before they are committed.
     pub flush_interval: Duration,
 }
@@ -119,6 +118,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> RunReport {
     let started = Instant::now();
+    let batch_size = store.batch_size();
     let (writer, writer_thread) = Writer::spawn(store, events.clone(), CommitPolicy::default());
     let heartbeat = tokio::spawn(writer::renew_leases(
         writer.clone(),
@@ -127,6 +127,7 @@ pub async fn run(
     ));
     let shared = Arc::new(RunContext {
         options,
+        batch_size,
         writer,
         events: events.clone(),
     });
@@ -263,6 +264,8 @@ pub fn players_at_once(platform: Platform, jobs: usize) -> usize {
 /// What every player's task of a run shares.
 struct RunContext {
     options: ImportOptions,
+    /// How many games a batch for the writer holds: what suits the store.
+    batch_size: usize,
     writer: Writer,
     events: mpsc::UnboundedSender<Event>,
 }
@@ -372,7 +375,7 @@ async fn fetch_and_store(
         player.clone(),
         failure,
         options.refresh_since.is_some(),
-        options.batch_size,
+        shared.batch_size,
         options.flush_interval,
     );
     let source = options.sources.of(player.platform);

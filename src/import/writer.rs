@@ -553,6 +553,10 @@ mod tests {
     }
 
     impl Store for MemoryStore {
+        fn batch_size(&self) -> usize {
+            1000
+        }
+
         fn player_state(&mut self, _player: &Player) -> Result<PlayerState, StoreError> {
             Ok(PlayerState::default())
         }

@@ -245,6 +245,10 @@ impl From<tokio_postgres::Error> for Cause {
 /// A store of games. Implementations are used from one writer thread; they know nothing of HTTP
 /// or of the terminal.
 pub trait Store: Send {
+    /// How many games a batch of [`Store::write_batch`] should hold at most: what suits this
+    /// store's transactions.
+    fn batch_size(&self) -> usize;
+
     fn player_state(&mut self, player: &Player) -> Result<PlayerState, StoreError>;
 
     /// Stores the games (ignoring those already stored), links them to the player and advances
