@@ -455,6 +455,11 @@ CREATE TRIGGER import_jobs_notify AFTER INSERT OR UPDATE OF status, available_at
 /// its requester the last served, so successive claims serve each requester's first job, then
 /// each one's second: the `turn` here. Jobs without a requester are never served, and each is
 /// in the first turn. Jobs not ready yet come after the ready ones, by the time they are.
+///
+/// A provider's rate is measured over its last runs: a running job's so far, a finished one's,
+/// also a recurring job's queued again, whose row keeps its last run. A row whose end is not
+/// after its start measures nothing: a recurring job claimed again, or put back, keeps the
+/// `finished_at` of the run before.
 const IMPORT_QUEUE_VIEW: &str = concat!(
     "CREATE VIEW import_queue AS
 WITH clock AS (
@@ -463,12 +468,17 @@ WITH clock AS (
 live AS (
     SELECT greatest(count(*), 1) AS workers FROM import_workers, clock WHERE expires_at >= now_ms
 ),
-recent AS (
-    SELECT platform, games_done, coalesce(finished_at, progress_at) - started_at AS spent_ms,
-        row_number() OVER (PARTITION BY platform
-                           ORDER BY coalesce(finished_at, progress_at) DESC) AS recency
+runs AS (
+    SELECT platform, games_done, started_at,
+        CASE WHEN status = 'running' THEN progress_at ELSE finished_at END AS until
     FROM import_jobs
-    WHERE status IN ('done', 'running') AND games_done > 0 AND started_at IS NOT NULL
+    WHERE status IN ('done', 'running', 'queued') AND games_done > 0
+),
+recent AS (
+    SELECT platform, games_done, until - started_at AS spent_ms,
+        row_number() OVER (PARTITION BY platform ORDER BY until DESC) AS recency
+    FROM runs
+    WHERE until > started_at
 ),
 rate AS (
     SELECT platform, sum(games_done)::float8 * 1000 / greatest(sum(spent_ms), 1) AS games_per_s

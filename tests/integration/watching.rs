@@ -372,3 +372,35 @@ fn status_lists_the_first_hundred_queued_jobs_and_counts_the_rest() {
     assert_eq!(listed[0]["position"], 1);
     assert_eq!(listed[99]["position"], 100);
 }
+
+#[test]
+fn a_providers_rate_counts_recurring_runs_and_ignores_a_previous_runs_end() {
+    let Some(db) = database() else { return };
+    // A recurring job queued again after a run of 1,000 games in 10 s; one claimed again, 100
+    // games in 5 s into its new run, its row still holding the end of the run before; a
+    // queued job expecting 7,333 games. The rate is 1,100 games in 15 s: its work is 100 s.
+    assert!(
+        status(&db, false).contains("queue: empty"),
+        "status makes the tables"
+    );
+    pg::execute(
+        &db,
+        &format!(
+            "INSERT INTO import_jobs (platform, username, status, worker, enqueued_at,
+                 available_at, started_at, finished_at, progress_at, games_done, games_total,
+                 every_ms)
+             VALUES
+             ('lichess', 'again', 'queued', NULL, {NOW} - 60000, {NOW} + 3600000,
+              {NOW} - 20000, {NOW} - 10000, {NOW} - 10000, 1000, 1000, 3600000),
+             ('lichess', 'rerun', 'running', 'w', {NOW} - 60000, {NOW} - 60000,
+              {NOW} - 5000, {NOW} - 3600000, {NOW}, 100, 100000, 3600000),
+             ('lichess', 'next', 'queued', NULL, {NOW}, {NOW} - 1000,
+              NULL, NULL, NULL, NULL, 7333, NULL)"
+        ),
+    );
+    let work_ms = pg::query_i64(
+        &db,
+        "SELECT estimated_finish - estimated_start FROM import_queue WHERE username = 'next'",
+    );
+    assert!((99_000..=101_000).contains(&work_ms), "{work_ms} ms");
+}
