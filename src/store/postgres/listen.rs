@@ -30,6 +30,11 @@ const LISTEN_AGAIN_AFTER: Duration = Duration::from_secs(5);
 
 const CHANNEL: &str = jobs_channel!();
 
+/// How many notifications may wait for the listener, which takes them as they come: an enqueue
+/// of thousands of players sends one each, and those past this many wake no one more (a probe
+/// among them lost, the listener polls instead, as behind a pooler).
+const NOTIFICATIONS: usize = 256;
+
 /// The wake-ups of one worker, until dropped.
 pub(super) struct Wakeups {
     notify: Arc<Notify>,
@@ -120,7 +125,7 @@ impl Listener {
 
     /// Listens until the connection ends.
     async fn listen(&self, link: &Link) -> Ended {
-        let (sender, mut notifications) = mpsc::unbounded_channel();
+        let (sender, mut notifications) = mpsc::channel(NOTIFICATIONS);
         // The I/O task ends with the client, dropped when this returns or the task is aborted.
         let (client, _io) = match link.open_sending(&self.runtime, Some(sender)).await {
             Ok(opened) => opened,

@@ -385,7 +385,7 @@ impl Link {
     async fn open_sending(
         &self,
         runtime: &Handle,
-        notifications: Option<mpsc::UnboundedSender<Notification>>,
+        notifications: Option<mpsc::Sender<Notification>>,
     ) -> Result<(Client, AbortHandle), Cause> {
         let config = &self.settings.config;
         let limit = self.connect_timeout();
@@ -432,7 +432,7 @@ impl Link {
         &self,
         mode: WireSslMode,
         runtime: &Handle,
-        notifications: Option<mpsc::UnboundedSender<Notification>>,
+        notifications: Option<mpsc::Sender<Notification>>,
     ) -> Result<(Client, AbortHandle), tokio_postgres::Error> {
         let mut config = self.settings.config.clone();
         config.ssl_mode(mode);
@@ -450,8 +450,11 @@ impl Link {
             // notifications.
             loop {
                 match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    // One left out when the listener is that far behind wakes nobody who is not
+                    // woken already: the channel stays bounded however many jobs are queued at
+                    // once, each notifying.
                     Some(Ok(AsyncMessage::Notification(notification))) => {
-                        let _ = notifications.send(notification);
+                        let _ = notifications.try_send(notification);
                     }
                     Some(Ok(_)) => {}
                     Some(Err(error)) => {
