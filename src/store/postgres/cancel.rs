@@ -9,62 +9,16 @@
 //! ignores it.
 
 use std::io;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
-use tokio_postgres::config::Host;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{CancelToken, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// Where a cancel request may go: each server the configuration lists.
-enum Address {
-    /// `host` is what to connect to, `name` what TLS checks the certificate against (they
-    /// differ when `hostaddr` gives the host's address).
-    Tcp {
-        host: String,
-        port: u16,
-        name: String,
-    },
-    Unix(PathBuf),
-}
-
-fn addresses(config: &Config) -> Vec<Address> {
-    let ports = config.get_ports();
-    let port = |index: usize| {
-        let port = ports.get(index).or_else(|| ports.first());
-        port.copied().unwrap_or(5432)
-    };
-    let hosts = config.get_hosts();
-    if !config.get_hostaddrs().is_empty() {
-        let addresses = config.get_hostaddrs().iter().enumerate();
-        return addresses
-            .map(|(index, address)| Address::Tcp {
-                host: address.to_string(),
-                port: port(index),
-                name: match hosts.get(index) {
-                    Some(Host::Tcp(name)) => name.clone(),
-                    _ => address.to_string(),
-                },
-            })
-            .collect();
-    }
-    hosts
-        .iter()
-        .enumerate()
-        .map(|(index, host)| match host {
-            Host::Tcp(name) => Address::Tcp {
-                host: name.clone(),
-                port: port(index),
-                name: name.clone(),
-            },
-            Host::Unix(dir) => Address::Unix(dir.join(format!(".s.PGSQL.{}", port(index)))),
-        })
-        .collect()
-}
+use super::{Server, servers};
 
 /// Sends `token`'s cancel request to every server of `config`, waiting at each for the request
 /// to be read. Errors are the last server's; a caller bounds the whole with a timeout.
@@ -74,15 +28,17 @@ pub(super) async fn cancel(
     tls: &MakeRustlsConnect,
 ) -> io::Result<()> {
     let mut outcome = Ok(());
-    for address in addresses(config) {
-        outcome = match address {
-            Address::Tcp { host, port, name } => {
-                match TcpStream::connect((host.as_str(), port)).await {
-                    Ok(stream) => send(token, Lingering::new(stream), tls, &name).await,
-                    Err(error) => Err(error),
-                }
-            }
-            Address::Unix(path) => match UnixStream::connect(&path).await {
+    for server in servers(config) {
+        outcome = match server {
+            Server::Tcp {
+                address,
+                name,
+                port,
+            } => match TcpStream::connect((address.as_str(), port)).await {
+                Ok(stream) => send(token, Lingering::new(stream), tls, &name).await,
+                Err(error) => Err(error),
+            },
+            Server::Unix(path) => match UnixStream::connect(&path).await {
                 Ok(stream) => send(token, Lingering::new(stream), tls, "").await,
                 Err(error) => Err(error),
             },

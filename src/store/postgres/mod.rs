@@ -18,6 +18,7 @@
 //! starting at once with an advisory lock, and reads the version before creating anything, so
 //! that a role with only the rights to read and write the tables can use an up-to-date database.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -557,33 +558,67 @@ pub(crate) async fn answered<T>(
         .map_err(|_| Cause::Unanswered { limit })
 }
 
+/// One of the servers a configuration lists.
+pub(super) enum Server {
+    /// `address` is what to connect to (`hostaddr`, else the host), `name` what the host goes
+    /// by: what TLS checks the certificate against, and messages show.
+    Tcp {
+        address: String,
+        name: String,
+        port: u16,
+    },
+    /// The socket's path.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Server::Tcp { name, port, .. } => write!(f, "{name}:{port}"),
+            Server::Unix(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// The servers `config` lists, in the order they are tried.
+pub(super) fn servers(config: &Config) -> Vec<Server> {
+    let ports = config.get_ports();
+    let port = |index: usize| {
+        let port = ports.get(index).or_else(|| ports.first());
+        port.copied().unwrap_or(5432)
+    };
+    let hosts = config.get_hosts();
+    if !config.get_hostaddrs().is_empty() {
+        let addresses = config.get_hostaddrs().iter().enumerate();
+        return addresses
+            .map(|(index, address)| Server::Tcp {
+                address: address.to_string(),
+                name: match hosts.get(index) {
+                    Some(Host::Tcp(name)) => name.clone(),
+                    _ => address.to_string(),
+                },
+                port: port(index),
+            })
+            .collect();
+    }
+    let hosts = hosts.iter().enumerate();
+    hosts
+        .map(|(index, host)| match host {
+            Host::Tcp(name) => Server::Tcp {
+                address: name.clone(),
+                name: name.clone(),
+                port: port(index),
+            },
+            Host::Unix(dir) => Server::Unix(dir.join(format!(".s.PGSQL.{}", port(index)))),
+        })
+        .collect()
+}
+
 /// Where the server was looked for, for connection errors: the URL may not say it plainly
 /// (an encoded socket path, or a default).
 fn endpoint(config: &Config) -> String {
-    let ports = config.get_ports();
-    let port = |index: usize| {
-        ports
-            .get(index)
-            .or_else(|| ports.first())
-            .copied()
-            .unwrap_or(5432)
-    };
-    let hosts: Vec<String> = if config.get_hosts().is_empty() {
-        // Only `hostaddr`: the addresses are where it connects.
-        let addresses = config.get_hostaddrs().iter().enumerate();
-        addresses
-            .map(|(index, address)| format!("{address}:{}", port(index)))
-            .collect()
-    } else {
-        let hosts = config.get_hosts().iter().enumerate();
-        hosts
-            .map(|(index, host)| match host {
-                Host::Tcp(name) => format!("{name}:{}", port(index)),
-                Host::Unix(dir) => format!("{}/.s.PGSQL.{}", dir.display(), port(index)),
-            })
-            .collect()
-    };
-    hosts.join(", ")
+    let servers: Vec<String> = servers(config).iter().map(Server::to_string).collect();
+    servers.join(", ")
 }
 
 /// A failed connection: the server's own answer (wrong password, no such database...), or why
